@@ -1,0 +1,26 @@
+"""iadsim: integrated air and missile defence simulation from public data.
+
+Quick tour::
+
+    import iadsim
+    scn = iadsim.load_scenario("examples/ankara.yaml")
+    cov = iadsim.compute_coverage(scn, altitude_m=1000)
+    cov.summary()["union"]["detection_area_km2"]
+
+Every number in the catalog carries its public source; examples are illustrative.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from iadsim.errors import CatalogError, DemError, IadsimError, InputError, ScenarioError
+
+__all__ = [
+    "__version__",
+    "IadsimError",
+    "ScenarioError",
+    "CatalogError",
+    "DemError",
+    "InputError",
+]

@@ -1,0 +1,107 @@
+"""The system catalog: systems, radars, interceptors and threats, every number sourced.
+
+>>> from iadsim import catalog
+>>> catalog.get("s-400").headline_max_range.value
+400.0
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from iadsim.catalog.models import (
+    TARGET_CLASSES,
+    CatalogItem,
+    Envelope,
+    Interceptor,
+    ITEM_TYPES,
+    Quantity,
+    Radar,
+    System,
+    Threat,
+)
+from iadsim.errors import CatalogError
+
+DATA_DIR = Path(__file__).parent / "data"
+
+__all__ = [
+    "TARGET_CLASSES",
+    "CatalogItem",
+    "Envelope",
+    "Interceptor",
+    "Quantity",
+    "Radar",
+    "System",
+    "Threat",
+    "get",
+    "items",
+    "load",
+    "detection_range_m",
+]
+
+
+def _load_file(path: Path) -> CatalogItem:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or raw.get("kind") not in ITEM_TYPES:
+        raise CatalogError(f"{path}: field 'kind' must be one of {sorted(ITEM_TYPES)}")
+    try:
+        item = ITEM_TYPES[raw["kind"]].model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(p) for p in e["loc"])
+        raise CatalogError(f"{path}: field '{loc}': {e['msg']}") from None
+    if item.id != path.stem:
+        raise CatalogError(f"{path}: id {item.id!r} must match the file name {path.stem!r}")
+    return item
+
+
+@functools.cache
+def load(data_dir: Path = DATA_DIR) -> dict[str, CatalogItem]:
+    """All catalog items by id (cached). Raises :class:`CatalogError` on a bad file."""
+    out: dict[str, CatalogItem] = {}
+    for path in sorted(data_dir.glob("*/*.yaml")):
+        item = _load_file(path)
+        if item.id in out:
+            raise CatalogError(f"{path}: duplicate id {item.id!r}")
+        out[item.id] = item
+    return out
+
+
+def items(kind: str | None = None) -> list[CatalogItem]:
+    """Catalog items, optionally of one kind (system, radar, interceptor, threat)."""
+    return [i for i in load().values() if kind is None or i.kind == kind]
+
+
+def get(item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem:
+    """Look up an item by id; ``kind`` restricts the accepted kinds.
+
+    Raises :class:`CatalogError` naming the close matches when the id is unknown.
+    """
+    kinds = {kind} if isinstance(kind, str) else (set(kind) if kind else None)
+    cat = load()
+    item = cat.get(item_id.lower())
+    if item is None or (kinds and item.kind not in kinds):
+        pool = sorted(i for i, it in cat.items() if not kinds or it.kind in kinds)
+        what = "/".join(sorted(kinds)) if kinds else "catalog item"
+        raise CatalogError(
+            f"unknown {what} {item_id!r}; known: {', '.join(pool)} (see `iadsim catalog list`)"
+        )
+    return item
+
+
+def detection_range_m(radar: Radar, rcs_m2: float) -> float:
+    """Free-space detection range for a target of ``rcs_m2``: the radar range equation's
+    fourth-root scaling from the catalog reference point, capped at the instrumented range.
+
+    R(sigma) = R_ref * (sigma / sigma_ref) ** 0.25   (Skolnik; R proportional to sigma^(1/4))
+    """
+    r = radar.reference_detection_range.si * (rcs_m2 / radar.reference_rcs.si) ** 0.25
+    return float(min(r, radar.instrumented_range.si))

@@ -1,0 +1,156 @@
+"""Catalog data model: every number is a :class:`Quantity` with its public source.
+
+One YAML file per item under ``catalog/data/<kind>s/<id>.yaml``. Values are stored in the unit
+named beside them (km, m, s, m2, mps, deg, year, count, probability); accessors on the models
+return SI values so the engines never convert by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Confidence = Literal["high", "medium", "low"]
+TargetClass = Literal["aircraft", "cruise", "ballistic"]
+TARGET_CLASSES: tuple[str, ...] = ("aircraft", "cruise", "ballistic")
+
+_TO_SI = {
+    "km": 1000.0,
+    "m": 1.0,
+    "s": 1.0,
+    "m2": 1.0,
+    "mps": 1.0,
+    "deg": 1.0,
+    "year": 1.0,
+    "count": 1.0,
+    "probability": 1.0,
+    "ratio": 1.0,
+    "g": 1.0,
+    "ghz": 1.0,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Alternative(_Strict):
+    """A value from another source that disagrees with the chosen one."""
+
+    value: float
+    source: str = Field(min_length=3)
+    note: str = ""
+
+
+class Quantity(_Strict):
+    """A sourced number: value, unit, source (citation or URL), confidence, alternatives."""
+
+    value: float
+    unit: str
+    source: str = Field(min_length=3, description="citation or URL of the public source")
+    confidence: Confidence
+    alternatives: list[Alternative] = Field(default_factory=list)
+    note: str = ""
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, v: str) -> str:
+        if v not in _TO_SI:
+            raise ValueError(f"unknown unit {v!r}; use one of {sorted(_TO_SI)}")
+        return v
+
+    @property
+    def si(self) -> float:
+        """The value in SI (metres, seconds, m^2, m/s); degrees and counts unchanged."""
+        return self.value * _TO_SI[self.unit]
+
+
+class Envelope(_Strict):
+    """Engagement envelope against one target class (ranges are ground/slant ranges from
+    the launcher; altitudes of the target above mean sea level)."""
+
+    min_range: Quantity
+    max_range: Quantity
+    min_altitude: Quantity
+    max_altitude: Quantity
+
+
+class CatalogItem(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    kind: str
+    name: str
+    description: str = ""
+    country: str = ""
+    illustrative: bool = Field(
+        default=False, description="true when values are planning estimates, not a sourced claim"
+    )
+
+
+class Radar(CatalogItem):
+    """A radar, with its detection range calibrated on one reference RCS.
+
+    Detection range for another RCS follows the radar range equation, R = R_ref (sigma /
+    sigma_ref)^(1/4), capped at the instrumented range.
+    """
+
+    kind: Literal["radar"]
+    role: Literal["acquisition", "fire_control", "multifunction", "early_warning"]
+    band: str
+    reference_detection_range: Quantity
+    reference_rcs: Quantity
+    instrumented_range: Quantity
+    antenna_height: Quantity
+    scan_period: Quantity
+    azimuth_sector: Quantity
+    min_elevation: Quantity
+    max_elevation: Quantity
+    range_noise: Quantity
+    angle_noise: Quantity
+    max_tracks: Quantity
+    detects_ballistic: bool = True
+
+
+class Interceptor(CatalogItem):
+    kind: Literal["interceptor"]
+    average_speed: Quantity = Field(description="mean fly-out speed used to predict intercepts")
+    max_target_speed: Quantity
+    envelopes: dict[TargetClass, Envelope]
+    pk: dict[TargetClass, Quantity] = Field(description="single-shot kill probability by class")
+
+
+class System(CatalogItem):
+    kind: Literal["system"]
+    in_service: Quantity
+    headline_max_range: Quantity
+    headline_max_altitude: Quantity
+    target_classes: list[TargetClass]
+    radars: list[str] = Field(description="radar ids: acquisition first, then fire control")
+    fire_control_radar: str
+    interceptors: list[str]
+    default_loadout: dict[str, int] = Field(description="interceptor id -> rounds per battery")
+    fire_control_channels: Quantity = Field(description="targets engaged at once per battery")
+    missiles_per_channel: Quantity
+    reaction_time: Quantity
+    reload_time: Quantity
+    nato_interoperable: bool
+
+
+class Threat(CatalogItem):
+    kind: Literal["threat"]
+    category: Literal["aircraft", "drone", "cruise-missile", "ballistic-missile"]
+    target_class: TargetClass
+    rcs: Quantity
+    speed: Quantity
+    cruise_altitude: Quantity
+    max_range: Quantity
+    boost_time: Quantity | None = None
+    reentry_speed: Quantity | None = None
+
+
+ITEM_TYPES: dict[str, type[CatalogItem]] = {
+    "system": System,
+    "radar": Radar,
+    "interceptor": Interceptor,
+    "threat": Threat,
+}

@@ -1,0 +1,1 @@
+"""The `iadsim` command line: one typer app, thin over the Python API."""

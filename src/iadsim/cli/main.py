@@ -1,0 +1,63 @@
+"""Entry point of the ``iadsim`` command. Each command group lives in its own module and
+registers itself on the one typer app; this module only wires them and turns user errors
+into one line on stderr with exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from iadsim.errors import IadsimError
+
+app = typer.Typer(
+    name="iadsim",
+    help="Integrated air and missile defence simulation from public data "
+    "(coverage, raids, Monte Carlo). Examples are illustrative.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from iadsim.cli import catalog_cmd, coverage_cmd, demo_cmd, sim_cmd
+
+    for mod in (catalog_cmd, coverage_cmd, sim_cmd, demo_cmd):
+        mod.register(app)
+
+
+_register()
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error and exit (no traceback)."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except IadsimError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Scenario files: the YAML schema (pydantic), loading with located errors, catalog resolution.
+
+A scenario names sites (catalog systems or radars at WGS84 positions), the environment
+(effective-Earth k-factor, optional DEM), and for simulation: time, raids, defended assets,
+networks, per-site inventory and doctrine. Any mistake raises :class:`ScenarioError` with one
+line ``FILE:LINE: field 'a.b[0].c': what is wrong; what is expected``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from iadsim import catalog
+from iadsim.errors import CatalogError, ScenarioError
+from iadsim.geo.earth import K_STANDARD
+from iadsim.yamlpos import line_for, load_with_lines
+
+NetworkMode = Literal["standalone", "cued", "engage_on_remote"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Environment(_Model):
+    k_factor: float = Field(K_STANDARD, gt=0.5, le=100, description="effective-Earth factor")
+    dem: Path | None = Field(None, description="GeoTIFF DEM, relative to the scenario file")
+
+
+class Doctrine(_Model):
+    salvo_size: int = Field(2, ge=1, le=8, description="interceptors per engagement")
+    shoot_look_shoot: bool = Field(True, description="assess the kill before firing again")
+    max_simultaneous: int | None = Field(
+        None, ge=1, description="engagements at once; default: the system's fire-control channels"
+    )
+    reload_time_s: float | None = Field(None, ge=0, description="default from the catalog")
+
+
+class Site(_Model):
+    id: str = Field(min_length=1)
+    system: str = Field(description="catalog id of a system, or of a radar for a radar-only site")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    antenna_height_m: float | None = Field(None, ge=0, le=10_000)
+    ground_altitude_m: float | None = Field(
+        None, description="terrain height at the site; default: from the DEM, else 0"
+    )
+    heading_deg: float = Field(0.0, ge=-360, le=360, description="boresight of sector radars")
+    network: str | None = Field(None, description="link group id")
+    interceptors: dict[str, int] | None = Field(
+        None, description="inventory by interceptor id; default: the catalog loadout"
+    )
+    doctrine: Doctrine = Field(default_factory=Doctrine)
+
+
+class TimeConfig(_Model):
+    duration_s: float = Field(1800.0, gt=0, le=86_400)
+    step_s: float = Field(1.0, gt=0, le=60)
+
+
+class Raid(_Model):
+    id: str | None = None
+    threat: str
+    count: int = Field(1, ge=1, le=100_000)
+    launch_time_s: float = Field(0.0, ge=0)
+    spacing_s: float = Field(0.0, ge=0)
+    route: list[tuple[float, float, float]] | None = Field(
+        None, description="waypoints [lat, lon, alt_m] for air-breathing threats"
+    )
+    speed_mps: float | None = Field(None, gt=0)
+    altitude_reference: Literal["amsl", "agl"] = "amsl"
+    launch: tuple[float, float] | None = Field(None, description="[lat, lon] of a ballistic launch")
+    aim: tuple[float, float] | None = Field(None, description="[lat, lon] of a ballistic aim point")
+    apogee_km: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _route_or_ballistic(self) -> Raid:
+        if self.route is None and (self.launch is None or self.aim is None):
+            raise ValueError("give either a 'route' of waypoints or both 'launch' and 'aim'")
+        if self.route is not None and len(self.route) < 2:
+            raise ValueError("a 'route' needs at least two [lat, lon, alt_m] waypoints")
+        for pts in (self.route or []), [p for p in (self.launch, self.aim) if p]:
+            for p in pts:
+                if not (-90 <= p[0] <= 90 and -180 <= p[1] <= 180):
+                    raise ValueError(f"point {list(p)} is not a valid [lat, lon]")
+        return self
+
+
+class Asset(_Model):
+    id: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(5.0, gt=0)
+    value: float = Field(1.0, ge=0)
+
+
+class Network(_Model):
+    id: str
+    members: list[str] = Field(default_factory=list, description="site ids (plus sites naming it)")
+    latency_s: float = Field(1.0, ge=0)
+    mode: NetworkMode = "cued"
+
+
+class Scenario(_Model):
+    name: str
+    description: str = ""
+    illustrative: bool = True
+    environment: Environment = Field(default_factory=Environment)
+    sites: list[Site] = Field(default_factory=list)
+    time: TimeConfig = Field(default_factory=TimeConfig)
+    raids: list[Raid] = Field(default_factory=list)
+    assets: list[Asset] = Field(default_factory=list)
+    networks: list[Network] = Field(default_factory=list)
+
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path else Path.cwd()
+
+    def dem_path(self) -> Path | None:
+        dem = self.environment.dem
+        if dem is None:
+            return None
+        return dem if dem.is_absolute() else self.base_dir / dem
+
+    def site(self, site_id: str) -> Site:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)
+
+    def network_members(self) -> dict[str, Network]:
+        """Every network (declared, or implied by a site's ``network`` field with the default
+        mode and latency) with its full member list."""
+        nets = {n.id: n.model_copy(deep=True) for n in self.networks}
+        for s in self.sites:
+            if s.network is None:
+                continue
+            net = nets.setdefault(s.network, Network(id=s.network))
+            if s.id not in net.members:
+                net.members.append(s.id)
+        return nets
+
+
+def _describe(err: dict[str, Any]) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown field; check the spelling (see docs/scenario.md for the schema)"
+    if err["type"] == "missing":
+        return "required field is missing"
+    got = err.get("input")
+    if isinstance(got, (int, float, str, bool)) and err["type"] not in ("value_error",):
+        msg += f" (got {got!r})"
+    return msg
+
+
+def _loc_str(loc: tuple) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic appends union/tuple member tags such as 'tuple[float, float, float]'
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, validate and resolve a scenario file.
+
+    Raises :class:`ScenarioError` with ``FILE:LINE: field 'x': problem`` on any mistake.
+    """
+    path = Path(path)
+    data, lines = load_with_lines(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}:1: a scenario must be a YAML mapping with 'name' and 'sites'")
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _clean_loc(err["loc"])
+        line = line_for(lines, loc)
+        raise ScenarioError(
+            f"{path}:{line}: field '{_loc_str(loc)}': {_describe(err)}"
+        ) from None
+    scn._path = path
+    _resolve(scn, path, lines)
+    return scn
+
+
+def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
+    """Build and resolve a scenario from a Python dict (API users, the web UI)."""
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ScenarioError(
+            f"scenario: field '{_loc_str(_clean_loc(err['loc']))}': {_describe(err)}"
+        ) from None
+    if base_dir is not None:
+        scn._path = Path(base_dir) / "scenario.yaml"
+    _resolve(scn, scn._path or Path("scenario"), {})
+    return scn
+
+
+def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
+    """Cross-reference checks that need the catalog or other sections."""
+
+    def fail(loc: tuple, msg: str) -> None:
+        line = line_for(lines, loc)
+        where = f"{path}:{line}" if line else str(path)
+        raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
+
+    seen: set[str] = set()
+    for i, s in enumerate(scn.sites):
+        if s.id in seen:
+            fail(("sites", i, "id"), f"duplicate site id {s.id!r}; site ids must be unique")
+        seen.add(s.id)
+        try:
+            item = catalog.get(s.system, kind=("system", "radar"))
+        except CatalogError as exc:
+            fail(("sites", i, "system"), str(exc))
+        if s.interceptors is not None:
+            allowed = set(getattr(item, "interceptors", []))
+            for j, iid in enumerate(s.interceptors):
+                if iid not in allowed:
+                    fail(
+                        ("sites", i, "interceptors", iid),
+                        f"{iid!r} is not an interceptor of {s.system!r}; use one of "
+                        f"{sorted(allowed) or 'none (radar-only site)'}",
+                    )
+                if s.interceptors[iid] < 0:
+                    fail(("sites", i, "interceptors", iid), "inventory must be >= 0")
+    for i, r in enumerate(scn.raids):
+        try:
+            threat = catalog.get(r.threat, kind="threat")
+        except CatalogError as exc:
+            fail(("raids", i, "threat"), str(exc))
+        ballistic = threat.target_class == "ballistic"
+        if ballistic and (r.launch is None or r.aim is None):
+            fail(("raids", i), f"{r.threat!r} is ballistic: give 'launch' and 'aim' [lat, lon]")
+        if not ballistic and r.route is None:
+            fail(("raids", i), f"{r.threat!r} flies a route: give 'route' of [lat, lon, alt_m]")
+    net_ids: set[str] = set()
+    for i, n in enumerate(scn.networks):
+        if n.id in net_ids:
+            fail(("networks", i, "id"), f"duplicate network id {n.id!r}")
+        net_ids.add(n.id)
+        for j, m in enumerate(n.members):
+            if m not in seen:
+                fail(("networks", i, "members", j), f"unknown site {m!r}; sites: {sorted(seen)}")
+    dem = scn.dem_path()
+    if dem is not None and not dem.exists():
+        fail(("environment", "dem"), f"DEM file {str(dem)!r} not found (paths are relative to the scenario file)")
