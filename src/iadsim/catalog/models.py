@@ -12,6 +12,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Confidence = Literal["high", "medium", "low"]
+Basis = Literal["seen", "community", "unverified", "derived", "estimate"]
+"""How a value is sourced (docs/catalog.md): ``seen`` = text read in the cited page; ``community``
+= a community/secondary compilation; ``unverified`` = commonly cited, not opened; ``derived`` =
+calculated from a formula; ``estimate`` = iadsim planning value with no public figure."""
 TargetClass = Literal["aircraft", "cruise", "ballistic"]
 TARGET_CLASSES: tuple[str, ...] = ("aircraft", "cruise", "ballistic")
 
@@ -52,6 +56,7 @@ class Quantity(_Strict):
     confidence: Confidence
     alternatives: list[Alternative] = Field(default_factory=list)
     note: str = ""
+    basis: Basis | None = Field(default=None, description="how the value is sourced")
 
     @field_validator("unit")
     @classmethod
