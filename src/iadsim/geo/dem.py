@@ -1,0 +1,213 @@
+"""Digital elevation models: open any georeferenced GeoTIFF, sample it, and resample it onto a
+site-centred local grid for line of sight.
+
+The local grid uses the azimuthal-equidistant projection centred on the site
+(``+proj=aeqd +lat_0 +lon_0 +datum=WGS84``): distances from the centre are geodesic distances,
+so the planar line-of-sight engine (:mod:`iadsim.coverage.los`) measures range correctly whatever
+the DEM's own CRS (geographic degrees or any projection). Only the window of the DEM that the
+grid needs is read (rasterio windowed reads); nodata becomes NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS, Transformer
+from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.warp import Resampling, reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from iadsim.errors import DemError
+
+_WGS84 = CRS.from_epsg(4326)
+
+
+def aeqd_crs(lat_deg: float, lon_deg: float) -> CRS:
+    """Azimuthal-equidistant CRS centred on (lat, lon), WGS84 datum, metres."""
+    return CRS.from_proj4(f"+proj=aeqd +lat_0={lat_deg} +lon_0={lon_deg} +datum=WGS84 +units=m")
+
+
+@dataclass
+class LocalGrid:
+    """A square raster centred on a site, in the site's azimuthal-equidistant projection.
+
+    ``heights_m[r, c]`` is the DEM height (NaN = nodata / outside the DEM) at the cell centre
+    ``x = transform.c + (c + 0.5) * cell``, ``y = transform.f - (r + 0.5) * cell``.
+    """
+
+    heights_m: np.ndarray
+    cell_size_m: float
+    crs: CRS
+    transform: Affine
+    centre_row: int
+    centre_col: int
+
+    def xy(self, rows=None, cols=None):
+        """Projected x, y (m) of cell centres; all cells (2-D arrays) when rows/cols are None."""
+        if rows is None or cols is None:
+            rows, cols = np.indices(self.heights_m.shape)
+        rows = np.asarray(rows, dtype=float)
+        cols = np.asarray(cols, dtype=float)
+        x = self.transform.c + (cols + 0.5) * self.transform.a
+        y = self.transform.f + (rows + 0.5) * self.transform.e
+        return x, y
+
+    def latlon(self, rows=None, cols=None):
+        """WGS84 latitude, longitude (deg) of cell centres; all cells when rows/cols are None."""
+        x, y = self.xy(rows, cols)
+        to_geo = Transformer.from_crs(self.crs, _WGS84, always_xy=True)
+        lon, lat = to_geo.transform(x, y)
+        return np.asarray(lat), np.asarray(lon)
+
+    def resample_to(self, raster, dst_crs, dst_transform, dst_shape, fill=np.nan):
+        """Nearest-neighbour resample of ``raster`` (on this grid) onto another grid.
+
+        Cells of the destination outside this grid get ``fill``. Booleans come back as bool
+        (outside = False).
+        """
+        src = np.asarray(raster)
+        is_bool = src.dtype == bool
+        src = src.astype(np.float32)
+        dst = np.full(dst_shape, np.nan, dtype=np.float32)
+        reproject(
+            source=src,
+            destination=dst,
+            src_transform=self.transform,
+            src_crs=self.crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs=CRS.from_user_input(dst_crs),
+            dst_nodata=np.nan,
+            resampling=Resampling.nearest,
+        )
+        if is_bool:
+            return np.nan_to_num(dst, nan=0.0) > 0.5
+        if not (isinstance(fill, float) and math.isnan(fill)):
+            dst = np.where(np.isnan(dst), fill, dst)
+        return dst
+
+
+class Dem:
+    """An opened, georeferenced DEM (band 1). Use :meth:`open`; close with ``close()`` or
+    ``with``."""
+
+    def __init__(self, dataset, path: Path):
+        self._ds = dataset
+        self.path = path
+        self.crs = CRS.from_user_input(dataset.crs)
+        self.transform: Affine = dataset.transform
+        self.shape = (dataset.height, dataset.width)
+        self.nodata = dataset.nodata
+        self._from_geo = Transformer.from_crs(_WGS84, self.crs, always_xy=True)
+
+    @classmethod
+    def open(cls, path) -> Dem:
+        """Open a GeoTIFF (or any GDAL raster) with a CRS; :class:`DemError` if unusable."""
+        path = Path(path)
+        if not path.is_file():
+            raise DemError(f"DEM file not found: {path}; give the path to a GeoTIFF")
+        try:
+            ds = rasterio.open(path)
+        except (RasterioIOError, RasterioError) as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise DemError(f"cannot read DEM {path}: not a readable GeoTIFF ({first})") from None
+        if ds.crs is None or ds.transform == Affine.identity():
+            ds.close()
+            raise DemError(
+                f"DEM {path} has no coordinate reference system or geotransform; "
+                "assign one (e.g. gdal_edit.py -a_srs EPSG:4326 FILE)"
+            )
+        return cls(ds, path)
+
+    def close(self) -> None:
+        self._ds.close()
+
+    def __enter__(self) -> Dem:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def read_window(self, window: Window) -> np.ndarray:
+        """Band 1 inside ``window`` as float32 with nodata -> NaN (window clipped to the DEM)."""
+        full = Window(0, 0, self.shape[1], self.shape[0])
+        try:
+            window = window.intersection(full)
+        except Exception:  # rasterio raises WindowError when they do not intersect
+            return np.empty((0, 0), dtype=np.float32)
+        data = self._ds.read(1, window=window, out_dtype=np.float32)
+        if self.nodata is not None and not math.isnan(self.nodata):
+            data[data == np.float32(self.nodata)] = np.nan
+        return data
+
+    def height_at(self, lat_deg, lon_deg) -> np.ndarray:
+        """Bilinear height (m) between cell centres at WGS84 points; NaN outside or on nodata.
+
+        Reads only the window bounding the points.
+        """
+        lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
+        lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
+        x, y = self._from_geo.transform(lon, lat)
+        col_f, row_f = ~self.transform * (np.asarray(x), np.asarray(y))
+        nrow, ncol = self.shape
+        inside = (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
+        out = np.full(np.shape(col_f), np.nan)
+        if not inside.any():
+            return out.reshape(np.shape(lat_deg))
+        # centre-based pixel coordinates, clamped so the outer half cells use the edge value
+        px = np.clip(col_f[inside] - 0.5, 0, ncol - 1)
+        py = np.clip(row_f[inside] - 0.5, 0, nrow - 1)
+        c0 = int(np.floor(px.min()))
+        r0 = int(np.floor(py.min()))
+        c1 = min(int(np.floor(px.max())) + 2, ncol)
+        r1 = min(int(np.floor(py.max())) + 2, nrow)
+        block = self.read_window(Window(c0, r0, c1 - c0, r1 - r0))
+        ci = np.minimum(np.floor(px).astype(int) - c0, block.shape[1] - 1)
+        ri = np.minimum(np.floor(py).astype(int) - r0, block.shape[0] - 1)
+        fx = px - c0 - ci
+        fy = py - r0 - ri
+        ci1 = np.minimum(ci + 1, block.shape[1] - 1)
+        ri1 = np.minimum(ri + 1, block.shape[0] - 1)
+        top = block[ri, ci] * (1 - fx) + block[ri, ci1] * fx
+        bot = block[ri1, ci] * (1 - fx) + block[ri1, ci1] * fx
+        out[inside] = top * (1 - fy) + bot * fy
+        return out.reshape(np.shape(lat_deg)) if np.ndim(lat_deg) else out
+
+    def local_grid(self, lat_deg: float, lon_deg: float, radius_m: float, cell_size_m: float):
+        """DEM resampled (bilinear) onto a square site-centred azimuthal-equidistant grid of
+        ``2 * ceil(radius / cell) + 1`` cells a side; the site is the centre cell."""
+        half = int(math.ceil(radius_m / cell_size_m))
+        n = 2 * half + 1
+        dst_crs = aeqd_crs(lat_deg, lon_deg)
+        ext = (half + 0.5) * cell_size_m
+        dst_transform = Affine(cell_size_m, 0, -ext, 0, -cell_size_m, ext)
+        dst = np.full((n, n), np.nan, dtype=np.float32)
+        bounds = transform_bounds(dst_crs, self.crs, -ext, -ext, ext, ext, densify_pts=51)
+        win = from_bounds(*bounds, transform=self.transform)
+        win = Window(
+            math.floor(win.col_off) - 2,
+            math.floor(win.row_off) - 2,
+            math.ceil(win.width) + 5,
+            math.ceil(win.height) + 5,
+        )
+        src = self.read_window(win)
+        if src.size:
+            col_off = max(win.col_off, 0)
+            row_off = max(win.row_off, 0)
+            reproject(
+                source=src,
+                destination=dst,
+                src_transform=self.transform * Affine.translation(col_off, row_off),
+                src_crs=self.crs,
+                src_nodata=np.nan,
+                dst_transform=dst_transform,
+                dst_crs=dst_crs,
+                dst_nodata=np.nan,
+                resampling=Resampling.bilinear,
+            )
+        return LocalGrid(dst, float(cell_size_m), dst_crs, dst_transform, half, half)
