@@ -134,6 +134,9 @@ class System(CatalogItem):
     fire_control_radar: str
     interceptors: list[str]
     default_loadout: dict[str, int] = Field(description="interceptor id -> rounds per battery")
+    default_loadout_rounds: Quantity | None = Field(
+        default=None, description="total rounds of default_loadout, carrying its source"
+    )
     fire_control_channels: Quantity = Field(description="targets engaged at once per battery")
     missiles_per_channel: Quantity
     reaction_time: Quantity
