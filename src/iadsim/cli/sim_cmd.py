@@ -1,9 +1,133 @@
-"""CLI commands (placeholder while under construction)."""
+"""``iadsim run`` (Monte Carlo of a raid scenario) and ``iadsim results`` (read a store back).
+
+Both are thin over :func:`iadsim.api.run` and :mod:`iadsim.results.store`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from iadsim.errors import InputError
+
+# Per-threat metrics are many; the console table shows the headline rows only.
+_PER_THREAT_PREFIXES = ("first_detection_s[", "warning_time_s[")
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+def summary_table(summary: dict, title: str) -> Table:
+    """A rich table of the headline metrics of a summary dict."""
+    table = Table(title=title)
+    for col, justify in (
+        ("metric", "left"),
+        ("value", "right"),
+        ("95% CI", "right"),
+        ("n", "right"),
+    ):
+        table.add_column(col, justify=justify)
+    hidden = 0
+    for name, m in summary["metrics"].items():
+        if name.startswith(_PER_THREAT_PREFIXES):
+            hidden += 1
+            continue
+        ci = "-" if m["ci_low"] is None else f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
+        table.add_row(name, _fmt(m["value"]), ci, str(m["n"]))
+    if hidden:
+        table.caption = f"{hidden} per-threat rows (first detection, warning time) in summary.json"
+    return table
+
+
+def run_command(
+    scenario: Path = typer.Argument(..., help="scenario YAML file"),
+    out: Path = typer.Option(..., "--out", help="directory for results.duckdb and summary.json"),
+    runs: int = typer.Option(100, "--runs", help="number of Monte Carlo replications"),
+    seed: int = typer.Option(0, "--seed", help="master seed; same seed -> same numbers"),
+    workers: int = typer.Option(1, "--workers", help="worker processes (1: in this process)"),
+    backend: str = typer.Option("local", "--backend", help="local | dask"),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (default: start a local cluster)"
+    ),
+) -> None:
+    """Run a raid scenario N times and write results.duckdb and summary.json to --out."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from iadsim.api import run
+
+    if backend not in ("local", "dask"):
+        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
+    if scheduler and backend != "dask":
+        raise InputError("--scheduler needs --backend dask")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory; give a directory")
+    err = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("runs", total=runs)
+        rs = run(
+            scenario,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            out_dir=out,
+            progress=lambda done, total: bar.update(task, completed=done),
+            backend=backend,
+            scheduler=scheduler,
+        )
+    s = rs.summary
+    Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
+    typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
+
+
+def results_command(
+    directory: Path = typer.Argument(..., help="directory written by 'iadsim run --out'"),
+    sql: str | None = typer.Option(
+        None, "--sql", help="SQL over tables runs, events, per_threat, summary, meta"
+    ),
+) -> None:
+    """Print the summary of a results directory, or the result of an SQL query over it."""
+    import duckdb
+
+    from iadsim.results.store import open_store, summary_dict
+
+    con = open_store(directory)
+    try:
+        if sql is None:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            summary = summary_dict(con.execute("SELECT * FROM summary").df(), meta)
+            title = f"{meta.get('scenario')} — {meta.get('runs')} runs, seed {meta.get('seed')}"
+            Console().print(summary_table(summary, title))
+            return
+        try:
+            rel = con.execute(sql)
+            cols = [d[0] for d in rel.description or []]
+            rows = rel.fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"--sql: {exc}") from None
+        table = Table()
+        for c in cols:
+            table.add_column(c)
+        for row in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        Console(width=200).print(table)
+    finally:
+        con.close()
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("run")(run_command)
+    app.command("results")(results_command)

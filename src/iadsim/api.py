@@ -1,0 +1,198 @@
+"""The Monte Carlo Python API: ``iadsim.run(...)`` and ``iadsim.api.compare(...)``.
+
+>>> import iadsim
+>>> rs = iadsim.run("examples/raid_s400_standalone.yaml", runs=200, seed=1, workers=2)
+>>> rs.summary["metrics"]["leakers_per_run"]          # {'value': ..., 'ci_low': ..., ...}
+>>> rs.per_threat.groupby("target_class").killed.mean()
+>>> rs.to_duckdb("out/results.duckdb")
+
+The CLI command ``iadsim run`` is a thin layer over :func:`run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from iadsim import __version__
+from iadsim.errors import InputError
+from iadsim.montecarlo import Progress, run_replications
+from iadsim.results.metrics import CONFIDENCE
+from iadsim.results.store import (
+    STORE_NAME,
+    SUMMARY_JSON,
+    fill_store,
+    summary_dict,
+    write_store,
+    write_summary_json,
+)
+
+# Headline metrics shown side by side by compare(); per-class ones are added as found.
+KEY_METRICS = (
+    "leakers_per_run",
+    "p_raid_defeated",
+    "interceptors_spent_per_run",
+    "mean_warning_time_s",
+)
+
+
+@dataclass
+class RunSet:
+    """The result of a Monte Carlo job, dataframe-friendly.
+
+    ``runs`` (one row per run), ``events`` (every event of every run), ``per_threat`` (one row
+    per run and threat), ``summary_table`` (metric, value, ci_low, ci_high, n) and
+    ``summary`` (the same as the dict written to ``summary.json``).
+    """
+
+    meta: dict[str, Any]
+    runs: pd.DataFrame
+    events: pd.DataFrame
+    per_threat: pd.DataFrame
+    summary_table: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.summary_table is None:
+            con = duckdb.connect()  # in memory: the same SQL as the file store
+            try:
+                self.summary_table = fill_store(
+                    con, self.runs, self.events, self.per_threat, self.meta
+                )
+            finally:
+                con.close()
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return summary_dict(self.summary_table, self.meta)
+
+    def metric(self, name: str) -> dict[str, Any]:
+        """One metric's ``{value, ci_low, ci_high, n}``; KeyError names the available ones."""
+        metrics = self.summary["metrics"]
+        if name not in metrics:
+            raise KeyError(f"{name!r}; available: {sorted(metrics)}")
+        return metrics[name]
+
+    def to_duckdb(self, path: str | Path) -> Path:
+        """Write the results store (atomically) to ``path``; returns the path."""
+        write_store(path, self.runs, self.events, self.per_threat, self.meta)
+        return Path(path)
+
+    def save(self, out_dir: str | Path) -> tuple[Path, Path]:
+        """Write ``out_dir/results.duckdb`` and ``out_dir/summary.json`` (both atomically)."""
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out}: exists and is not a directory; give a directory")
+        store = self.to_duckdb(out / STORE_NAME)
+        write_summary_json(out / SUMMARY_JSON, self.summary)
+        return store, out / SUMMARY_JSON
+
+    def __repr__(self) -> str:
+        m = self.summary["metrics"].get("leakers_per_run", {})
+        return (
+            f"RunSet(scenario={self.meta.get('scenario')!r}, runs={len(self.runs)}, "
+            f"events={len(self.events)}, leakers_per_run={m.get('value')})"
+        )
+
+
+def _scenario(scenario_or_path: Any):
+    from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
+
+    if isinstance(scenario_or_path, Scenario):
+        return scenario_or_path
+    if isinstance(scenario_or_path, dict):
+        return scenario_from_dict(scenario_or_path)
+    if isinstance(scenario_or_path, (str, Path)):
+        path = Path(scenario_or_path)
+        if not path.is_file():
+            raise InputError(f"{path}: scenario file not found")
+        return load_scenario(path)
+    raise InputError(
+        f"run() takes a scenario path, dict or Scenario, not {type(scenario_or_path).__name__}"
+    )
+
+
+def run(
+    scenario_or_path: Any,
+    runs: int = 100,
+    seed: int = 0,
+    workers: int = 1,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+) -> RunSet:
+    """Run ``runs`` Monte Carlo replications of a scenario and compute the metrics.
+
+    ``scenario_or_path``: a YAML path, a dict or a loaded :class:`~iadsim.scenario.Scenario`.
+    ``seed`` fixes every number: the same seed gives the same results for any ``workers``
+    and ``backend`` (``"local"`` processes or ``"dask"``; ``scheduler`` is a Dask address,
+    otherwise a local Dask cluster is started). ``progress(done, total)`` is called as runs
+    complete. With ``out_dir``, ``results.duckdb`` and ``summary.json`` are written there.
+    """
+    from iadsim.sim import engine
+
+    scenario = _scenario(scenario_or_path)
+    prepared = engine.prepare(scenario)
+    reps = run_replications(
+        prepared,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        backend=backend,
+        scheduler=scheduler,
+        progress=progress,
+        run_fn=engine.run_once,
+    )
+    meta = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "runs": runs,
+        "confidence": CONFIDENCE,
+        "iadsim_version": __version__,
+    }
+    rs = RunSet(meta, reps.runs, reps.events, reps.per_threat)
+    if out_dir is not None:
+        rs.save(out_dir)
+    return rs
+
+
+def _metrics_of(x: Any) -> dict[str, Any]:
+    if isinstance(x, RunSet):
+        return x.summary["metrics"]
+    if isinstance(x, dict):
+        return x.get("metrics", x)
+    if isinstance(x, (str, Path)):
+        import json
+
+        p = Path(x)
+        p = p / SUMMARY_JSON if p.is_dir() else p
+        if not p.is_file():
+            raise InputError(f"{p}: no summary.json; run 'iadsim run ... --out DIR' first")
+        return json.loads(p.read_text(encoding="utf-8"))["metrics"]
+    raise InputError(f"compare() takes RunSets, summary dicts or result dirs, not {type(x)}")
+
+
+def compare(results_a: Any, results_b: Any, labels: tuple[str, str] = ("A", "B")) -> pd.DataFrame:
+    """The key metrics of two jobs side by side.
+
+    Accepts :class:`RunSet` objects, summary dicts or result directories. Returns a DataFrame
+    indexed by metric with columns ``LABEL``, ``LABEL ci_low``, ``LABEL ci_high`` per job;
+    a metric one job lacks (e.g. a threat class it never faced) is NaN there.
+    """
+    ma, mb = _metrics_of(results_a), _metrics_of(results_b)
+    per_class = sorted({k for k in (*ma, *mb) if k.startswith(("p_kill[", "p_detected["))})
+    names = [k for k in KEY_METRICS if k in ma or k in mb] + per_class
+    rows = []
+    for name in names:
+        row: dict[str, Any] = {"metric": name}
+        for label, m in zip(labels, (ma, mb), strict=True):
+            e = m.get(name, {})
+            row[label] = e.get("value")
+            row[f"{label} ci_low"] = e.get("ci_low")
+            row[f"{label} ci_high"] = e.get("ci_high")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("metric").astype(float)

@@ -1,0 +1,208 @@
+"""Monte Carlo replications of one prepared scenario: seeding, local processes, Dask.
+
+Seeding (the reproducibility contract): a job with seed ``S`` builds one
+``numpy.random.SeedSequence(S)``; run ``i`` always draws from
+``default_rng(SeedSequence(S).spawn(N)[i])``, i.e. ``SeedSequence(S, spawn_key=(i,))``,
+whichever worker runs it and in whatever order runs finish. Results are gathered and
+ordered by run id, so the numbers do not depend on the number of workers or the backend.
+
+Backends:
+
+* ``local`` — ``workers == 1`` runs in this process; otherwise a
+  :class:`concurrent.futures.ProcessPoolExecutor` (spawn start method: no fork of a process
+  holding threads) whose initializer receives the prepared scenario once per worker; runs
+  are sent in chunks of consecutive run ids.
+* ``dask`` — :mod:`dask.distributed`, for runs beyond one machine: connect to
+  ``scheduler`` (``tcp://host:8786``) or start a :class:`LocalCluster` with ``workers``
+  processes; the prepared scenario is scattered (broadcast) once, chunks are tasks.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iadsim.errors import InputError
+
+RunFn = Callable[[Any, np.random.Generator, int], Any]
+Progress = Callable[[int, int], None]
+Chunk = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+
+
+@dataclass
+class Replications:
+    """All runs of a job, ordered by run id: one row per run, the events, the per-threat rows."""
+
+    runs: pd.DataFrame
+    events: pd.DataFrame
+    per_threat: pd.DataFrame
+
+
+def run_rng(seed: int, run_id: int) -> np.random.Generator:
+    """The generator of run ``run_id``: child ``run_id`` of ``SeedSequence(seed)``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run_id,)))
+
+
+def _default_run_fn() -> RunFn:
+    from iadsim.sim.engine import run_once
+
+    return run_once
+
+
+def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -> Chunk:
+    """Run ``run_ids`` of one job and return (runs, events, per_threat) frames for them."""
+    run_rows, events, per_threat = [], [], []
+    for run_id in run_ids:
+        rng = run_rng(seed, run_id)
+        result = run_fn(prepared, rng, run_id)
+        ev = result.events.to_frame()
+        ev["run_id"] = run_id
+        pt = result.per_threat.copy()
+        pt.insert(0, "run_id", run_id)
+        spent_by_site = getattr(result, "interceptors_spent_by_site", None) or {}
+        run_rows.append(
+            {
+                "run_id": run_id,
+                "seed_entropy": str(seed),
+                "spawn_key": str(run_id),
+                "n_events": len(ev),
+                "n_threats": len(pt),
+                "leakers": int(pt["leaked"].sum()) if len(pt) else 0,
+                "kills": int(pt["killed"].sum()) if len(pt) else 0,
+                "interceptors_spent": int(sum(spent_by_site.values())),
+            }
+        )
+        events.append(ev)
+        per_threat.append(pt)
+    return pd.DataFrame(run_rows), _concat(events), _concat(per_threat)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# Per-process state of local workers, set once by the pool initializer.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(prepared: Any, run_fn: RunFn) -> None:
+    _WORKER["prepared"], _WORKER["run_fn"] = prepared, run_fn
+
+
+def _worker_chunk(seed: int, run_ids: Sequence[int]) -> Chunk:
+    return run_chunk(_WORKER["prepared"], _WORKER["run_fn"], seed, run_ids)
+
+
+def chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[list[int]]:
+    """Consecutive run ids in chunks: about 4 chunks per worker (load balance), at most 50."""
+    size = chunk_size or max(1, min(50, math.ceil(runs / (4 * max(1, workers)))))
+    return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
+
+
+def run_replications(
+    prepared: Any,
+    runs: int,
+    seed: int = 0,
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    run_fn: RunFn | None = None,
+) -> Replications:
+    """Run ``runs`` replications of ``prepared`` and gather them in run-id order.
+
+    ``run_fn(prepared, rng, run_id)`` defaults to :func:`iadsim.sim.engine.run_once`; it must
+    be a module-level function (it is pickled to worker processes).
+    """
+    if runs < 1:
+        raise InputError(f"--runs must be >= 1 (got {runs})")
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1 (got {workers})")
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer (got {seed})")
+    if backend not in ("local", "dask"):
+        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
+    run_fn = run_fn or _default_run_fn()
+    work = chunks(runs, workers, chunk_size)
+    done: dict[int, Chunk] = {}
+
+    def collect(first: int, chunk: Chunk) -> None:
+        done[first] = chunk
+        if progress is not None:
+            progress(sum(len(c[0]) for c in done.values()), runs)
+
+    if backend == "dask":
+        _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect)
+    elif workers == 1:
+        for ids in work:
+            collect(ids[0], run_chunk(prepared, run_fn, seed, ids))
+    else:
+        _run_processes(prepared, run_fn, seed, work, workers, collect)
+
+    ordered = [done[k] for k in sorted(done)]
+    return Replications(*(_concat([c[i] for c in ordered]) for i in range(3)))
+
+
+def _run_processes(prepared, run_fn, seed, work, workers, collect) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(work)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(prepared, run_fn),
+    )
+    try:
+        futures = {pool.submit(_worker_chunk, seed, ids): ids[0] for ids in work}
+        for fut in as_completed(futures):
+            collect(futures[fut], fut.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise InputError(
+            "--backend dask needs dask.distributed: pip install 'iadsim[distributed]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+    try:
+        [prep] = client.scatter([prepared], broadcast=True)
+        job = uuid.uuid4().hex[:12]  # unique task keys when jobs share a scheduler
+        futures = [
+            client.submit(
+                run_chunk, prep, run_fn, seed, ids, pure=False, key=f"iadsim-{job}-{ids[0]}"
+            )
+            for ids in work
+        ]
+        first = {f.key: ids[0] for f, ids in zip(futures, work, strict=True)}
+        for fut in dask_completed(futures):
+            collect(first[fut.key], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,226 @@
+"""The results store: one DuckDB file per Monte Carlo job, written atomically.
+
+``DIR/results.duckdb`` holds the tables
+
+* ``meta``       (key, value): scenario name, seed, number of runs, iadsim version;
+* ``runs``       (run_id, seed_entropy, spawn_key, n_events, n_threats, leakers, kills,
+  interceptors_spent);
+* ``events``     (run_id + :data:`EVENT_COLUMNS`): every detection, track, launch, intercept,
+  miss, leak, impact and refusal of a run;
+* ``per_threat`` (run_id, threat, target_class, launched_s, first_detection_s, ...);
+* ``summary``    (metric, value, ci_low, ci_high, n): the metrics of
+  :mod:`iadsim.results.metrics`.
+
+Atomicity: the file is built under a temporary name in the same directory and moved into
+place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
+reader never sees a partial store and an interrupted job leaves any earlier
+``results.duckdb`` untouched. ``summary.json`` is written the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from iadsim.errors import InputError
+from iadsim.results.metrics import compute_summary
+
+STORE_NAME = "results.duckdb"
+SUMMARY_JSON = "summary.json"
+
+EVENT_SCHEMA: dict[str, str] = {
+    "run_id": "INTEGER",
+    "time_s": "DOUBLE",
+    "kind": "VARCHAR",
+    "site": "VARCHAR",
+    "threat": "VARCHAR",
+    "track": "BIGINT",  # NULL when the event concerns no track (the engine's -1)
+    "lat": "DOUBLE",
+    "lon": "DOUBLE",
+    "alt_m": "DOUBLE",
+    "reason": "VARCHAR",
+    "interceptor": "VARCHAR",
+    "value": "DOUBLE",
+}
+PER_THREAT_SCHEMA: dict[str, str] = {
+    "run_id": "INTEGER",
+    "threat": "VARCHAR",
+    "target_class": "VARCHAR",
+    "launched_s": "DOUBLE",
+    "first_detection_s": "DOUBLE",
+    "first_track_s": "DOUBLE",
+    "killed": "BOOLEAN",
+    "kill_time_s": "DOUBLE",
+    "leaked": "BOOLEAN",
+    "impact_asset": "VARCHAR",
+    "interceptors_spent": "INTEGER",
+    "warning_time_s": "DOUBLE",
+}
+RUNS_SCHEMA: dict[str, str] = {
+    "run_id": "INTEGER",
+    "seed_entropy": "VARCHAR",  # SeedSequence entropy can exceed 64 bits
+    "spawn_key": "VARCHAR",
+    "n_events": "INTEGER",
+    "n_threats": "INTEGER",
+    "leakers": "INTEGER",
+    "kills": "INTEGER",
+    "interceptors_spent": "INTEGER",
+}
+SUMMARY_SCHEMA: dict[str, str] = {
+    "metric": "VARCHAR",
+    "value": "DOUBLE",
+    "ci_low": "DOUBLE",
+    "ci_high": "DOUBLE",
+    "n": "INTEGER",
+}
+TABLES = {
+    "runs": RUNS_SCHEMA,
+    "events": EVENT_SCHEMA,
+    "per_threat": PER_THREAT_SCHEMA,
+    "summary": SUMMARY_SCHEMA,
+}
+
+
+# Column conversions on insert beyond a plain CAST.
+_EXPR = {("events", "track"): 'NULLIF(CAST("{c}" AS {t}), -1)'}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    for name, schema in TABLES.items():
+        cols = ", ".join(f"{c} {t}" for c, t in schema.items())
+        con.execute(f"CREATE TABLE {name} ({cols})")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    """Bulk-insert a DataFrame (registered as a view, one INSERT ... SELECT; NaN -> NULL).
+
+    Columns missing from ``df`` become NULL; extra columns are ignored.
+    """
+    if df is None or len(df) == 0:
+        return
+    schema = TABLES[table]
+    cols = ", ".join(
+        _EXPR.get((table, c), 'CAST("{c}" AS {t})').format(c=c, t=t)
+        if c in df.columns
+        else f"CAST(NULL AS {t})"
+        for c, t in schema.items()
+    )
+    con.register("_iadsim_src", df)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT {cols} FROM _iadsim_src")
+    finally:
+        con.unregister("_iadsim_src")
+
+
+def fill_store(
+    con: duckdb.DuckDBPyConnection,
+    runs: pd.DataFrame,
+    events: pd.DataFrame,
+    per_threat: pd.DataFrame,
+    meta: dict[str, Any],
+) -> pd.DataFrame:
+    """Create the tables, insert the frames, compute and insert the summary; return it."""
+    con.execute("SET threads = 1")  # float aggregates in one fixed order: reproducible
+    create_tables(con)
+    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
+    insert_frame(con, "runs", runs)
+    insert_frame(con, "events", events)
+    insert_frame(con, "per_threat", per_threat)
+    summary = compute_summary(con)
+    insert_frame(con, "summary", summary)
+    return summary
+
+
+@contextmanager
+def _atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``final``; move it into place only on success."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        for p in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
+            p.unlink(missing_ok=True)
+
+
+def write_store(
+    path: str | Path,
+    runs: pd.DataFrame,
+    events: pd.DataFrame,
+    per_threat: pd.DataFrame,
+    meta: dict[str, Any],
+) -> pd.DataFrame:
+    """Write a complete results store to ``path`` atomically; return the summary table."""
+    with _atomic_path(Path(path)) as tmp:
+        tmp.unlink()  # DuckDB wants to create the file itself
+        con = duckdb.connect(str(tmp))
+        try:
+            summary = fill_store(con, runs, events, per_threat, meta)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return summary
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe scalar: NaN/None -> null, floats to 12 significant digits (stable text)."""
+    if x is None:
+        return None
+    if isinstance(x, (bool, int, str)):
+        return x
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(f):
+        return None
+    if f.is_integer() and abs(f) < 2**53 and not isinstance(x, float):
+        return int(f)
+    return float(f"{f:.12g}")
+
+
+def summary_dict(summary: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """The summary as a plain dict: job metadata plus ``metrics[name] = {value, ci_low, ...}``."""
+    metrics = {
+        str(r.metric): {
+            "value": _clean(r.value),
+            "ci_low": _clean(r.ci_low),
+            "ci_high": _clean(r.ci_high),
+            "n": int(r.n),
+        }
+        for r in summary.itertuples(index=False)
+    }
+    return {**{k: _clean(v) for k, v in meta.items()}, "metrics": metrics}
+
+
+def write_summary_json(path: str | Path, summary: dict[str, Any]) -> None:
+    """Write ``summary.json`` atomically, with stable formatting (byte-identical reruns)."""
+    text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    with _atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def open_store(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open a results store read-only; ``path`` is the file or the directory holding it."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / STORE_NAME
+    if not p.is_file():
+        raise InputError(f"{p}: no results store here; create one with 'iadsim run ... --out DIR'")
+    try:
+        return duckdb.connect(str(p), read_only=True)
+    except duckdb.Error as exc:
+        raise InputError(f"{p}: not a readable DuckDB results store ({exc})") from None

@@ -1,0 +1,127 @@
+"""Metrics and intervals against independent computations (scipy.stats, numpy, pandas) on the
+same data: the SQL over the store must agree with a direct computation on the frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from iadsim.api import RunSet, compare
+from iadsim.montecarlo import run_replications
+from iadsim.results.metrics import t_interval, wilson_interval
+from test_montecarlo import stub_prepare, stub_run_once
+
+
+@pytest.mark.parametrize("n", [2, 5, 40])
+def test_t_interval_matches_scipy(n):
+    x = np.random.default_rng(n).normal(3.0, 2.0, n)
+    est = t_interval(x.mean(), x.std(ddof=1), n)
+    lo, hi = stats.t.interval(0.95, n - 1, loc=x.mean(), scale=stats.sem(x))
+    assert est.value == pytest.approx(x.mean())
+    assert (est.ci_low, est.ci_high) == pytest.approx((lo, hi), rel=1e-12)
+
+
+def test_t_interval_is_undefined_below_two_runs():
+    assert t_interval(4.0, None, 1).ci_low is None
+    assert t_interval(None, None, 0).value is None
+
+
+@pytest.mark.parametrize("k, n", [(0, 10), (3, 10), (10, 10), (517, 1000), (1, 1)])
+def test_wilson_interval_matches_scipy_binomtest(k, n):
+    ref = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    est = wilson_interval(k, n)
+    assert est.value == pytest.approx(k / n)
+    assert (est.ci_low, est.ci_high) == pytest.approx((ref.low, ref.high), abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def runset() -> RunSet:
+    reps = run_replications(
+        stub_prepare(n_threats=8, pk=0.5), runs=40, seed=11, run_fn=stub_run_once
+    )
+    # one run with no events at all: must count as zero leakers / zero interceptors
+    runs = pd.concat([reps.runs, pd.DataFrame({"run_id": [40]})], ignore_index=True)
+    meta = {"scenario": "stub", "seed": 11, "runs": 41}
+    return RunSet(meta, runs, reps.events, reps.per_threat)
+
+
+def _t_ref(values) -> tuple[float, float, float]:
+    v = np.asarray(values, float)
+    lo, hi = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    return v.mean(), lo, hi
+
+
+def _check(rs: RunSet, name: str, ref, n: int) -> None:
+    m = rs.metric(name)
+    assert m["n"] == n, name
+    assert (m["value"], m["ci_low"], m["ci_high"]) == pytest.approx(ref, rel=1e-9), name
+
+
+def test_per_run_means_match_a_direct_computation(runset):
+    rs = runset
+    all_runs = rs.runs.run_id
+    ev = rs.events
+    leak = ev[ev.kind == "leak"].groupby("run_id").threat.nunique().reindex(all_runs, fill_value=0)
+    # the stub's per_threat agrees with its leak events (minus the empty run)
+    assert leak.iloc[:-1].tolist() == rs.per_threat.groupby("run_id").leaked.sum().tolist()
+    _check(rs, "leakers_per_run", _t_ref(leak), 41)
+    launches = ev[ev.kind == "launch"]
+    spent = launches.groupby("run_id").value.sum().reindex(all_runs, fill_value=0)
+    _check(rs, "interceptors_spent_per_run", _t_ref(spent), 41)
+    salvos = launches.groupby("run_id").size().reindex(all_runs, fill_value=0)
+    _check(rs, "salvos_per_run", _t_ref(salvos), 41)
+    for site in sorted(launches.site.unique()):
+        s = launches[launches.site == site].groupby("run_id").value.sum()
+        _check(rs, f"interceptors_per_run[{site}]", _t_ref(s.reindex(all_runs, fill_value=0)), 41)
+    warn = rs.per_threat.groupby("run_id").warning_time_s.mean().dropna()
+    _check(rs, "mean_warning_time_s", _t_ref(warn), len(warn))
+
+
+def test_probabilities_match_wilson_from_scipy(runset):
+    rs = runset
+    ev = rs.events
+    leakers = ev[ev.kind == "leak"].groupby("run_id").size().reindex(rs.runs.run_id, fill_value=0)
+    k = int((leakers == 0).sum())
+    ref = stats.binomtest(k, 41).proportion_ci(method="wilson")
+    _check(rs, "p_raid_defeated", (k / 41, ref.low, ref.high), 41)
+    for cls, g in rs.per_threat.groupby("target_class"):
+        kills, n = int(g.killed.sum()), len(g)
+        ref = stats.binomtest(kills, n).proportion_ci(method="wilson")
+        _check(rs, f"p_kill[{cls}]", (kills / n, ref.low, ref.high), n)
+        seen = int(g.first_detection_s.notna().sum())
+        ref = stats.binomtest(seen, n).proportion_ci(method="wilson")
+        _check(rs, f"p_detected[{cls}]", (seen / n, ref.low, ref.high), n)
+
+
+def test_first_detection_and_warning_time_per_threat(runset):
+    rs = runset
+    det = rs.events[rs.events.kind == "detection_start"]
+    first = det.groupby(["run_id", "threat"]).time_s.min().reset_index()
+    for threat, g in first.groupby("threat"):
+        _check(rs, f"first_detection_s[{threat}]", _t_ref(g.time_s), len(g))
+    for threat, g in rs.per_threat.groupby("threat"):
+        w = g.warning_time_s.dropna()
+        _check(rs, f"warning_time_s[{threat}]", _t_ref(w), len(w))
+    names = [k for k in rs.summary["metrics"] if k.startswith("first_detection_s[")]
+    assert names == [f"first_detection_s[t{i}]" for i in range(8)]  # launch order, not lexical
+
+
+def test_compare_puts_key_metrics_side_by_side(runset):
+    other = run_replications(
+        stub_prepare(n_threats=8, pk=0.95), runs=10, seed=1, run_fn=stub_run_once
+    )
+    rs_b = RunSet(
+        {"scenario": "b", "seed": 1, "runs": 10}, other.runs, other.events, other.per_threat
+    )
+    table = compare(runset, rs_b, labels=("standalone", "networked"))
+    assert list(table.columns) == [
+        "standalone", "standalone ci_low", "standalone ci_high",
+        "networked", "networked ci_low", "networked ci_high",
+    ]  # fmt: skip
+    assert {"leakers_per_run", "p_raid_defeated", "p_kill[cruise]"} <= set(table.index)
+    assert table.loc["leakers_per_run", "networked"] == rs_b.metric("leakers_per_run")["value"]
+    assert (
+        table.loc["p_kill[ballistic]", "standalone"] == runset.metric("p_kill[ballistic]")["value"]
+    )
