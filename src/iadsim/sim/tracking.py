@@ -325,10 +325,12 @@ def gnn_assign(rows, cols, cost, n_rows: int, n_cols: int, miss_cost: float):
     """Global nearest neighbour on a sparse gated cost list; returns matched (rows, cols).
 
     Minimises ``sum(cost of matched pairs) + miss_cost * (unmatched rows)`` over one-to-one
-    matchings of the gated pairs. A pair alone in its cluster (its row and column in no other
+    matchings of the given pairs. A pair alone in its cluster (its row and column in no other
     pair) is matched directly; every other connected cluster is solved exactly by
     ``linear_sum_assignment`` on ``[C | diag(miss_cost)]`` with ``inf`` for gated-out pairs.
     """
+    useful = cost < miss_cost  # a pair costing more than a miss is never worth matching
+    rows, cols, cost = rows[useful], cols[useful], cost[useful]
     deg_r = np.bincount(rows, minlength=n_rows)
     deg_c = np.bincount(cols, minlength=n_cols)
     alone = (deg_r[rows] == 1) & (deg_c[cols] == 1)
