@@ -1,0 +1,399 @@
+"""Coverage of a scenario's sites at one or more target altitudes, on the common LAEA grid.
+
+For a target at altitude ``h_t`` (AMSL) at a cell at geodesic ground distance ``d`` from a
+site whose radar antenna is at ``h_r`` (AMSL), the cell is **detected** by that radar iff
+
+* line of sight: ``h_t >= h_min(d)``; on a smooth sphere of radius ``a = k R`` this is the
+  tangent-ray form of :func:`iadsim.geo.earth.min_visible_height_m`; over terrain ``h_min`` is
+  the minimum visible altitude from :mod:`iadsim.coverage.los` (computed once per site and
+  antenna height, so every altitude is a threshold on the same raster);
+* range: the slant range (law of cosines over R_E, :func:`iadsim.geo.earth.slant_range_m`) is
+  at most the radar's detection range for the threat's RCS, ``R_ref (sigma/sigma_ref)^(1/4)``
+  capped at the instrumented range (:func:`iadsim.catalog.detection_range_m`);
+* elevation: the refracted elevation angle (sphere of radius k R) is within the radar's limits.
+
+A site's detection is the union over its radars. Its **engagement** coverage is the union over
+its interceptors of their envelope for the threat's class (slant range from the launcher at
+the site's ground between min and max range, target altitude AMSL between min and max
+altitude) intersected with the view of the site's own fire-control radar: its line of sight
+and its elevation limits (a radar cannot guide a missile onto a target it cannot point at; the
+FCR's detection range is not required, since a cued missile may fly beyond it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from iadsim import catalog
+from iadsim.coverage.grid import GEOD, Grid, make_grid
+from iadsim.errors import InputError
+from iadsim.geo.earth import (
+    K_STANDARD,
+    R_EARTH_M,
+    elevation_angle_rad,
+    min_visible_height_m,
+    slant_range_m,
+)
+
+
+@dataclass(frozen=True)
+class RadarSpec:
+    """One radar of a site, resolved for the threat: SI units, angles in degrees."""
+
+    id: str
+    antenna_height_m: float
+    detection_range_m: float
+    min_elevation_deg: float = -90.0
+    max_elevation_deg: float = 90.0
+
+
+@dataclass(frozen=True)
+class EnvelopeSpec:
+    """One interceptor's engagement envelope for the threat's class."""
+
+    interceptor: str
+    min_range_m: float
+    max_range_m: float
+    min_altitude_m: float
+    max_altitude_m: float
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """A site resolved against the catalog for one threat. ``fire_control`` indexes ``radars``
+    (None for radar-only sites, which have no engagement coverage)."""
+
+    id: str
+    system: str
+    lat: float
+    lon: float
+    radars: tuple[RadarSpec, ...]
+    fire_control: int | None = None
+    envelopes: tuple[EnvelopeSpec, ...] = ()
+    ground_altitude_m: float | None = None
+
+    @property
+    def reach_m(self) -> float:
+        """Farthest ground distance any coverage of this site can reach."""
+        r = [x.detection_range_m for x in self.radars] + [e.max_range_m for e in self.envelopes]
+        return max(r + [1.0])
+
+
+def resolve_threat(threat_id: str) -> catalog.Threat:
+    return catalog.get(threat_id, kind="threat")
+
+
+def resolve_sites(scenario, threat_id: str = "fighter-4gen") -> list[SiteSpec]:
+    """Resolve a scenario's sites against the catalog for one threat."""
+    threat = resolve_threat(threat_id)
+    rcs_m2, tclass = threat.rcs.si, threat.target_class
+    out = []
+    for s in scenario.sites:
+        item = catalog.get(s.system, kind=("system", "radar"))
+        if item.kind == "radar":
+            radar_ids, fcr, interceptors = [item.id], None, []
+        else:
+            radar_ids = list(item.radars)
+            if item.fire_control_radar not in radar_ids:
+                radar_ids.append(item.fire_control_radar)
+            fcr = radar_ids.index(item.fire_control_radar)
+            stock = s.interceptors if s.interceptors is not None else item.default_loadout
+            interceptors = [i for i, n in stock.items() if n > 0] or list(item.interceptors)
+        radars = []
+        for rid in radar_ids:
+            r = catalog.get(rid, kind="radar")
+            seen = r.detects_ballistic or tclass != "ballistic"
+            radars.append(
+                RadarSpec(
+                    id=r.id,
+                    antenna_height_m=s.antenna_height_m
+                    if s.antenna_height_m is not None
+                    else r.antenna_height.si,
+                    detection_range_m=catalog.detection_range_m(r, rcs_m2) if seen else 0.0,
+                    min_elevation_deg=r.min_elevation.si,
+                    max_elevation_deg=r.max_elevation.si,
+                )
+            )
+        envs = []
+        for iid in interceptors:
+            env = catalog.get(iid, kind="interceptor").envelopes.get(tclass)
+            if env is not None:
+                envs.append(
+                    EnvelopeSpec(
+                        iid,
+                        env.min_range.si,
+                        env.max_range.si,
+                        env.min_altitude.si,
+                        env.max_altitude.si,
+                    )
+                )
+        out.append(
+            SiteSpec(
+                s.id, s.system, s.lat, s.lon, tuple(radars), fcr, tuple(envs), s.ground_altitude_m
+            )
+        )
+    return out
+
+
+@dataclass
+class _SitePass:
+    """Altitude-independent work for one site on its grid window: geodesic ground ranges, the
+    terrain height of each cell and each radar's minimum visible altitude (AMSL)."""
+
+    rows: slice
+    cols: slice
+    ground_range_m: np.ndarray
+    cell_ground_m: np.ndarray | float
+    site_ground_m: float
+    min_visible_m: list[np.ndarray] = field(default_factory=list)
+
+
+def _prepare_pass(site: SiteSpec, grid: Grid, k_factor: float, terrain=None) -> _SitePass:
+    x, y = grid.project(site.lon, site.lat)
+    rows, cols = grid.window(float(x), float(y), site.reach_m * 1.02 + 2 * grid.cell_m)
+    lon, lat = grid.centres_lonlat(rows, cols)
+    _, _, d = GEOD.inv(np.full(lon.shape, site.lon), np.full(lat.shape, site.lat), lon, lat)
+    if terrain is None:
+        ground = site.ground_altitude_m or 0.0
+        minvis = [
+            min_visible_height_m(d, ground + r.antenna_height_m, k_factor) for r in site.radars
+        ]
+        return _SitePass(rows, cols, d, 0.0, ground, minvis)
+    cell_ground, site_ground, minvis = terrain_pass(site, lon, lat, terrain, k_factor, grid.cell_m)
+    return _SitePass(rows, cols, d, cell_ground, site_ground, minvis)
+
+
+def _evaluate(site: SiteSpec, p: _SitePass, altitude_m: float, agl: bool, k_factor: float):
+    """Detection and engagement masks of one site on its window."""
+    h_t = p.cell_ground_m + altitude_m if agl else np.full(p.ground_range_m.shape, altitude_m)
+    d = p.ground_range_m
+    det = np.zeros(d.shape, bool)
+    los = []
+    for r, minvis in zip(site.radars, p.min_visible_m, strict=True):
+        h_r = p.site_ground_m + r.antenna_height_m
+        el = np.degrees(elevation_angle_rad(d, h_r, h_t, k_factor * R_EARTH_M))
+        # NaN min-visible altitude (no terrain data / beyond the LOS radius) compares False
+        in_view = (h_t >= minvis) & (el >= r.min_elevation_deg) & (el <= r.max_elevation_deg)
+        los.append(in_view)
+        if r.detection_range_m > 0:
+            det |= in_view & (slant_range_m(d, h_r, h_t) <= r.detection_range_m)
+    eng = np.zeros(d.shape, bool)
+    if site.fire_control is not None and site.envelopes:
+        slant = slant_range_m(d, p.site_ground_m, h_t)
+        for e in site.envelopes:
+            eng |= (
+                (slant >= e.min_range_m)
+                & (slant <= e.max_range_m)
+                & (h_t >= e.min_altitude_m)
+                & (h_t <= e.max_altitude_m)
+            )
+        eng &= los[site.fire_control]
+    return det, eng
+
+
+@dataclass
+class CoverageResult:
+    """Coverage rasters of all sites at one altitude on one grid.
+
+    ``detection`` and ``engagement`` are boolean arrays of shape (n_sites, nrows, ncols);
+    the unions, overlap counts and areas derive from them (area = cells x cell area, exact on
+    the equal-area grid).
+    """
+
+    grid: Grid
+    altitude_m: float
+    agl: bool
+    threat: str
+    k_factor: float
+    terrain: bool
+    sites: list[SiteSpec]
+    detection: np.ndarray
+    engagement: np.ndarray
+    scenario_name: str = ""
+
+    @property
+    def site_ids(self) -> list[str]:
+        return [s.id for s in self.sites]
+
+    @property
+    def union_detection(self) -> np.ndarray:
+        return self.detection.any(axis=0)
+
+    @property
+    def union_engagement(self) -> np.ndarray:
+        return self.engagement.any(axis=0)
+
+    @property
+    def overlap_detection(self) -> np.ndarray:
+        """Number of sites detecting each cell."""
+        return self.detection.sum(axis=0, dtype=np.uint8)
+
+    @property
+    def overlap_engagement(self) -> np.ndarray:
+        return self.engagement.sum(axis=0, dtype=np.uint8)
+
+    def area_km2(self, mask: np.ndarray) -> float:
+        return float(np.count_nonzero(mask)) * self.grid.cell_area_km2
+
+    def masks(self) -> dict[str, dict[str, np.ndarray]]:
+        """{kind: {site id | "union": 2-D mask}} for kind in detection, engagement."""
+        out = {}
+        for kind, stack in (("detection", self.detection), ("engagement", self.engagement)):
+            out[kind] = {sid: stack[i] for i, sid in enumerate(self.site_ids)}
+            out[kind]["union"] = stack.any(axis=0)
+        return out
+
+    def polygons(self, wgs84: bool = True):
+        """{kind: {site id | "union": shapely geometry}}, in WGS84 lon/lat (or the grid's LAEA
+        metres with ``wgs84=False``)."""
+        from iadsim.coverage.products import mask_to_geometry
+
+        return {
+            kind: {k: mask_to_geometry(m, self.grid, wgs84) for k, m in d.items()}
+            for kind, d in self.masks().items()
+        }
+
+    def summary(self, cities: bool = True, countries: bool = True) -> dict:
+        """The content of summary.json (areas, cities and countries covered)."""
+        from iadsim.coverage.products import summarize
+
+        return summarize(self, cities=cities, countries=countries)
+
+
+def compute_coverage_multi(
+    scenario,
+    altitudes_m: Sequence[float],
+    agl: bool = False,
+    threat: str = "fighter-4gen",
+    resolution_km: float = 2.0,
+    dem=None,
+    sites: Sequence[SiteSpec] | None = None,
+    k_factor: float | None = None,
+    progress=None,
+) -> list[CoverageResult]:
+    """Coverage at several altitudes, reusing one line-of-sight pass per site.
+
+    ``scenario`` is a loaded :class:`iadsim.scenario.Scenario` (or None when ``sites`` are
+    given directly); ``dem`` a path or open DEM overriding ``environment.dem``;
+    ``progress(advance_by)`` is called once per site as its pass completes.
+    """
+    if not resolution_km or resolution_km <= 0:
+        raise InputError(f"--resolution-km must be > 0, got {resolution_km}")
+    alts = [float(a) for a in altitudes_m]
+    if not alts:
+        raise InputError("give at least one --altitude-m")
+    if any(not np.isfinite(a) or a < -500 or a > 1_000_000 for a in alts):
+        raise InputError(f"altitudes must be between -500 m and 1000 km, got {alts}")
+    specs = list(sites) if sites is not None else resolve_sites(scenario, threat)
+    if sites is None:
+        resolve_threat(threat)
+    k = (
+        k_factor
+        if k_factor is not None
+        else (scenario.environment.k_factor if scenario is not None else K_STANDARD)
+    )
+    terrain = _open_terrain(scenario, dem)
+    grid = make_grid(
+        [s.lat for s in specs],
+        [s.lon for s in specs],
+        [s.reach_m for s in specs],
+        resolution_km * 1000.0,
+    )
+    det = np.zeros((len(alts), len(specs), *grid.shape), bool)
+    eng = np.zeros_like(det)
+    for i, site in enumerate(specs):
+        p = _prepare_pass(site, grid, k, terrain)
+        for j, alt in enumerate(alts):
+            d, e = _evaluate(site, p, alt, agl, k)
+            det[j, i, p.rows, p.cols] = d
+            eng[j, i, p.rows, p.cols] = e
+        if progress is not None:
+            progress(1)
+    name = getattr(scenario, "name", "") if scenario is not None else ""
+    return [
+        CoverageResult(grid, alt, agl, threat, k, terrain is not None, specs, det[j], eng[j], name)
+        for j, alt in enumerate(alts)
+    ]
+
+
+def compute_coverage(
+    scenario,
+    altitude_m: float,
+    agl: bool = False,
+    threat: str = "fighter-4gen",
+    resolution_km: float = 2.0,
+    dem=None,
+    **kwargs,
+) -> CoverageResult:
+    """Coverage of every site of ``scenario`` against ``threat`` at one altitude (AMSL, or
+    above ground with ``agl=True``). See :func:`compute_coverage_multi`."""
+    return compute_coverage_multi(
+        scenario, [altitude_m], agl, threat, resolution_km, dem, **kwargs
+    )[0]
+
+
+def _open_terrain(scenario, dem):
+    """The DEM to use: the ``dem`` argument (path or open DEM) or the scenario's, else None."""
+    if dem is None and scenario is not None:
+        dem = scenario.dem_path()
+    if dem is None:
+        return None
+    if hasattr(dem, "local_grid"):
+        return dem
+    from iadsim.geo.dem import Dem
+
+    return Dem.open(dem)
+
+
+def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float):
+    """Terrain part of a site pass: the DEM height of each window cell, the site's ground
+    altitude and, per radar, the minimum visible altitude (AMSL) resampled (nearest cell) from
+    the LOS raster computed on the site's local azimuthal-equidistant grid.
+
+    The LOS raster is computed once per distinct antenna height; the local cell is half the
+    analysis cell (at most ~3000 cells across) so that masking ridges are resolved.
+    """
+    from pyproj import Transformer
+
+    from iadsim.coverage import los
+
+    radius_m = site.reach_m * 1.02 + 2 * cell_m
+    local_cell_m = max(cell_m / 2.0, 2 * radius_m / 3000.0)
+    lg = dem.local_grid(site.lat, site.lon, radius_m, local_cell_m)
+    # nodata is sea in most DEMs (SRTM, Copernicus): treat it as the datum so that it neither
+    # blocks nor hides targets over water
+    heights = np.nan_to_num(np.asarray(lg.heights_m, dtype=np.float32), nan=0.0)
+    r0, c0 = int(lg.centre_row), int(lg.centre_col)
+    dem_at_site = float(heights[r0, c0])
+    site_ground = site.ground_altitude_m if site.ground_altitude_m is not None else dem_at_site
+    x, y = Transformer.from_crs("EPSG:4326", lg.crs, always_xy=True).transform(lon, lat)
+    col_f, row_f = ~lg.transform * (x, y)
+    row, col = np.floor(row_f).astype(np.int64), np.floor(col_f).astype(np.int64)
+    inside = (row >= 0) & (row < heights.shape[0]) & (col >= 0) & (col < heights.shape[1])
+    row, col = np.where(inside, row, 0), np.where(inside, col, 0)
+
+    def resample(a):
+        return np.where(inside, a[row, col], np.nan).astype(float)
+
+    cell_ground = np.nan_to_num(resample(heights), nan=0.0)
+    cache: dict[float, np.ndarray] = {}
+    minvis = []
+    for r in site.radars:
+        # the eye sits at site_ground + antenna even when the site's stated ground differs
+        eye_above_cell = site_ground + r.antenna_height_m - dem_at_site
+        if eye_above_cell not in cache:
+            mv = los.min_visible_height(
+                heights,
+                lg.cell_size_m,
+                r0,
+                c0,
+                eye_above_cell,
+                k_factor=k_factor,
+                max_range_m=radius_m,
+            )
+            cache[eye_above_cell] = resample(mv)
+        minvis.append(cache[eye_above_cell])
+    return cell_ground, site_ground, minvis

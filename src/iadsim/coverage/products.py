@@ -1,0 +1,362 @@
+"""Coverage products: polygons, summary (areas, cities, countries) and the files of a run.
+
+Files of one altitude (all written atomically: temporary file, then ``os.replace``):
+
+* ``coverage.geojson``: WGS84 polygons, one feature per site and kind plus a ``union`` feature
+  per kind; properties ``site``, ``system``, ``kind`` (detection|engagement), ``area_km2``,
+  ``altitude_m``, ``altitude_reference``, ``threat``.
+* ``coverage.tif``: uint8 GeoTIFF on the LAEA analysis grid; bands per site (detection,
+  engagement), then union detection, union engagement, overlap counts; band descriptions set.
+* ``coverage.png``: the map (:func:`iadsim.report.maps.plot_coverage_map`).
+* ``summary.json``: :func:`summarize`.
+
+Several altitudes go to one subfolder each, ``alt-<H>m`` (``alt-<H>m-agl`` above ground),
+with an ``index.json`` listing them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from iadsim.geo.cities import cities_on_grid, load_cities
+from iadsim.geo.countries import load_countries, rasterize_countries
+
+NOTE = (
+    "Illustrative analysis from public data: catalog values are open-source estimates, "
+    "not the performance of any real deployment."
+)
+
+
+def mask_to_geometry(mask: np.ndarray, grid, wgs84: bool = True):
+    """Union of the cells of a boolean raster as one shapely (Multi)Polygon, via
+    ``rasterio.features.shapes``; reprojected to WGS84 lon/lat unless ``wgs84=False``."""
+    from rasterio.features import shapes
+
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return shapely.Polygon()
+    polys = [
+        shapely.geometry.shape(g)
+        for g, _ in shapes(
+            mask.astype(np.uint8), mask=mask, transform=grid.transform, connectivity=4
+        )
+    ]
+    geom = shapely.union_all(polys)
+    if wgs84:
+        geom = shapely.transform(
+            geom, lambda xy: np.column_stack(grid.to_wgs84.transform(xy[:, 0], xy[:, 1]))
+        )
+    return geom
+
+
+def _atomic_write(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` then move the file into place, so readers never see half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_json(path: Path, obj) -> Path:
+    return _atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+def _cities(result) -> tuple[list[dict], dict]:
+    idx, row, col = cities_on_grid(result.grid)
+    det = result.union_detection[row, col]
+    eng = result.union_engagement[row, col]
+    keep = det | eng
+    c = load_cities()
+    order = np.argsort(-c.population[idx[keep]], kind="stable")
+    cities = [
+        {
+            "name": str(c.name[i]),
+            "country": str(c.country[i]),
+            "population": int(c.population[i]),
+            "lat": round(float(c.lat[i]), 5),
+            "lon": round(float(c.lon[i]), 5),
+            "detected": bool(d),
+            "engaged": bool(e),
+        }
+        for i, d, e in zip(idx[keep][order], det[keep][order], eng[keep][order], strict=True)
+    ]
+    totals = {
+        "detection": int(c.population[idx[det]].sum()),
+        "engagement": int(c.population[idx[eng]].sum()),
+    }
+    return cities, totals
+
+
+def _countries(result) -> list[dict]:
+    ids, present = rasterize_countries(result.grid)
+    if not present:
+        return []
+    n = len(load_countries().names)
+    cell = result.grid.cell_area_km2
+    det = np.bincount(ids[result.union_detection & (ids >= 0)], minlength=n) * cell
+    eng = np.bincount(ids[result.union_engagement & (ids >= 0)], minlength=n) * cell
+    c = load_countries()
+    rows = [
+        {
+            "name": c.names[i],
+            "iso_a3": c.iso_a3[i],
+            "detection_area_km2": round(float(det[i]), 1),
+            "engagement_area_km2": round(float(eng[i]), 1),
+        }
+        for i in present
+        if det[i] > 0 or eng[i] > 0
+    ]
+    return sorted(rows, key=lambda r: -r["detection_area_km2"])
+
+
+def summarize(result, cities: bool = True, countries: bool = True) -> dict:
+    """summary.json: per-site and union areas (km^2), cities and countries covered."""
+    a = result.area_km2
+    out = {
+        "scenario": result.scenario_name,
+        "altitude_m": result.altitude_m,
+        "altitude_reference": "agl" if result.agl else "amsl",
+        "threat": result.threat,
+        "k_factor": result.k_factor,
+        "terrain": result.terrain,
+        "resolution_km": result.grid.cell_m / 1000.0,
+        "crs": result.grid.crs.srs,
+        "note": NOTE,
+        "sites": [
+            {
+                "id": s.id,
+                "system": s.system,
+                "lat": s.lat,
+                "lon": s.lon,
+                "detection_area_km2": round(a(result.detection[i]), 1),
+                "engagement_area_km2": round(a(result.engagement[i]), 1),
+                "radars": [
+                    {
+                        "id": r.id,
+                        "detection_range_km": round(r.detection_range_m / 1000, 1),
+                        "antenna_height_m": r.antenna_height_m,
+                    }
+                    for r in s.radars
+                ],
+                "interceptors": [e.interceptor for e in s.envelopes],
+            }
+            for i, s in enumerate(result.sites)
+        ],
+        "union": {
+            "detection_area_km2": round(a(result.union_detection), 1),
+            "engagement_area_km2": round(a(result.union_engagement), 1),
+            "detection_overlap_area_km2": round(a(result.overlap_detection >= 2), 1),
+            "engagement_overlap_area_km2": round(a(result.overlap_engagement >= 2), 1),
+        },
+    }
+    if cities:
+        out["cities_covered"], out["population_covered"] = _cities(result)
+    if countries:
+        out["countries"] = _countries(result)
+    return out
+
+
+def _round_coords(geom, ndigits: int = 5):
+    return shapely.transform(geom, lambda xy: np.round(xy, ndigits))
+
+
+def coverage_geojson(result) -> dict:
+    """The FeatureCollection written to coverage.geojson."""
+    feats = []
+    systems = {s.id: s.system for s in result.sites}
+    for kind, geoms in result.polygons(wgs84=True).items():
+        masks = result.masks()[kind]
+        for key, geom in geoms.items():
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "site": key,
+                        "system": systems.get(key, "all"),
+                        "kind": kind,
+                        "area_km2": round(result.area_km2(masks[key]), 1),
+                        "altitude_m": result.altitude_m,
+                        "altitude_reference": "agl" if result.agl else "amsl",
+                        "threat": result.threat,
+                    },
+                    "geometry": shapely.geometry.mapping(_round_coords(geom)),
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "name": result.scenario_name or "coverage",
+        "features": feats,
+    }
+
+
+def band_layers(result) -> list[tuple[str, np.ndarray]]:
+    """(description, uint8 raster) of every GeoTIFF band, in band order."""
+    layers = []
+    for i, sid in enumerate(result.site_ids):
+        layers.append((f"{sid} detection", result.detection[i]))
+        layers.append((f"{sid} engagement", result.engagement[i]))
+    layers += [
+        ("union detection", result.union_detection),
+        ("union engagement", result.union_engagement),
+        ("overlap count detection", result.overlap_detection),
+        ("overlap count engagement", result.overlap_engagement),
+    ]
+    return [(d, np.asarray(a, np.uint8)) for d, a in layers]
+
+
+def write_geotiff(result, path: Path) -> Path:
+    import rasterio
+
+    layers = band_layers(result)
+
+    def write(tmp: Path) -> None:
+        profile = dict(
+            driver="GTiff",
+            width=result.grid.ncols,
+            height=result.grid.nrows,
+            count=len(layers),
+            dtype="uint8",
+            crs=result.grid.crs,
+            transform=result.grid.transform,
+            compress="deflate",
+            tiled=True,
+        )
+        with rasterio.open(tmp, "w", **profile) as ds:
+            for b, (desc, arr) in enumerate(layers, start=1):
+                ds.write(arr, b)
+                ds.set_band_description(b, desc)
+            ds.update_tags(
+                altitude_m=str(result.altitude_m),
+                threat=result.threat,
+                altitude_reference="agl" if result.agl else "amsl",
+                note=NOTE,
+            )
+
+    return _atomic_write(path, write)
+
+
+def write_coverage(result, out_dir, png: bool = True) -> dict[str, Path]:
+    """Write coverage.geojson, coverage.tif, coverage.png and summary.json into ``out_dir``;
+    return their paths by kind."""
+    out = Path(out_dir)
+    gj = coverage_geojson(result)
+    paths = {
+        "geojson": _write_json(out / "coverage.geojson", gj),
+        "geotiff": write_geotiff(result, out / "coverage.tif"),
+        "summary": _write_json(out / "summary.json", result.summary()),
+    }
+    if png:
+        from iadsim.report.maps import plot_coverage_map
+
+        paths["png"] = _atomic_write(out / "coverage.png", lambda p: plot_coverage_map(result, p))
+    return paths
+
+
+def altitude_dirname(altitude_m: float, agl: bool) -> str:
+    return f"alt-{altitude_m:g}m" + ("-agl" if agl else "")
+
+
+def write_coverage_set(results, out_dir) -> dict:
+    """Write the products of one or several altitudes: directly into ``out_dir`` for one
+    altitude, else one ``alt-<H>m`` subfolder per altitude plus ``index.json``."""
+    out = Path(out_dir)
+    if len(results) == 1:
+        r = results[0]
+        return {
+            "altitudes": [
+                {
+                    "altitude_m": r.altitude_m,
+                    "dir": out,
+                    "paths": write_coverage(r, out),
+                    "summary": r.summary(),
+                }
+            ]
+        }
+    entries = []
+    for r in results:
+        sub = out / altitude_dirname(r.altitude_m, r.agl)
+        entries.append(
+            {
+                "altitude_m": r.altitude_m,
+                "dir": sub,
+                "paths": write_coverage(r, sub),
+                "summary": r.summary(),
+            }
+        )
+    index = [
+        {
+            "altitude_m": e["altitude_m"],
+            "dir": e["dir"].name,
+            "detection_area_km2": e["summary"]["union"]["detection_area_km2"],
+            "engagement_area_km2": e["summary"]["union"]["engagement_area_km2"],
+        }
+        for e in entries
+    ]
+    return {"altitudes": entries, "index": _write_json(out / "index.json", index)}
+
+
+def run_coverage_job(
+    scenario,
+    altitudes_m=(100, 1000, 10000),
+    threat: str = "fighter-4gen",
+    resolution_km: float = 2.0,
+    out_dir="out/coverage",
+    agl: bool = False,
+    dem=None,
+    vcd: str | bool | None = "auto",
+    progress=None,
+) -> dict:
+    """Compute coverage at every altitude (one LOS pass per site) and write all products.
+
+    ``scenario`` is a path or a loaded Scenario. ``vcd="auto"`` also writes ``vcd-<system>.png``
+    (+ .csv) for the first site that is a system (e.g. the S-400), a catalog id picks one,
+    False skips it. Returns ``{"altitudes": [{altitude_m, dir, paths, summary}], "index":
+    path (several altitudes), "vcd": {png, csv} or None}``.
+    """
+    from iadsim.coverage.analysis import compute_coverage_multi
+    from iadsim.scenario import Scenario, load_scenario
+
+    scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    results = compute_coverage_multi(
+        scn,
+        list(altitudes_m),
+        agl=agl,
+        threat=threat,
+        resolution_km=resolution_km,
+        dem=dem,
+        progress=progress,
+    )
+    job = write_coverage_set(results, out_dir)
+    job["vcd"] = None
+    if vcd:
+        item = vcd
+        if vcd == "auto":
+            systems = [s for s in results[0].sites if s.fire_control is not None]
+            item = systems[0].system if systems else None
+        if item:
+            from iadsim.report.vcd import write_vcd
+
+            v = write_vcd(
+                item,
+                Path(out_dir) / f"vcd-{item}.png",
+                threat=threat,
+                k_factor=scn.environment.k_factor,
+            )
+            job["vcd"] = {"png": v["png"], "csv": v["csv"]}
+    return job

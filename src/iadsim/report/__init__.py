@@ -1,0 +1,1 @@
+"""Plots and reports: coverage maps, vertical coverage diagrams."""
