@@ -1,0 +1,1 @@
+"""The time-stepped simulation: threat kinematics, sensors, tracking, networks, engagements."""

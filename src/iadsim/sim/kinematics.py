@@ -1,0 +1,275 @@
+"""Threat kinematics: every threat of every raid sampled on the simulation time grid at once.
+
+* **Air-breathing threats** (aircraft, drones, cruise missiles) fly WGS84 geodesic legs between
+  route waypoints (pyproj ``Geod``) at constant ground speed (the raid's ``speed_mps``, else the
+  catalog speed); altitude is linear in distance between waypoints. ``altitude_reference: agl``
+  adds the terrain height under the threat (``terrain(lat, lon) -> m``, e.g.
+  ``iadsim.geo.dem.Dem.height_at``; no terrain means flat ground at 0 m). Arrival = end of route.
+* **Ballistic missiles**: :mod:`iadsim.sim.ballistic` (Keplerian arc from launch to aim point).
+
+Output is a struct of arrays, :class:`TrajectorySet`: ``(N, T)`` arrays for N threats and T
+time samples. Altitudes are heights above the WGS84 ellipsoid, used as height above mean sea
+level (the geoid undulation, within about +-100 m, is ignored). Before launch a threat is held
+at its launch point and after impact/arrival at its end point, with zero velocity and
+``active`` False. Raids are expanded to threats (``count`` threats, ``spacing_s`` apart) and
+sampled in chunks of threats with numpy, never one Python step per threat and time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import Geod
+
+from iadsim import catalog
+from iadsim.errors import InputError
+
+_GEOD = Geod(ellps="WGS84")
+_A_M = _GEOD.a  # WGS84 semi-major axis
+_E2 = _GEOD.es  # first eccentricity squared
+
+Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# ----------------------------------------------------------------------------- frames --
+def geodetic_to_ecef_m(lat_deg, lon_deg, alt_m):
+    """WGS84 geodetic -> ECEF (..., 3): x = (N + h) cos(lat) cos(lon), y = (N + h) cos(lat)
+    sin(lon), z = (N (1 - e^2) + h) sin(lat), N = a / sqrt(1 - e^2 sin^2 lat)."""
+    return _ecef_and_velocity(lat_deg, lon_deg, alt_m)[0]
+
+
+def _ecef_and_velocity(lat_deg, lon_deg, alt_m, v_east=None, v_north=None, v_up=None):
+    """ECEF position and (optionally) the ENU velocity rotated into ECEF, sharing the trig."""
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    sl, cl, so, co = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
+    n = _A_M / np.sqrt(1 - _E2 * sl * sl)
+    h = np.asarray(alt_m, float)
+    pos = np.stack([(n + h) * cl * co, (n + h) * cl * so, (n * (1 - _E2) + h) * sl], axis=-1)
+    if v_east is None:
+        return pos, None
+    vel = np.stack(
+        [
+            -so * v_east - sl * co * v_north + cl * co * v_up,
+            co * v_east - sl * so * v_north + cl * so * v_up,
+            cl * v_north + sl * v_up,
+        ],
+        axis=-1,
+    )
+    return pos, vel
+
+
+# ---------------------------------------------------------------------- geodesic path --
+class GeodesicPath:
+    """Geodesic legs through waypoints, tabulated every <= ``max_step_m`` so any number of
+    positions along it come from ``np.interp`` (linear interpolation over <= 1 km of a
+    geodesic is exact to well under a metre)."""
+
+    def __init__(self, lats_deg, lons_deg, max_step_m: float = 1_000.0):
+        lats, lons = np.asarray(lats_deg, float), np.asarray(lons_deg, float)
+        az12, _, dist = _GEOD.inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
+        dist = np.atleast_1d(dist)
+        self.leg_length_m = dist
+        self.waypoint_s_m = np.concatenate([[0.0], np.cumsum(dist)])
+        s_all, lat_all, lon_all, az_all = [], [], [], []
+        for k, (a, d) in enumerate(zip(np.atleast_1d(az12), dist, strict=True)):
+            n = max(1, int(np.ceil(d / max_step_m)))
+            dk = np.linspace(0.0, d, n + 1)[(1 if k else 0) :]
+            lon2, lat2, back = _GEOD.fwd(
+                np.full(dk.size, lons[k]), np.full(dk.size, lats[k]), np.full(dk.size, a), dk
+            )
+            s_all.append(self.waypoint_s_m[k] + dk)
+            lat_all.append(lat2)
+            lon_all.append(lon2)
+            az_all.append(np.radians(np.asarray(back) + 180.0))  # forward azimuth there
+        self._s = np.concatenate(s_all)
+        self._lat = np.concatenate(lat_all)
+        self._lon = np.degrees(np.unwrap(np.radians(np.concatenate(lon_all))))
+        az = np.concatenate(az_all)
+        self._sin_az, self._cos_az = np.sin(az), np.cos(az)
+
+    @property
+    def length_m(self) -> float:
+        return float(self.waypoint_s_m[-1])
+
+    def at(self, s_m):
+        """(lat_deg, lon_deg, sin(azimuth), cos(azimuth)) at distances ``s_m`` along the path."""
+        s = np.clip(s_m, 0.0, self.length_m)
+        lat = np.interp(s, self._s, self._lat)
+        lon = (np.interp(s, self._s, self._lon) + 180.0) % 360.0 - 180.0
+        sa, ca = np.interp(s, self._s, self._sin_az), np.interp(s, self._s, self._cos_az)
+        norm = np.hypot(sa, ca)
+        return lat, lon, sa / norm, ca / norm
+
+
+# ------------------------------------------------------------------------ air threats --
+class RouteFlight:
+    """Constant-ground-speed flight along route waypoints ``[(lat, lon, alt_m), ...]``;
+    altitude linear in distance between waypoints, optionally above terrain (AGL)."""
+
+    def __init__(self, route, speed_mps: float, agl: bool = False, terrain: Terrain | None = None):
+        pts = np.asarray(route, float)
+        if pts.ndim != 2 or pts.shape[0] < 2 or pts.shape[1] != 3:
+            raise InputError("a route needs at least two [lat, lon, alt_m] waypoints")
+        if not speed_mps > 0:
+            raise InputError(f"speed must be > 0 m/s (got {speed_mps})")
+        self.path = GeodesicPath(pts[:, 0], pts[:, 1])
+        self.waypoint_alt_m = pts[:, 2]
+        self.speed_mps = float(speed_mps)
+        self.agl = agl
+        self.terrain = terrain
+        self.duration_s = self.path.length_m / self.speed_mps
+        legs = np.maximum(self.path.leg_length_m, 1e-9)
+        self._climb_gradient = np.diff(self.waypoint_alt_m) / legs  # m per m of ground
+
+    def _ground_m(self, lat, lon):
+        if not self.agl or self.terrain is None:
+            return 0.0
+        h = np.asarray(self.terrain(lat, lon), float)
+        return np.where(np.isfinite(h), h, 0.0)  # outside the DEM: sea level
+
+    def sample(self, t_rel_s):
+        """(lat, lon, alt_m, ecef (...,3), vel (...,3)) at times after launch; held at the
+        start before launch and at the end after arrival (velocity of the flight itself)."""
+        t = np.clip(np.asarray(t_rel_s, float), 0.0, self.duration_s)
+        s = t * self.speed_mps
+        lat, lon, sin_az, cos_az = self.path.at(s)
+        alt = np.interp(s, self.path.waypoint_s_m, self.waypoint_alt_m) + self._ground_m(lat, lon)
+        leg = np.clip(
+            np.searchsorted(self.path.waypoint_s_m, s, side="right") - 1,
+            0,
+            len(self._climb_gradient) - 1,
+        )
+        v_up = self._climb_gradient[leg] * self.speed_mps
+        if self.agl and self.terrain is not None:
+            # terrain-following climb rate: height change over the next second of flight
+            ahead = np.minimum(s + self.speed_mps, self.path.length_m)
+            lat2, lon2, _, _ = self.path.at(ahead)
+            dt = np.maximum((ahead - s) / self.speed_mps, 1e-9)
+            v_up = v_up + np.where(
+                ahead > s, (self._ground_m(lat2, lon2) - self._ground_m(lat, lon)) / dt, 0.0
+            )
+        v = self.speed_mps
+        pos, vel = _ecef_and_velocity(lat, lon, alt, v * sin_az, v * cos_az, v_up)
+        return lat, lon, alt, pos, vel
+
+
+# --------------------------------------------------------------------- trajectory set --
+@dataclass(frozen=True)
+class TrajectorySet:
+    """Struct of arrays: N threats x T time samples (see the module docstring for frames)."""
+
+    time_s: np.ndarray  # (T,)
+    lat_deg: np.ndarray  # (N, T)
+    lon_deg: np.ndarray  # (N, T)
+    alt_m: np.ndarray  # (N, T) above the WGS84 ellipsoid (~ mean sea level)
+    ecef_m: np.ndarray  # (N, T, 3)
+    vel_ecef_mps: np.ndarray  # (N, T, 3), zero while inactive
+    active: np.ndarray  # (N, T) bool: launch_time_s <= t < impact_time_s
+    launch_time_s: np.ndarray  # (N,)
+    impact_time_s: np.ndarray  # (N,) impact (ballistic) or arrival at the route's end
+    impact_lat_deg: np.ndarray  # (N,)
+    impact_lon_deg: np.ndarray  # (N,)
+    threat_id: np.ndarray  # (N,) str
+    raid_index: np.ndarray  # (N,) int
+    target_class: np.ndarray  # (N,) str: aircraft | cruise | ballistic
+    rcs_m2: np.ndarray  # (N,)
+    name: np.ndarray  # (N,) str, e.g. "raid0-cruise-missile-3"
+
+    @property
+    def n_threats(self) -> int:
+        return int(self.launch_time_s.size)
+
+    @property
+    def speed_mps(self) -> np.ndarray:
+        return np.linalg.norm(self.vel_ecef_mps, axis=-1)
+
+
+def raid_flight(raid, threat, terrain: Terrain | None = None, boost_model: str = "arc"):
+    """The flight model of one raid (shared by all its threats): a BallisticTrajectory or a
+    RouteFlight, plus its duration and end point."""
+    from iadsim.sim.ballistic import ballistic_trajectory
+
+    if threat.target_class == "ballistic":
+        if raid.launch is None or raid.aim is None:
+            raise InputError(f"raid of {threat.id!r}: a ballistic raid needs 'launch' and 'aim'")
+        boost = threat.boost_time.si if threat.boost_time is not None else 0.0
+        traj = ballistic_trajectory(*raid.launch, *raid.aim, raid.apogee_km, boost, boost_model)
+        return traj, traj.time_of_flight_s, raid.aim
+    if raid.route is None:
+        raise InputError(f"raid of {threat.id!r}: an air-breathing raid needs a 'route'")
+    speed = raid.speed_mps if raid.speed_mps is not None else threat.speed.si
+    flight = RouteFlight(raid.route, speed, raid.altitude_reference == "agl", terrain)
+    return flight, flight.duration_s, raid.route[-1][:2]
+
+
+def sample_raids(
+    scenario,
+    time_s,
+    terrain: Terrain | None = None,
+    boost_model: str = "arc",
+    chunk_threats: int = 128,
+) -> TrajectorySet:
+    """Expand the scenario's raids into threats and sample them all on ``time_s``.
+
+    Threat k of a raid launches at ``launch_time_s + k * spacing_s``; a raid's threats share
+    one flight model, sampled in chunks of ``chunk_threats`` threats with numpy.
+    """
+    time_s = np.asarray(time_s, float).ravel()
+    raids = list(scenario.raids)
+    flights, counts = [], []
+    for raid in raids:
+        threat = catalog.get(raid.threat, kind="threat")
+        flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
+        counts.append(raid.count)
+    n, nt = int(sum(counts)), time_s.size
+    lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
+    ecef, vel = np.zeros((n, nt, 3)), np.zeros((n, nt, 3))
+    launch = np.concatenate(
+        [r.launch_time_s + r.spacing_s * np.arange(r.count) for r in raids] or [np.zeros(0)]
+    )
+    impact, end_lat, end_lon = np.zeros(n), np.zeros(n), np.zeros(n)
+    first = 0
+    for (_, flight, duration, end), count in zip(flights, counts, strict=True):
+        impact[first : first + count] = launch[first : first + count] + duration
+        end_lat[first : first + count], end_lon[first : first + count] = end[0], end[1]
+        for a in range(first, first + count, chunk_threats):
+            b = min(a + chunk_threats, first + count)
+            t_rel = time_s[None, :] - launch[a:b, None]
+            lat[a:b], lon[a:b], alt[a:b], ecef[a:b], vel[a:b] = flight.sample(t_rel)
+        first += count
+    active = (time_s[None, :] >= launch[:, None]) & (time_s[None, :] < impact[:, None])
+    vel[~active] = 0.0
+    threat_ids = [r.threat for r, c in zip(raids, counts, strict=True) for _ in range(c)]
+    tclass = [f[0].target_class for f, c in zip(flights, counts, strict=True) for _ in range(c)]
+    rcs = [f[0].rcs.si for f, c in zip(flights, counts, strict=True) for _ in range(c)]
+    names = [
+        f"{r.id or f'raid{i}'}-{r.threat}-{k}" for i, r in enumerate(raids) for k in range(r.count)
+    ]
+    return TrajectorySet(
+        time_s=time_s,
+        lat_deg=lat,
+        lon_deg=lon,
+        alt_m=alt,
+        ecef_m=ecef,
+        vel_ecef_mps=vel,
+        active=active,
+        launch_time_s=launch,
+        impact_time_s=impact,
+        impact_lat_deg=end_lat,
+        impact_lon_deg=end_lon,
+        threat_id=np.array(threat_ids, dtype=str),
+        raid_index=np.repeat(np.arange(len(raids), dtype=int), counts),
+        target_class=np.array(tclass, dtype=str),
+        rcs_m2=np.array(rcs, dtype=float),
+        name=np.array(names, dtype=str),
+    )
+
+
+def __getattr__(name: str):  # the contract exposes ballistic_trajectory here too
+    if name in ("ballistic_trajectory", "BallisticTrajectory"):
+        from iadsim.sim import ballistic
+
+        return getattr(ballistic, name)
+    raise AttributeError(name)
