@@ -8,18 +8,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from iadsim.catalog.models import (
+    ITEM_TYPES,
     TARGET_CLASSES,
     CatalogItem,
     Envelope,
     Interceptor,
-    ITEM_TYPES,
     Quantity,
     Radar,
     System,
@@ -42,6 +42,7 @@ __all__ = [
     "items",
     "load",
     "detection_range_m",
+    "iter_quantities",
 ]
 
 
@@ -105,3 +106,19 @@ def detection_range_m(radar: Radar, rcs_m2: float) -> float:
     """
     r = radar.reference_detection_range.si * (rcs_m2 / radar.reference_rcs.si) ** 0.25
     return float(min(r, radar.instrumented_range.si))
+
+
+def iter_quantities(obj: object, path: str = "") -> Iterator[tuple[str, Quantity]]:
+    """Every :class:`Quantity` inside ``obj`` (an item, envelope, dict or list) with its dotted
+    field path, in declaration order, e.g. ``("envelopes.ballistic.max_range", q)``."""
+    if isinstance(obj, Quantity):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from iter_quantities(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from iter_quantities(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from iter_quantities(value, f"{path}.{i}")
