@@ -136,7 +136,7 @@ def test_progress_reaches_the_total_and_counts_up():
         stub_prepare(), runs=7, seed=0, chunk_size=3, run_fn=stub_run_once,
         progress=lambda done, total: seen.append((done, total)),
     )  # fmt: skip
-    assert seen == [(3, 7), (6, 7), (7, 7)]
+    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

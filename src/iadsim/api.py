@@ -20,7 +20,7 @@ import pandas as pd
 
 from iadsim import __version__
 from iadsim.errors import InputError
-from iadsim.montecarlo import Progress, run_replications
+from iadsim.montecarlo import Progress, check_job_args, run_replications
 from iadsim.results.metrics import CONFIDENCE
 from iadsim.results.store import (
     STORE_NAME,
@@ -131,10 +131,11 @@ def run(
     ``seed`` fixes every number: the same seed gives the same results for any ``workers``
     and ``backend`` (``"local"`` processes or ``"dask"``; ``scheduler`` is a Dask address,
     otherwise a local Dask cluster is started). ``progress(done, total)`` is called as runs
-    complete. With ``out_dir``, ``results.duckdb`` and ``summary.json`` are written there.
+    complete (first ``progress(0, runs)`` once the scenario is prepared). With ``out_dir``, ``results.duckdb`` and ``summary.json`` are written there.
     """
     from iadsim.sim import engine
 
+    check_job_args(runs, seed, workers, backend)
     scenario = _scenario(scenario_or_path)
     prepared = engine.prepare(scenario)
     reps = run_replications(

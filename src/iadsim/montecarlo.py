@@ -108,6 +108,18 @@ def chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[list[
     return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
 
 
+def check_job_args(runs: int, seed: int, workers: int, backend: str) -> None:
+    """Raise a one-line :class:`InputError` for impossible job settings."""
+    if runs < 1:
+        raise InputError(f"--runs must be >= 1 (got {runs})")
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1 (got {workers})")
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer (got {seed})")
+    if backend not in ("local", "dask"):
+        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
+
+
 def run_replications(
     prepared: Any,
     runs: int,
@@ -124,17 +136,12 @@ def run_replications(
     ``run_fn(prepared, rng, run_id)`` defaults to :func:`iadsim.sim.engine.run_once`; it must
     be a module-level function (it is pickled to worker processes).
     """
-    if runs < 1:
-        raise InputError(f"--runs must be >= 1 (got {runs})")
-    if workers < 1:
-        raise InputError(f"--workers must be >= 1 (got {workers})")
-    if seed < 0:
-        raise InputError(f"--seed must be a non-negative integer (got {seed})")
-    if backend not in ("local", "dask"):
-        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
+    check_job_args(runs, seed, workers, backend)
     run_fn = run_fn or _default_run_fn()
     work = chunks(runs, workers, chunk_size)
     done: dict[int, Chunk] = {}
+    if progress is not None:
+        progress(0, runs)
 
     def collect(first: int, chunk: Chunk) -> None:
         done[first] = chunk

@@ -45,6 +45,33 @@ def summary_table(summary: dict, title: str) -> Table:
     return table
 
 
+class _LazyBar:
+    """A rich progress bar on stderr, started at the first update (so that an error while
+    loading the scenario prints one line, not a bar and a line)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.progress, self.task = total, None, None
+
+    def update(self, done: int, total: int) -> None:
+        if self.progress is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("runs", total=total)
+        self.progress.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
 def run_command(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
     out: Path = typer.Option(..., "--out", help="directory for results.duckdb and summary.json"),
@@ -57,8 +84,6 @@ def run_command(
     ),
 ) -> None:
     """Run a raid scenario N times and write results.duckdb and summary.json to --out."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from iadsim.api import run
 
     if backend not in ("local", "dask"):
@@ -67,26 +92,20 @@ def run_command(
         raise InputError("--scheduler needs --backend dask")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory; give a directory")
-    err = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("runs", total=runs)
+    bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
+    try:
         rs = run(
             scenario,
             runs=runs,
             seed=seed,
             workers=workers,
             out_dir=out,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=bar.update,
             backend=backend,
             scheduler=scheduler,
         )
+    finally:
+        bar.stop()
     s = rs.summary
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")

@@ -132,7 +132,8 @@ def fill_store(
     """Create the tables, insert the frames, compute and insert the summary; return it."""
     con.execute("SET threads = 1")  # float aggregates in one fixed order: reproducible
     create_tables(con)
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
+    if meta:
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
     insert_frame(con, "runs", runs)
     insert_frame(con, "events", events)
     insert_frame(con, "per_threat", per_threat)
@@ -192,6 +193,14 @@ def _clean(x: Any) -> Any:
     return float(f"{f:.12g}")
 
 
+def _clean_tree(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _clean_tree(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean_tree(v) for v in x]
+    return _clean(x)
+
+
 def summary_dict(summary: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
     """The summary as a plain dict: job metadata plus ``metrics[name] = {value, ci_low, ...}``."""
     metrics = {
@@ -208,7 +217,7 @@ def summary_dict(summary: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
 
 def write_summary_json(path: str | Path, summary: dict[str, Any]) -> None:
     """Write ``summary.json`` atomically, with stable formatting (byte-identical reruns)."""
-    text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    text = json.dumps(_clean_tree(summary), indent=2, allow_nan=False) + "\n"
     with _atomic_path(Path(path)) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

@@ -1,0 +1,120 @@
+"""``iadsim run`` and ``iadsim results``: files written, byte-identical summary.json for any
+worker count, one-line errors with exit code 2.
+
+The engine is replaced by the stub of test_montecarlo so these tests isolate the command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import duckdb
+import pytest
+
+import iadsim.sim
+from iadsim.cli.main import main
+from test_montecarlo import stub_prepare, stub_run_once
+
+SCENARIO = "name: stub raid\ndescription: tests only\n"
+
+
+@pytest.fixture
+def stub_engine(monkeypatch):
+    fake = types.ModuleType("iadsim.sim.engine")
+    fake.prepare = lambda scenario: stub_prepare(n_threats=5)
+    fake.run_once = stub_run_once
+    monkeypatch.setitem(sys.modules, "iadsim.sim.engine", fake)
+    monkeypatch.setattr(iadsim.sim, "engine", fake, raising=False)
+    return fake
+
+
+def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["iadsim", *map(str, args)])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    p = tmp_path / "raid.yaml"
+    p.write_text(SCENARIO)
+    return p
+
+
+def test_run_writes_store_and_summary_identical_for_one_and_two_workers(
+    stub_engine, scenario, tmp_path, monkeypatch, capsys
+):
+    outs = {}
+    for w in (1, 2):
+        out = tmp_path / f"w{w}"
+        code, stdout, _ = cli(
+            monkeypatch,
+            capsys,
+            "run",
+            scenario,
+            "--runs",
+            9,
+            "--seed",
+            4,
+            "--workers",
+            w,
+            "--out",
+            out,
+        )
+        assert code == 0
+        assert "leakers_per_run" in stdout and "p_raid_defeated" in stdout
+        outs[w] = out
+    a, b = ((outs[w] / "summary.json").read_bytes() for w in (1, 2))
+    assert a == b
+    summary = json.loads(a)
+    assert (summary["scenario"], summary["seed"], summary["runs"]) == ("stub raid", 4, 9)
+    con = duckdb.connect(str(outs[2] / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 9
+    value = con.execute("SELECT value FROM summary WHERE metric = 'leakers_per_run'").fetchone()[0]
+    assert value == pytest.approx(summary["metrics"]["leakers_per_run"]["value"])
+    con.close()
+
+
+def test_results_prints_summary_and_runs_sql(stub_engine, scenario, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    assert cli(monkeypatch, capsys, "run", scenario, "--runs", 3, "--out", out)[0] == 0
+    code, stdout, _ = cli(monkeypatch, capsys, "results", out)
+    assert code == 0 and "p_raid_defeated" in stdout
+    code, stdout, _ = cli(
+        monkeypatch, capsys, "results", out, "--sql", "SELECT count(*) AS n_runs FROM runs"
+    )
+    assert code == 0 and "n_runs" in stdout and " 3 " in stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "missing.yaml", "--out", "o"], "scenario file not found"),
+        (["run", "{scn}", "--runs", "0", "--out", "o"], "--runs must be >= 1"),
+        (["run", "{scn}", "--workers", "0", "--out", "o"], "--workers must be >= 1"),
+        (["run", "{scn}", "--backend", "ray", "--out", "o"], "--backend"),
+        (["run", "{scn}", "--scheduler", "tcp://x:1", "--out", "o"], "--scheduler needs"),
+        (["results", "nowhere"], "no results store"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    stub_engine, scenario, tmp_path, monkeypatch, capsys, args, needle
+):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, *[a.format(scn=scenario) for a in args])
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_sql_is_one_line_and_exit_code_2(stub_engine, scenario, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    cli(monkeypatch, capsys, "run", scenario, "--runs", 2, "--out", out)
+    code, _, err = cli(monkeypatch, capsys, "results", out, "--sql", "SELECT nope FROM runs")
+    assert code == 2 and err.startswith("error: --sql:") and err.count("\n") == 1
