@@ -23,4 +23,14 @@ __all__ = [
     "CatalogError",
     "DemError",
     "InputError",
+    "run",
 ]
+
+
+def __getattr__(name: str):
+    # Lazy: ``iadsim.run`` pulls in DuckDB, pandas and the engine only when used.
+    if name == "run":
+        from iadsim.api import run
+
+        return run
+    raise AttributeError(f"module 'iadsim' has no attribute {name!r}")
