@@ -1,9 +1,108 @@
-"""CLI commands (placeholder while under construction)."""
+"""``iadsim trajectory``: one threat's flight from a launch point to an aim point, as CSV.
+
+Thin over :func:`iadsim.sim.kinematics.point_to_point`: ballistic threats fly the drag-free
+Keplerian arc (minimum-energy unless ``--apogee-km``), air threats a straight geodesic at their
+cruise altitude. Writes ``time_s, lat, lon, alt_m, speed_mps`` atomically (temp file + rename).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from iadsim.errors import IadsimError, InputError
+
+COLUMNS = ("time_s", "lat", "lon", "alt_m", "speed_mps")
+_FORMATS = ("%.3f", "%.7f", "%.7f", "%.1f", "%.2f")
+
+
+def parse_lat_lon(text: str, option: str) -> tuple[float, float]:
+    """'50.45,30.52' -> (50.45, 30.52); InputError naming the option otherwise."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(
+            f"{option}: expected LAT,LON in degrees, e.g. 50.45,30.52 (got {text!r})"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"{option}: {text!r} is outside lat [-90, 90], lon [-180, 180]")
+    return lat, lon
+
+
+def write_csv_atomic(path: Path, cols: dict[str, np.ndarray]) -> None:
+    """Write the columns to ``path`` via a temp file in the same directory and os.replace, so
+    a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = np.column_stack([cols[c] for c in COLUMNS])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            np.savetxt(fh, data, fmt=_FORMATS, delimiter=",", header=",".join(COLUMNS), comments="")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _summary_table(summary: dict[str, object], out: Path, rows: int) -> Table:
+    table = Table(title=f"{summary['threat']}: {summary['name']}", show_header=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        if key in ("threat", "name"):
+            continue
+        table.add_row(key, f"{value:,.1f}" if isinstance(value, float) else str(value))
+    table.add_row("csv", f"{out} ({rows} rows)")
+    return table
+
+
+def _fail(exc: IadsimError) -> NoReturn:
+    # SystemExit, not typer.Exit: main() runs with standalone_mode=False (see catalog_cmd)
+    typer.echo(f"error: {exc}", err=True)
+    raise SystemExit(exc.exit_code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``iadsim trajectory`` to the app."""
+
+    @app.command("trajectory")
+    def trajectory(
+        threat: str = typer.Argument(..., help="catalog threat id, e.g. srbm-300, cruise-missile"),
+        from_: str = typer.Option(..., "--from", help="launch point LAT,LON in degrees"),
+        to: str = typer.Option(..., "--to", help="aim point LAT,LON in degrees"),
+        apogee_km: float | None = typer.Option(
+            None,
+            "--apogee-km",
+            help="ballistic apogee; above minimum-energy: lofted, below: depressed",
+        ),
+        step_s: float = typer.Option(1.0, "--step-s", help="sample interval in seconds"),
+        boost_model: str = typer.Option(
+            "arc", "--boost-model", help="arc (keeps the textbook timing) or climb (from rest)"
+        ),
+        out: Path = typer.Option(..., "--out", help="CSV file: time_s, lat, lon, alt_m, speed_mps"),
+    ) -> None:
+        """Fly one threat from --from to --to and write its trajectory as CSV.
+
+        Example: iadsim trajectory srbm-300 --from 50.0,30.0 --to 52.5,31.0 --out srbm.csv
+        """
+        from iadsim.sim.kinematics import point_to_point
+
+        try:
+            launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
+            cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, boost_model)
+            write_csv_atomic(out, cols)
+        except IadsimError as exc:
+            _fail(exc)
+        except OSError as exc:
+            _fail(InputError(f"--out: cannot write {str(out)!r} ({exc.strerror or exc})"))
+        Console().print(_summary_table(summary, out, len(cols["time_s"])))

@@ -267,6 +267,72 @@ def sample_raids(
     )
 
 
+def point_to_point(
+    threat_id: str,
+    launch: tuple[float, float],
+    aim: tuple[float, float],
+    apogee_km: float | None = None,
+    step_s: float = 1.0,
+    boost_model: str = "arc",
+) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """One threat from ``launch`` to ``aim`` ([lat, lon] degrees): columns ``time_s, lat, lon,
+    alt_m, speed_mps`` every ``step_s`` (plus the impact instant) and a summary dict.
+
+    Ballistic threats fly :func:`ballistic_trajectory` (catalog boost time); air threats a
+    straight geodesic at their catalog cruise altitude (AMSL) and speed.
+    """
+    from iadsim.sim.ballistic import ballistic_trajectory
+
+    threat = catalog.get(threat_id, kind="threat")
+    if not (np.isfinite(step_s) and step_s > 0):
+        raise InputError(f"--step-s must be > 0 s (got {step_s})")
+    summary: dict[str, object] = {"threat": threat.id, "name": threat.name}
+    if threat.target_class == "ballistic":
+        boost = threat.boost_time.si if threat.boost_time is not None else 0.0
+        flight = ballistic_trajectory(*launch, *aim, apogee_km, boost, boost_model)
+        duration = flight.time_of_flight_s
+        sol = flight.solution
+        summary |= {
+            "range_km": flight.range_m / 1e3,
+            "apogee_km": flight.apogee_m / 1e3,
+            "time_of_flight_s": duration,
+            "shape": flight.shape,
+            "boost_time_s": sol.effective_boost_s,
+            "boost_model": boost_model,
+            "burnout_altitude_km": sol.burnout_altitude_m / 1e3,
+            "burnout_speed_mps": flight.burnout_speed_mps,
+            "flight_path_angle_deg": flight.flight_path_angle_deg,
+            "impact_speed_mps": flight.impact_speed_mps,
+        }
+    else:
+        if apogee_km is not None:
+            raise InputError(f"--apogee-km applies to ballistic threats; {threat.id!r} is not one")
+        alt = threat.cruise_altitude.si
+        flight = RouteFlight([(*launch, alt), (*aim, alt)], threat.speed.si)
+        if flight.path.length_m < 1.0:
+            raise InputError("--from and --to are the same point; give two different points")
+        duration = flight.duration_s
+        summary |= {
+            "range_km": flight.path.length_m / 1e3,
+            "cruise_altitude_m": alt,
+            "speed_mps": flight.speed_mps,
+            "time_of_flight_s": duration,
+        }
+    n = int(np.floor(duration / step_s + 1e-9)) + 1
+    t = np.arange(n) * step_s
+    if t[-1] < duration - 1e-9:
+        t = np.append(t, duration)
+    lat, lon, alt_m, _, vel = flight.sample(t)
+    cols = {
+        "time_s": t,
+        "lat": lat,
+        "lon": lon,
+        "alt_m": alt_m,
+        "speed_mps": np.linalg.norm(vel, axis=-1),
+    }
+    return cols, summary
+
+
 def __getattr__(name: str):  # the contract exposes ballistic_trajectory here too
     if name in ("ballistic_trajectory", "BallisticTrajectory"):
         from iadsim.sim import ballistic
