@@ -1,9 +1,163 @@
-"""CLI commands (placeholder while under construction)."""
+"""``iadsim coverage`` and ``iadsim vcd``: coverage maps and vertical coverage diagrams.
+
+Thin over :mod:`iadsim.coverage` (``compute_coverage_multi``, ``write_coverage_set``) and
+:mod:`iadsim.report.vcd` (``write_vcd``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import NoReturn
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from iadsim.errors import IadsimError, InputError
+
+
+def _fail(exc: IadsimError) -> NoReturn:
+    # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False
+    typer.echo(f"error: {exc}", err=True)
+    raise SystemExit(exc.exit_code)
+
+
+def coverage(
+    scenario: Path = typer.Argument(..., help="scenario YAML file (see examples/ankara.yaml)"),
+    altitude_m: list[float] = typer.Option(
+        ...,
+        "--altitude-m",
+        help="target altitude in metres (AMSL; above ground with --agl); "
+        "repeat for several altitudes, e.g. --altitude-m 100 --altitude-m 10000",
+    ),
+    agl: bool = typer.Option(False, "--agl", help="altitudes are above ground level"),
+    threat: str = typer.Option(
+        "fighter-4gen", "--threat", help="threat catalog id: its RCS and target class"
+    ),
+    resolution_km: float = typer.Option(2.0, "--resolution-km", help="analysis cell size (km)"),
+    dem: Path | None = typer.Option(
+        None,
+        "--dem",
+        help="GeoTIFF DEM (overrides the scenario's environment.dem); terrain masks line of sight",
+    ),
+    out: Path = typer.Option(..., "--out", help="output folder"),
+) -> None:
+    """Detection and engagement coverage of every site at the given target altitude(s).
+
+    Writes coverage.geojson, coverage.tif, coverage.png and summary.json into OUT (one
+    alt-<H>m subfolder per altitude, plus index.json, when several altitudes are given).
+
+    Example: iadsim coverage examples/ankara.yaml --altitude-m 1000 --out out/ankara
+    """
+    from iadsim.coverage.analysis import compute_coverage_multi, resolve_threat
+    from iadsim.coverage.products import write_coverage_set
+    from iadsim.scenario import load_scenario
+
+    console = Console(stderr=True)
+    try:
+        if resolution_km <= 0:
+            raise InputError(f"--resolution-km must be > 0, got {resolution_km:g}")
+        if dem is not None and not dem.exists():
+            raise InputError(f"--dem {str(dem)!r}: file not found")
+        scn = load_scenario(scenario)
+        resolve_threat(threat)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("line of sight per site", total=len(scn.sites))
+            results = compute_coverage_multi(
+                scn,
+                altitude_m,
+                agl=agl,
+                threat=threat,
+                resolution_km=resolution_km,
+                dem=dem,
+                progress=lambda n: bar.advance(task, n),
+            )
+            bar.add_task("writing products", total=None)
+            job = write_coverage_set(results, out)
+    except IadsimError as exc:
+        _fail(exc)
+    table = Table(
+        title=f"{scn.name}: coverage vs {threat}"
+        + (" (terrain)" if results[0].terrain else " (smooth Earth)")
+    )
+    for col in ("altitude", "site", "system", "detection km²", "engagement km²"):
+        table.add_column(col, justify="right" if "km" in col else "left")
+    for entry in job["altitudes"]:
+        s = entry["summary"]
+        alt = f"{s['altitude_m']:g} m {s['altitude_reference'].upper()}"
+        for site in s["sites"]:
+            table.add_row(
+                alt,
+                site["id"],
+                site["system"],
+                f"{site['detection_area_km2']:,.0f}",
+                f"{site['engagement_area_km2']:,.0f}",
+            )
+        table.add_row(
+            alt,
+            "[b]union[/b]",
+            "",
+            f"{s['union']['detection_area_km2']:,.0f}",
+            f"{s['union']['engagement_area_km2']:,.0f}",
+            end_section=True,
+        )
+    out_console = Console()
+    out_console.print(table)
+    for entry in job["altitudes"]:
+        s = entry["summary"]
+        top = ", ".join(c["name"] for c in s["cities_covered"][:5]) or "none"
+        out_console.print(
+            f"{s['altitude_m']:g} m: {len(s['cities_covered'])} cities covered "
+            f"(largest: {top}); files in {entry['dir']}"
+        )
+    out_console.print("Illustrative analysis from public data.")
+
+
+def vcd(
+    item: str = typer.Argument(..., help="catalog id of a system (e.g. s-400) or a radar"),
+    threat: str = typer.Option("fighter-4gen", "--threat", help="threat catalog id"),
+    k_factor: float = typer.Option(4 / 3, "--k-factor", help="effective-Earth factor k"),
+    antenna_height_m: float | None = typer.Option(
+        None, "--antenna-height-m", help="antenna height (default: from the catalog)"
+    ),
+    out: Path = typer.Option(..., "--out", help="output PNG; the curves go to a .csv beside it"),
+) -> None:
+    """Vertical coverage diagram: ground range vs altitude with the radar horizon, the
+    detection envelope for the threat's RCS and the engagement envelopes.
+
+    Example: iadsim vcd s-400 --threat fighter-4gen --out out/vcd-s400.png
+    """
+    from iadsim.report.vcd import write_vcd
+
+    try:
+        if out.suffix.lower() != ".png":
+            raise InputError(f"--out {str(out)!r}: give a .png file name")
+        if not 0.5 < k_factor <= 100:
+            raise InputError(f"--k-factor must be in (0.5, 100], got {k_factor:g}")
+        if antenna_height_m is not None and antenna_height_m < 0:
+            raise InputError(f"--antenna-height-m must be >= 0, got {antenna_height_m:g}")
+        res = write_vcd(
+            item, out, threat=threat, k_factor=k_factor, antenna_height_m=antenna_height_m
+        )
+    except IadsimError as exc:
+        _fail(exc)
+    meta = res["curves"]["meta"]
+    ranges = ", ".join(f"{k} {v:.0f} km" for k, v in meta["detection_range_km"].items())
+    typer.echo(
+        f"{meta['name']} vs {meta['threat']} (RCS {meta['rcs_m2']:g} m²): detection {ranges}"
+    )
+    typer.echo(f"wrote {res['png']} and {res['csv']}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``coverage`` and ``vcd`` to the app."""
+    app.command("coverage")(coverage)
+    app.command("vcd")(vcd)

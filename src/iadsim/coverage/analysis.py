@@ -34,6 +34,7 @@ from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
     elevation_angle_rad,
+    horizon_range_m,
     min_visible_height_m,
     slant_range_m,
 )
@@ -77,9 +78,22 @@ class SiteSpec:
 
     @property
     def reach_m(self) -> float:
-        """Farthest ground distance any coverage of this site can reach."""
+        """Farthest ground distance any coverage of this site can reach (range limits only)."""
         r = [x.detection_range_m for x in self.radars] + [e.max_range_m for e in self.envelopes]
         return max(r + [1.0])
+
+    def reach_at_m(self, max_altitude_m: float, ground_m: float, k_factor: float) -> float:
+        """Farthest ground distance of any coverage for targets up to ``max_altitude_m`` AMSL:
+        each range limit, cut at the smooth-sphere horizon (terrain only shortens it)."""
+
+        def horizon(r: RadarSpec) -> float:
+            return float(horizon_range_m(ground_m + r.antenna_height_m, max_altitude_m, k_factor))
+
+        reach = [min(r.detection_range_m, horizon(r)) for r in self.radars]
+        if self.fire_control is not None:
+            fcr = horizon(self.radars[self.fire_control])
+            reach += [min(e.max_range_m, fcr) for e in self.envelopes]
+        return max(reach + [1.0]) * 1.01  # ground arc exceeds the chord by < 0.1 % here
 
 
 def resolve_threat(threat_id: str) -> catalog.Threat:
@@ -151,9 +165,11 @@ class _SitePass:
     min_visible_m: list[np.ndarray] = field(default_factory=list)
 
 
-def _prepare_pass(site: SiteSpec, grid: Grid, k_factor: float, terrain=None) -> _SitePass:
+def _prepare_pass(
+    site: SiteSpec, grid: Grid, k_factor: float, reach_m: float, terrain=None
+) -> _SitePass:
     x, y = grid.project(site.lon, site.lat)
-    rows, cols = grid.window(float(x), float(y), site.reach_m * 1.02 + 2 * grid.cell_m)
+    rows, cols = grid.window(float(x), float(y), reach_m * 1.02 + 2 * grid.cell_m)
     lon, lat = grid.centres_lonlat(rows, cols)
     _, _, d = GEOD.inv(np.full(lon.shape, site.lon), np.full(lat.shape, site.lat), lon, lat)
     if terrain is None:
@@ -162,7 +178,9 @@ def _prepare_pass(site: SiteSpec, grid: Grid, k_factor: float, terrain=None) -> 
             min_visible_height_m(d, ground + r.antenna_height_m, k_factor) for r in site.radars
         ]
         return _SitePass(rows, cols, d, 0.0, ground, minvis)
-    cell_ground, site_ground, minvis = terrain_pass(site, lon, lat, terrain, k_factor, grid.cell_m)
+    cell_ground, site_ground, minvis = terrain_pass(
+        site, lon, lat, terrain, k_factor, grid.cell_m, reach_m
+    )
     return _SitePass(rows, cols, d, cell_ground, site_ground, minvis)
 
 
@@ -296,16 +314,12 @@ def compute_coverage_multi(
         else (scenario.environment.k_factor if scenario is not None else K_STANDARD)
     )
     terrain = _open_terrain(scenario, dem)
-    grid = make_grid(
-        [s.lat for s in specs],
-        [s.lon for s in specs],
-        [s.reach_m for s in specs],
-        resolution_km * 1000.0,
-    )
+    reach = _reaches(specs, max(alts), agl, k, terrain)
+    grid = make_grid([s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0)
     det = np.zeros((len(alts), len(specs), *grid.shape), bool)
     eng = np.zeros_like(det)
     for i, site in enumerate(specs):
-        p = _prepare_pass(site, grid, k, terrain)
+        p = _prepare_pass(site, grid, k, reach[i], terrain)
         for j, alt in enumerate(alts):
             d, e = _evaluate(site, p, alt, agl, k)
             det[j, i, p.rows, p.cols] = d
@@ -335,6 +349,21 @@ def compute_coverage(
     )[0]
 
 
+def _reaches(specs, max_alt_m: float, agl: bool, k_factor: float, terrain) -> list[float]:
+    """Each site's farthest possible coverage (m). Over terrain the site stands on the DEM and
+    above-ground targets may fly over mountains, so allow 9 km of relief for them."""
+    out = []
+    for s in specs:
+        ground = s.ground_altitude_m or 0.0
+        top = max_alt_m
+        if terrain is not None:
+            if s.ground_altitude_m is None:
+                ground = float(np.nan_to_num(terrain.height_at(s.lat, s.lon), nan=0.0))
+            top = max_alt_m + (9000.0 if agl else 0.0)
+        out.append(min(s.reach_m, s.reach_at_m(top, ground, k_factor)))
+    return out
+
+
 def _open_terrain(scenario, dem):
     """The DEM to use: the ``dem`` argument (path or open DEM) or the scenario's, else None."""
     if dem is None and scenario is not None:
@@ -348,7 +377,7 @@ def _open_terrain(scenario, dem):
     return Dem.open(dem)
 
 
-def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float):
+def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float, reach_m: float):
     """Terrain part of a site pass: the DEM height of each window cell, the site's ground
     altitude and, per radar, the minimum visible altitude (AMSL) resampled (nearest cell) from
     the LOS raster computed on the site's local azimuthal-equidistant grid.
@@ -360,7 +389,7 @@ def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float):
 
     from iadsim.coverage import los
 
-    radius_m = site.reach_m * 1.02 + 2 * cell_m
+    radius_m = reach_m * 1.02 + 2 * cell_m
     local_cell_m = max(cell_m / 2.0, 2 * radius_m / 3000.0)
     lg = dem.local_grid(site.lat, site.lon, radius_m, local_cell_m)
     # nodata is sea in most DEMs (SRTM, Copernicus): treat it as the datum so that it neither
