@@ -1,0 +1,527 @@
+"""The time-stepped engine: one scenario, one seeded run.
+
+:func:`prepare` does everything deterministic once (threat trajectories, radar and fire-unit
+arrays, line of sight and detection probability of every scan opportunity, networks); then
+:func:`run_once` draws the random parts from one ``numpy.random.Generator`` and steps time::
+
+    detections (all at once) -> for each step: track -> share -> resolve intercepts -> leaks -> engage
+
+Every stage is a function over arrays of (site, threat) or (fire unit, threat) pairs; see
+:mod:`iadsim.sim.sensors`, :mod:`iadsim.sim.network` and :mod:`iadsim.sim.engagement` for the
+models. The result is an :class:`~iadsim.sim.events.EventLog` plus a per-threat table.
+
+Tracking is ``ideal`` (truth association, Kalman-filtered estimates; see
+:mod:`iadsim.sim.network`): a global-nearest-neighbour tracker per site on a 1,000-threat raid
+would dominate the run time, and association errors are not the question here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymap3d
+from pyproj import Geod
+
+from iadsim.sim import engagement as eng
+from iadsim.sim import network as net
+from iadsim.sim import sensors
+from iadsim.sim.events import REASON_CODE, REASONS, EventLog
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Engine settings (defaults are the documented model)."""
+
+    init_m: int = 2  #: detections to confirm a track
+    delete_after_misses: int = 3  #: scan periods without detection before a track is dropped
+
+
+@dataclass
+class PreparedScenario:
+    """Deterministic precomputation shared by every run of a scenario."""
+
+    scenario: Any
+    config: EngineConfig
+    time_s: np.ndarray  # (T,)
+    traj: Any  # TrajectorySet
+    site_ids: list[str]
+    radars: sensors.RadarArrays
+    opp: sensors.Opportunities
+    fu: eng.FireUnits
+    icp: eng.Interceptors
+    nets: net.Networks
+    threat_class: np.ndarray  # (N,) class code
+    impact_step: np.ndarray  # (N,) first step at or after impact/arrival (T if never)
+    impact_asset: np.ndarray  # (N,) asset index hit by the threat's aim/end point, -1 none
+    asset_ids: list[str]
+    asset_value: np.ndarray
+    coast_s: np.ndarray  # (S,)
+    capacity: np.ndarray  # (S,) track capacity
+    reach_step: np.ndarray  # (F, N) first step the threat is within the unit's max range
+    fu_mode: np.ndarray  # (F,)
+    fu_group: np.ndarray  # (F,) engagement-coordination group
+
+    @property
+    def n_threats(self) -> int:
+        return len(self.threat_class)
+
+
+@dataclass
+class RunResult:
+    events: EventLog
+    per_threat: pd.DataFrame
+    interceptors_spent_by_site: dict[str, int] = field(default_factory=dict)
+
+
+def _site_ground_m(scenario) -> np.ndarray:
+    dem_path = scenario.dem_path()
+    ground = np.array(
+        [s.ground_altitude_m if s.ground_altitude_m is not None else np.nan for s in scenario.sites]
+    )
+    if dem_path is not None and np.isnan(ground).any():
+        from iadsim.geo.dem import Dem
+
+        with Dem.open(dem_path) as dem:
+            lat = np.array([s.lat for s in scenario.sites])
+            lon = np.array([s.lon for s in scenario.sites])
+            ground = np.where(np.isnan(ground), dem.height_at(lat, lon), ground)
+    return np.nan_to_num(ground, nan=0.0)
+
+
+def _trajectories(scenario, time_s):
+    from iadsim.sim.kinematics import sample_raids
+
+    dem_path = scenario.dem_path()
+    if dem_path is None:
+        return sample_raids(scenario, time_s)
+    from iadsim.geo.dem import Dem
+
+    with Dem.open(dem_path) as dem:
+        return sample_raids(scenario, time_s, terrain=dem.height_at)
+
+
+def _reach_step(fu, icp, traj, cls) -> np.ndarray:
+    """First step each threat is active within each unit's largest max range for its class."""
+    max_r = np.nanmax(
+        np.where(icp.has_class, icp.max_range_m, np.nan)[np.maximum(fu.types, 0)], axis=1
+    )
+    max_r = np.where(fu.types.max(axis=1)[:, None] >= 0, max_r, 0)  # (F, 3)
+    nt = traj.active.shape[1]
+    out = np.full((len(fu.site), len(cls)), nt, np.int64)
+    for f in range(len(fu.site)):
+        d = np.linalg.norm(traj.ecef_m - fu.ecef_m[f], axis=-1)  # (N, T)
+        inside = traj.active & (d <= np.nan_to_num(max_r[f, cls])[:, None])
+        out[f] = np.where(inside.any(axis=1), inside.argmax(axis=1), nt)
+    return out
+
+
+def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> PreparedScenario:
+    """All deterministic precomputation for ``scenario`` (a resolved
+    :class:`iadsim.scenario.Scenario`). ``trajectories`` may inject a TrajectorySet sampled on
+    the engine's time grid (tests); by default :func:`iadsim.sim.kinematics.sample_raids`."""
+    cfg = config or EngineConfig()
+    step = scenario.time.step_s
+    time_s = np.arange(int(np.floor(scenario.time.duration_s / step + 1e-9)) + 1) * step
+    traj = trajectories if trajectories is not None else _trajectories(scenario, time_s)
+    sites = scenario.sites
+    ground = _site_ground_m(scenario)
+    radars = sensors.build_radars(sites, ground)
+    site_ecef = np.stack(
+        pymap3d.geodetic2ecef([s.lat for s in sites], [s.lon for s in sites], ground), -1
+    ).reshape(len(sites), 3)
+    opp = sensors.scan_opportunities(radars, traj, time_s, scenario.environment.k_factor)
+    fu, icp = eng.build_fire_units(sites, site_ecef)
+    nets = net.build_networks(scenario, step)
+    cls = np.array([eng.CLASS_CODE[c] for c in np.asarray(traj.target_class)], np.int64)
+
+    impact_step = np.searchsorted(time_s, np.asarray(traj.impact_time_s) - 1e-9).astype(np.int64)
+    assets = scenario.assets
+    impact_asset = np.full(len(cls), -1, np.int64)
+    if assets and len(cls):
+        lat_a, lon_a = np.array([a.lat for a in assets]), np.array([a.lon for a in assets])
+        ilat, ilon = np.asarray(traj.impact_lat_deg), np.asarray(traj.impact_lon_deg)
+        _, _, d = _GEOD.inv(
+            *np.broadcast_arrays(ilon[:, None], ilat[:, None], lon_a[None], lat_a[None])
+        )
+        rad = np.array([a.radius_km * 1000 for a in assets])
+        d = np.where(d <= rad, d, np.inf)
+        impact_asset = np.where(np.isfinite(d).any(axis=1), d.argmin(axis=1), -1)
+    period = np.zeros(len(sites))
+    np.maximum.at(period, radars.site, radars.scan_period_s)
+    capacity = np.zeros(len(sites), np.int64)
+    np.add.at(capacity, radars.site, radars.max_tracks)
+    fu_mode = nets.mode_of_site[fu.site]
+    g = nets.net_of_site[fu.site]
+    fu_group = np.where(
+        (g >= 0) & (fu_mode != net.MODE_CODE["standalone"]),
+        g,
+        len(nets.names) + np.arange(len(fu.site)),
+    )
+    return PreparedScenario(
+        scenario, cfg, time_s, traj, [s.id for s in sites], radars, opp, fu, icp, nets, cls,
+        impact_step, impact_asset, [a.id for a in assets], np.array([a.value for a in assets]),
+        cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
+        _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ one run --
+@dataclass
+class _State:
+    """Mutable state of one run (arrays over threats, (site, threat), (unit, threat))."""
+
+    log: EventLog
+    tab: net.TrackTable
+    z: np.ndarray  # measurements of every detection of the run, ECEF
+    R: np.ndarray
+    det_rows: np.ndarray  # opportunity rows that detected
+    det_off: np.ndarray  # (T+1,) detections of step k: det_off[k]:det_off[k+1]
+    alive: np.ndarray
+    kill_t: np.ndarray
+    leaked: np.ndarray
+    first_det: np.ndarray
+    first_track: np.ndarray
+    spent: np.ndarray
+    seen_det: np.ndarray
+    had_track: np.ndarray
+    fcr_seen_t: np.ndarray
+    avail_t: np.ndarray
+    busy: np.ndarray
+    inflight: np.ndarray
+    grp_inflight: np.ndarray
+    lockout: np.ndarray
+    done: np.ndarray
+    ready: np.ndarray
+    reserve: np.ndarray
+    reload_at: np.ndarray
+    seen_reason: np.ndarray
+    eng: dict[str, np.ndarray]
+    remote_groups: list[tuple[int, np.ndarray]]
+
+
+_ENG_FIELDS = {"f": np.int64, "n": np.int64, "type": np.int64, "count": np.int64,
+               "t_launch": float, "t_int": float, "pk": float, "need_fcr": bool}  # fmt: skip
+
+
+def _init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> _State:
+    s, n, f = len(p.site_ids), p.n_threats, len(p.fu.site)
+    log = EventLog(run_id, p.site_ids, list(np.asarray(p.traj.name)), p.icp.ids, p.asset_ids)
+    # every scan opportunity's detection draw and measurement noise, all at once
+    det_rows = np.flatnonzero(rng.random(len(p.opp.pd)) < p.opp.pd)
+    z, R = sensors.measure(p.radars, p.opp, det_rows, rng)
+    det_off = np.searchsorted(p.opp.step[det_rows], np.arange(len(p.time_s) + 1))
+    groups = [
+        (g, np.flatnonzero(p.fu_group == g)) for g in np.unique(p.fu_group) if g < len(p.nets.names)
+    ]
+    return _State(
+        log, net.TrackTable.empty(s, n), z, R, det_rows, det_off,
+        alive=np.ones(n, bool), kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
+        first_det=np.full(n, np.nan), first_track=np.full(n, np.nan), spent=np.zeros(n, np.int64),
+        seen_det=np.zeros((s, n), bool), had_track=np.zeros((s, n), bool),
+        fcr_seen_t=np.full((s, n), -np.inf), avail_t=np.full((f, n), np.inf),
+        busy=np.zeros(f, np.int64), inflight=np.zeros((f, n), bool),
+        grp_inflight=np.zeros((len(p.nets.names) + f, n), np.int64),
+        lockout=np.full((f, n), -np.inf), done=np.zeros((f, n), bool),
+        ready=p.fu.ready0.copy(), reserve=p.fu.reserve0.copy(),
+        reload_at=np.full(p.fu.ready0.shape, np.inf),
+        seen_reason=np.zeros((f, n, len(REASONS)), bool),
+        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups,
+    )  # fmt: skip
+
+
+def _truth(p: PreparedScenario, n, k):
+    tr = p.traj
+    return dict(lat=tr.lat_deg[n, k], lon=tr.lon_deg[n, k], alt_m=tr.alt_m[n, k])
+
+
+def _drop(p, st, site, threat, t, reason):
+    site, threat, ids, conf = net.drop_tracks(st.tab, site, threat)
+    st.log.add("track_stop", t, site=site[conf], threat=threat[conf], track=ids[conf],
+               reason=REASON_CODE[reason], value=0.0)  # fmt: skip
+
+
+def _sense(p: PreparedScenario, st: _State, k: int, t: float) -> None:
+    """This step's detections -> detection_start events and own-track updates."""
+    s_st, t_st = net.stale_pairs(st.tab, t, p.coast_s)
+    if len(s_st):
+        _drop(p, st, s_st, t_st, t, "lost")
+    a, b = st.det_off[k], st.det_off[k + 1]
+    if a == b:
+        return
+    rows = st.det_rows[a:b]
+    thr = p.opp.threat[rows].astype(np.int64)
+    keep = st.alive[thr]
+    rows, thr, z, R = rows[keep], thr[keep], st.z[a:b][keep], st.R[a:b][keep]
+    rad = p.opp.radar[rows]
+    site = p.radars.site[rad]
+    fcr = p.radars.is_fcr[rad]
+    st.fcr_seen_t[site[fcr], thr[fcr]] = t
+    key = site * p.n_threats + thr
+    new = ~st.seen_det[site, thr]
+    if new.any():
+        _, i = np.unique(key[new], return_index=True)
+        i = np.flatnonzero(new)[i]
+        st.seen_det[site[i], thr[i]] = True
+        st.first_det[thr[i]] = np.fmin(st.first_det[thr[i]], t)
+        st.log.add(
+            "detection_start",
+            t,
+            site=site[i],
+            threat=thr[i],
+            value=p.opp.range_m[rows[i]],
+            **_truth(p, thr[i], k),
+        )
+    # one update per (site, threat) and step: the most precise measurement
+    order = np.lexsort((np.trace(R, axis1=1, axis2=2), key))
+    _, first = np.unique(key[order], return_index=True)
+    u = order[first]
+    fcr_u = np.zeros(len(u), bool)  # did any of the pair's detections come from its FCR
+    np.logical_or.at(fcr_u, np.searchsorted(key[u], key), fcr)
+    _, (cs, cn) = net.update_tracks(st.tab, t, site[u], thr[u], z[u], R[u], fcr_u,
+                                    p.config.init_m, p.capacity)  # fmt: skip
+    if len(cs):
+        st.first_track[cn] = np.fmin(st.first_track[cn], t)
+        st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
+                   value=(~st.had_track[cs, cn]).astype(float), **_truth(p, cn, k))  # fmt: skip
+        st.had_track[cs, cn] = True
+
+
+def _take_engagements(st: _State, mask: np.ndarray) -> dict[str, np.ndarray]:
+    out = {k: v[mask] for k, v in st.eng.items()}
+    st.eng = {k: v[~mask] for k, v in st.eng.items()}
+    return out
+
+
+def _resolve(p: PreparedScenario, st: _State, k: int, t: float, rng) -> None:
+    """Intercepts due this step: free the channel, draw the outcome from P_k per round."""
+    e = _take_engagements(st, st.eng["t_int"] <= t + 1e-9)
+    if not len(e["f"]):
+        return
+    f, n = e["f"], e["n"]
+    s = p.fu.site[f]
+    np.subtract.at(st.busy, f, 1)
+    np.subtract.at(st.grp_inflight, (p.fu_group[f], n), 1)
+    st.inflight[f, n] = False
+    sls = p.fu.shoot_look_shoot[f]
+    st.lockout[f[sls], n[sls]] = e["t_int"][sls] + eng.KILL_ASSESSMENT_S
+    st.done[f[~sls], n[~sls]] = True
+    reason = np.where(~st.alive[n], REASON_CODE["target_already_killed"], 0)
+    reason = np.where((reason == 0) & ~p.traj.active[n, k], REASON_CODE["target_gone"], reason)
+    guided = st.fcr_seen_t[s, n] >= e["t_launch"] - p.coast_s[s]
+    reason = np.where(
+        (reason == 0) & e["need_fcr"] & ~guided, REASON_CODE["no_fcr_guidance"], reason
+    )
+    ok = reason == 0
+    kill = np.zeros(len(f), bool)
+    cnt = e["count"][ok]
+    if cnt.sum():
+        u = rng.random(int(cnt.sum()))
+        kill[ok] = np.minimum.reduceat(u, np.cumsum(cnt) - cnt) < e["pk"][ok]
+    ki = np.flatnonzero(kill)
+    _, first = np.unique(n[ki], return_index=True)
+    dup = np.setdiff1d(ki, ki[first])  # a second kill of the same threat in the same step
+    kill[dup], reason[dup] = False, REASON_CODE["target_already_killed"]
+    common = dict(site=s, threat=n, interceptor=e["type"], value=e["pk"], **_truth(p, n, k))
+    for kind, m in (("intercept", kill), ("miss", ~kill)):
+        st.log.add(kind, t, reason=reason[m], **{a: v[m] for a, v in common.items()})
+    st.log.add("kill_assessed", t + eng.KILL_ASSESSMENT_S, site=s[ok], threat=n[ok],
+               interceptor=e["type"][ok], value=kill[ok].astype(float))  # fmt: skip
+    nk = n[kill]
+    if len(nk):
+        st.alive[nk], st.kill_t[nk] = False, t
+        _drop(
+            p,
+            st,
+            np.repeat(np.arange(len(p.site_ids)), len(nk)),
+            np.tile(nk, len(p.site_ids)),
+            t,
+            "killed",
+        )
+
+
+def _leaks(p: PreparedScenario, st: _State, k: int, t: float) -> None:
+    """Threats reaching their aim point (ballistic) or route end alive: leak, and impact when
+    the point lies within an asset's radius."""
+    n = np.flatnonzero((p.impact_step == k) & st.alive)
+    if not len(n):
+        return
+    st.leaked[n], st.alive[n] = True, False
+    a = p.impact_asset[n]
+    val = np.where(a >= 0, p.asset_value[np.maximum(a, 0)] if len(p.asset_value) else 0.0, 0.0)
+    where = dict(lat=p.traj.impact_lat_deg[n], lon=p.traj.impact_lon_deg[n], alt_m=0.0)
+    st.log.add("leak", t, threat=n, value=val, **where)
+    hit = a >= 0
+    st.log.add("impact", t, threat=n[hit], reason=len(REASONS) + a[hit], value=val[hit],
+               **{k_: (v[hit] if np.ndim(v) else v) for k_, v in where.items()})  # fmt: skip
+    _drop(
+        p,
+        st,
+        np.repeat(np.arange(len(p.site_ids)), len(n)),
+        np.tile(n, len(p.site_ids)),
+        t,
+        "impacted",
+    )
+
+
+def _reload(p: PreparedScenario, st: _State, t: float) -> None:
+    due = st.reload_at <= t
+    if due.any():
+        amount = np.minimum(p.fu.loadout, st.reserve) * due
+        st.ready += amount
+        st.reserve -= amount
+        st.reload_at[due] = np.inf
+
+
+def _pictures(p: PreparedScenario, st: _State, k: int, t: float):
+    """Own and remote (delayed network) track availability of every unit on every threat."""
+    own = st.tab.confirmed[p.fu.site]
+    remote = np.zeros_like(own)
+    snaps = {}
+    for g, idx in st.remote_groups:
+        snap = p.nets.remote(g)
+        if snap is not None:
+            remote[idx] = snap[0]
+            snaps[g] = snap
+    flying = st.alive & p.traj.active[:, k]
+    avail = (own | remote) & flying
+    st.avail_t[avail & np.isinf(st.avail_t)] = t
+    untracked = (p.reach_step == k) & ~avail & flying[None]
+    if untracked.any():
+        f, n = np.nonzero(untracked)
+        _no_engagement(p, st, k, t, f, n, np.full(len(f), REASON_CODE["no_track"]))
+    return own, remote, snaps, avail
+
+
+def _no_engagement(p, st, k, t, f, n, code) -> None:
+    """Record each reason once per (unit, threat)."""
+    m = code > 0
+    f, n, code = f[m], n[m], code[m]
+    new = ~st.seen_reason[f, n, code]
+    f, n, code = f[new], n[new], code[new]
+    st.seen_reason[f, n, code] = True
+    st.log.add(
+        "no_engagement", t, site=p.fu.site[f], threat=n, reason=code, value=0.0, **_truth(p, n, k)
+    )
+
+
+def _candidate_states(p, st, f, n, own, snaps, t):
+    """Extrapolated position/velocity (ECEF) of each candidate's best available track."""
+    s = p.fu.site[f]
+    use_own = own[f, n]
+    x = st.tab.x[s, n].copy()
+    t_est = st.tab.t_upd[s, n].copy()
+    for g, snap in snaps.items():
+        m = ~use_own & (p.fu_group[f] == g)
+        x[m], t_est[m] = snap[1][n[m]], snap[2][n[m]]
+    pos = x[:, :3] + x[:, 3:] * (t - t_est)[:, None]
+    return pos, x[:, 3:], use_own
+
+
+def _engage(p: PreparedScenario, st: _State, k: int, t: float) -> None:
+    """Choose and launch this step's engagements; record why the others were not taken."""
+    _reload(p, st, t)
+    own, remote, snaps, avail = _pictures(p, st, k, t)
+    cand = avail & ~st.inflight & (t >= st.lockout) & ~st.done
+    cand &= st.grp_inflight[p.fu_group] == 0
+    f, n = np.nonzero(cand)
+    if not len(f):
+        return
+    fu = p.fu
+    pos, vel, use_own = _candidate_states(p, st, f, n, own, snaps, t)
+    slot, reason, tgo, pip = eng.evaluate(fu, p.icp, f, pos, vel, p.threat_class[n], st.ready)
+    mode, s = p.fu_mode[f], fu.site[f]
+    fcr_h = st.tab.fcr_hits[s, n]
+    cue = own[f, n] | ((mode == net.MODE_CODE["cued"]) & remote[f, n])
+    fcr_ok = (
+        (mode == net.MODE_CODE["engage_on_remote"])
+        | (fcr_h >= p.config.init_m)
+        | ((fcr_h >= 1) & cue)
+    )
+    reason = np.where((reason == 0) & ~fcr_ok, REASON_CODE["no_fcr_track"], reason)
+    usable = (reason == 0) & (t >= st.avail_t[f, n] + fu.reaction_s[f])
+    free = fu.channels - st.busy
+    iu = np.flatnonzero(usable)
+    take = np.zeros(len(f), bool)
+    take[iu] = eng.pick_by_channel(f[iu], tgo[iu], free, p.fu_group[f[iu]] * p.n_threats + n[iu])
+    per_unit = np.bincount(f[take], minlength=len(fu.site))
+    no_chan = usable & ~take & (free[f] - per_unit[f] <= 0)
+    reason = np.where(no_chan, REASON_CODE["no_channel"], reason)
+    _no_engagement(p, st, k, t, f, n, reason)
+    if take.any():
+        _launch(p, st, t, f[take], n[take], slot[take], tgo[take], pip[take], use_own[take])
+
+
+def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
+    fu = p.fu
+    # rounds per launch, sharing a unit's ready rounds of one type in priority order
+    key = f * fu.types.shape[1] + slot
+    order = np.argsort(key, kind="stable")
+    salvo = fu.salvo[f][order]
+    before = np.cumsum(salvo) - salvo
+    start = np.searchsorted(key[order], key[order])
+    before -= before[start]
+    cnt = np.empty(len(f), np.int64)
+    cnt[order] = np.clip(st.ready[f[order], slot[order]] - before, 0, salvo)
+    ok = cnt > 0
+    f, n, slot, tgo, pip, use_own, cnt = (a[ok] for a in (f, n, slot, tgo, pip, use_own, cnt))
+    np.subtract.at(st.ready, (f, slot), cnt)
+    empty = (st.ready == 0) & (st.reserve > 0) & np.isinf(st.reload_at)
+    st.reload_at[empty] = t + np.broadcast_to(fu.reload_s[:, None], empty.shape)[empty]
+    typ = fu.types[f, slot]
+    s = fu.site[f]
+    np.add.at(st.busy, f, 1)
+    np.add.at(st.grp_inflight, (p.fu_group[f], n), 1)
+    st.inflight[f, n] = True
+    np.add.at(st.spent, n, cnt)
+    new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t + tgo,
+               pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
+    st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
+    track = np.where(use_own, st.tab.track_id[s, n], -1)
+    st.log.add("launch", t, site=s, threat=n, track=track, lat=pip[:, 0], lon=pip[:, 1],
+               alt_m=pip[:, 2], interceptor=typ, value=cnt.astype(float))  # fmt: skip
+
+
+def run_once(prepared: PreparedScenario, rng: np.random.Generator, run_id: int = 0) -> RunResult:
+    """One replication: every random draw comes from ``rng``."""
+    p = prepared
+    st = _init_state(p, rng, run_id)
+    p.nets.reset()
+    for k, t in enumerate(p.time_s.tolist()):
+        _sense(p, st, k, t)
+        p.nets.publish(st.tab)
+        _resolve(p, st, k, t, rng)
+        _leaks(p, st, k, t)
+        _engage(p, st, k, t)
+    return _finish(p, st)
+
+
+def _finish(p: PreparedScenario, st: _State) -> RunResult:
+    tr = p.traj
+    asset = np.asarray(p.asset_ids + [None], dtype=object)[np.where(st.leaked, p.impact_asset, -1)]
+    per = pd.DataFrame({
+        "threat": np.asarray(tr.name, dtype=object),
+        "target_class": np.asarray(tr.target_class, dtype=object),
+        "launched_s": np.asarray(tr.launch_time_s, float),
+        "first_detection_s": st.first_det,
+        "first_track_s": st.first_track,
+        "killed": ~np.isnan(st.kill_t),
+        "kill_time_s": st.kill_t,
+        "leaked": st.leaked,
+        "impact_asset": asset,
+        "interceptors_spent": st.spent,
+        "warning_time_s": np.asarray(tr.impact_time_s, float) - st.first_det,
+    })  # fmt: skip
+    launches = st.log.to_frame().query("kind == 'launch'")
+    by_site = launches.groupby("site")["value"].sum() if len(launches) else pd.Series(dtype=float)
+    spent = {sid: int(by_site.get(sid, 0)) for sid in p.site_ids}
+    return RunResult(st.log, per, spent)
+
+
+def simulate(scenario, seed: int = 0, config: EngineConfig | None = None) -> RunResult:
+    """Prepare and run ``scenario`` once with ``numpy.random.default_rng(seed)``."""
+    return run_once(prepare(scenario, config=config), np.random.default_rng(seed))
