@@ -358,7 +358,7 @@ def _reaches(specs, max_alt_m: float, agl: bool, k_factor: float, terrain) -> li
         top = max_alt_m
         if terrain is not None:
             if s.ground_altitude_m is None:
-                ground = float(np.nan_to_num(terrain.height_at(s.lat, s.lon), nan=0.0))
+                ground = float(np.nan_to_num(np.ravel(terrain.height_at(s.lat, s.lon))[0]))
             top = max_alt_m + (9000.0 if agl else 0.0)
         out.append(min(s.reach_m, s.reach_at_m(top, ground, k_factor)))
     return out
@@ -399,7 +399,7 @@ def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float, 
     dem_at_site = float(heights[r0, c0])
     site_ground = site.ground_altitude_m if site.ground_altitude_m is not None else dem_at_site
     x, y = Transformer.from_crs("EPSG:4326", lg.crs, always_xy=True).transform(lon, lat)
-    col_f, row_f = ~lg.transform * (x, y)
+    col_f, row_f = ~lg.transform @ (x, y)
     row, col = np.floor(row_f).astype(np.int64), np.floor(col_f).astype(np.int64)
     inside = (row >= 0) & (row < heights.shape[0]) & (col >= 0) & (col < heights.shape[1])
     row, col = np.where(inside, row, 0), np.where(inside, col, 0)
