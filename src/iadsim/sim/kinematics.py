@@ -135,21 +135,17 @@ class RouteFlight:
         t = np.clip(np.asarray(t_rel_s, float), 0.0, self.duration_s)
         s = t * self.speed_mps
         lat, lon, sin_az, cos_az = self.path.at(s)
-        alt = np.interp(s, self.path.waypoint_s_m, self.waypoint_alt_m) + self._ground_m(lat, lon)
-        leg = np.clip(
-            np.searchsorted(self.path.waypoint_s_m, s, side="right") - 1,
-            0,
-            len(self._climb_gradient) - 1,
-        )
+        ground = self._ground_m(lat, lon)
+        alt = np.interp(s, self.path.waypoint_s_m, self.waypoint_alt_m) + ground
+        last_leg = len(self._climb_gradient) - 1
+        leg = np.clip(np.searchsorted(self.path.waypoint_s_m, s, side="right") - 1, 0, last_leg)
         v_up = self._climb_gradient[leg] * self.speed_mps
         if self.agl and self.terrain is not None:
             # terrain-following climb rate: height change over the next second of flight
             ahead = np.minimum(s + self.speed_mps, self.path.length_m)
             lat2, lon2, _, _ = self.path.at(ahead)
             dt = np.maximum((ahead - s) / self.speed_mps, 1e-9)
-            v_up = v_up + np.where(
-                ahead > s, (self._ground_m(lat2, lon2) - self._ground_m(lat, lon)) / dt, 0.0
-            )
+            v_up = v_up + np.where(ahead > s, (self._ground_m(lat2, lon2) - ground) / dt, 0.0)
         v = self.speed_mps
         pos, vel = _ecef_and_velocity(lat, lon, alt, v * sin_az, v * cos_az, v_up)
         return lat, lon, alt, pos, vel
@@ -240,7 +236,7 @@ def sample_raids(
             lat[a:b], lon[a:b], alt[a:b], ecef[a:b], vel[a:b] = flight.sample(t_rel)
         first += count
     active = (time_s[None, :] >= launch[:, None]) & (time_s[None, :] < impact[:, None])
-    vel[~active] = 0.0
+    vel *= active[..., None]  # at rest outside the flight window
     threat_ids = [r.threat for r, c in zip(raids, counts, strict=True) for _ in range(c)]
     tclass = [f[0].target_class for f, c in zip(flights, counts, strict=True) for _ in range(c)]
     rcs = [f[0].rcs.si for f, c in zip(flights, counts, strict=True) for _ in range(c)]
