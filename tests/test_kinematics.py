@@ -8,6 +8,7 @@ import pytest
 from pyproj import Geod
 
 from iadsim import catalog
+from iadsim.errors import ScenarioError
 from iadsim.scenario import scenario_from_dict
 from iadsim.sim.ballistic import min_energy_apogee_m
 from iadsim.sim.kinematics import (
@@ -167,3 +168,12 @@ def test_chunking_does_not_change_results_and_zero_raids_give_empty_arrays():
     empty = sample_raids(_scenario([]), t)
     assert empty.lat_deg.shape == (0, t.size) and empty.ecef_m.shape == (0, t.size, 3)
     assert empty.n_threats == 0 and empty.name.shape == (0,)
+
+
+def test_an_infeasible_raid_apogee_names_the_scenario_field():
+    raids = [
+        {"threat": "drone", "route": ROUTE},
+        {"threat": "srbm-300", "launch": [50, 30], "aim": [52, 31], "apogee_km": 1.0},
+    ]
+    with pytest.raises(ScenarioError, match=r"field 'raids\[1\]': apogee 1\.0 km is not feasible"):
+        sample_raids(_scenario(raids), np.arange(0.0, 10.0))

@@ -24,7 +24,7 @@ import numpy as np
 from pyproj import Geod
 
 from iadsim import catalog
-from iadsim.errors import InputError
+from iadsim.errors import InputError, ScenarioError
 
 _GEOD = Geod(ellps="WGS84")
 _A_M = _GEOD.a  # WGS84 semi-major axis
@@ -215,9 +215,13 @@ def sample_raids(
     time_s = np.asarray(time_s, float).ravel()
     raids = list(scenario.raids)
     flights, counts = [], []
-    for raid in raids:
+    for i, raid in enumerate(raids):
         threat = catalog.get(raid.threat, kind="threat")
-        flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
+        try:
+            flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
+        except InputError as exc:  # name the scenario field, like the loader does
+            where = scenario.path if getattr(scenario, "path", None) else "scenario"
+            raise ScenarioError(f"{where}: field 'raids[{i}]': {exc}") from None
         counts.append(raid.count)
     n, nt = int(sum(counts)), time_s.size
     lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
