@@ -33,30 +33,20 @@ _register()
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error and exit (no traceback)."""
     typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(code)
+    raise SystemExit(code)
 
 
 def main() -> None:
+    """Run the app in click's standalone mode (usage errors and exit codes handled there);
+    user errors raised as :class:`IadsimError` become one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        app()
     except IadsimError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":
