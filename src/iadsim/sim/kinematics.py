@@ -25,6 +25,19 @@ from pyproj import Geod
 
 from iadsim import catalog
 from iadsim.errors import InputError, ScenarioError
+from iadsim.sim.ballistic import BallisticTrajectory, ballistic_trajectory
+
+__all__ = [
+    "BallisticTrajectory",
+    "GeodesicPath",
+    "RouteFlight",
+    "TrajectorySet",
+    "ballistic_trajectory",
+    "geodetic_to_ecef_m",
+    "point_to_point",
+    "raid_flight",
+    "sample_raids",
+]
 
 _GEOD = Geod(ellps="WGS84")
 _A_M = _GEOD.a  # WGS84 semi-major axis
@@ -185,8 +198,6 @@ class TrajectorySet:
 def raid_flight(raid, threat, terrain: Terrain | None = None, boost_model: str = "arc"):
     """The flight model of one raid (shared by all its threats): a BallisticTrajectory or a
     RouteFlight, plus its duration and end point."""
-    from iadsim.sim.ballistic import ballistic_trajectory
-
     if threat.target_class == "ballistic":
         if raid.launch is None or raid.aim is None:
             raise InputError(f"raid of {threat.id!r}: a ballistic raid needs 'launch' and 'aim'")
@@ -281,8 +292,6 @@ def point_to_point(
     Ballistic threats fly :func:`ballistic_trajectory` (catalog boost time); air threats a
     straight geodesic at their catalog cruise altitude (AMSL) and speed.
     """
-    from iadsim.sim.ballistic import ballistic_trajectory
-
     threat = catalog.get(threat_id, kind="threat")
     if not (np.isfinite(step_s) and step_s > 0):
         raise InputError(f"--step-s must be > 0 s (got {step_s})")
@@ -331,11 +340,3 @@ def point_to_point(
         "speed_mps": np.linalg.norm(vel, axis=-1),
     }
     return cols, summary
-
-
-def __getattr__(name: str):  # the contract exposes ballistic_trajectory here too
-    if name in ("ballistic_trajectory", "BallisticTrajectory"):
-        from iadsim.sim import ballistic
-
-        return getattr(ballistic, name)
-    raise AttributeError(name)
