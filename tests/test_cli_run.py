@@ -69,7 +69,7 @@ def test_run_writes_store_and_summary_identical_for_one_and_two_workers(
             out,
         )
         assert code == 0
-        assert "leakers_per_run" in stdout and "p_raid_defeated" in stdout
+        assert "leakers_per_run" in stdout and "p_kill[cruise]" in stdout
         outs[w] = out
     a, b = ((outs[w] / "summary.json").read_bytes() for w in (1, 2))
     assert a == b
@@ -118,3 +118,36 @@ def test_bad_sql_is_one_line_and_exit_code_2(stub_engine, scenario, tmp_path, mo
     cli(monkeypatch, capsys, "run", scenario, "--runs", 2, "--out", out)
     code, _, err = cli(monkeypatch, capsys, "results", out, "--sql", "SELECT nope FROM runs")
     assert code == 2 and err.startswith("error: --sql:") and err.count("\n") == 1
+
+
+REAL_SCENARIO = """\
+name: one Patriot, two cruise missiles from the north
+sites:
+  - {id: pat1, system: patriot, lat: 50.0, lon: 20.0}
+time: {duration_s: 240, step_s: 1}
+raids:
+  - threat: cruise-missile
+    count: 2
+    spacing_s: 5
+    route: [[50.4, 20.0, 300], [50.0, 20.0, 300]]
+assets:
+  - {id: base, lat: 50.0, lon: 20.0, radius_km: 5}
+"""
+
+
+def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(
+    tmp_path, monkeypatch, capsys
+):
+    scn = tmp_path / "real.yaml"
+    scn.write_text(REAL_SCENARIO)
+    for w in (1, 2):
+        args = ("run", scn, "--runs", 4, "--seed", 9, "--workers", w, "--out", tmp_path / f"w{w}")
+        assert cli(monkeypatch, capsys, *args)[0] == 0
+    a, b = ((tmp_path / f"w{w}" / "summary.json").read_bytes() for w in (1, 2))
+    assert a == b
+    metrics = json.loads(a)["metrics"]
+    assert metrics["salvos_per_run"]["value"] > 0  # the scenario really engages
+    con = duckdb.connect(str(tmp_path / "w2" / "results.duckdb"), read_only=True)
+    launches = con.execute("SELECT count(*) FROM events WHERE kind = 'launch'").fetchone()[0]
+    assert launches == metrics["salvos_per_run"]["value"] * 4
+    con.close()

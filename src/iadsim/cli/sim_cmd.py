@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from iadsim.errors import InputError
@@ -25,7 +26,7 @@ def _fmt(x) -> str:
 
 def summary_table(summary: dict, title: str) -> Table:
     """A rich table of the headline metrics of a summary dict."""
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col, justify in (
         ("metric", "left"),
         ("value", "right"),
@@ -39,7 +40,7 @@ def summary_table(summary: dict, title: str) -> Table:
             hidden += 1
             continue
         ci = "-" if m["ci_low"] is None else f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
-        table.add_row(name, _fmt(m["value"]), ci, str(m["n"]))
+        table.add_row(escape(name), _fmt(m["value"]), ci, str(m["n"]))
     if hidden:
         table.caption = f"{hidden} per-threat rows (first detection, warning time) in summary.json"
     return table
@@ -138,9 +139,9 @@ def results_command(
             raise InputError(f"--sql: {exc}") from None
         table = Table()
         for c in cols:
-            table.add_column(c)
+            table.add_column(escape(c))
         for row in rows:
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
+            table.add_row(*(escape("NULL" if v is None else str(v)) for v in row))
         Console(width=200).print(table)
     finally:
         con.close()

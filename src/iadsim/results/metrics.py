@@ -60,7 +60,9 @@ def wilson_interval(successes: int, n: int, level: float = CONFIDENCE) -> Estima
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact 0 and 1 at the ends,
+    high = 1.0 if successes == n else min(1.0, centre + half)  # not 1e-17 from rounding
+    return Estimate(p, low, high, n)
 
 
 # Per-run quantities. Every run appears (LEFT JOIN runs) so a run with nothing counts as 0.
