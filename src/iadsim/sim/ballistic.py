@@ -29,13 +29,16 @@ against the impulsive reference: about t_b/2 of extra flight time (a 20 s boost 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
 
 from iadsim.errors import InputError
 from iadsim.geo.earth import MU_EARTH_M3_S2, R_EARTH_M
+
+if TYPE_CHECKING:
+    from iadsim.sim.kinematics import GeodesicPath
 
 MU = MU_EARTH_M3_S2
 RE = R_EARTH_M
@@ -336,7 +339,7 @@ class BallisticTrajectory:
     aim_lat_deg: float
     aim_lon_deg: float
     solution: BallisticSolution
-    path: object  # iadsim.sim.kinematics.GeodesicPath
+    path: GeodesicPath
 
     apogee_m = property(lambda self: self.solution.apogee_m)
     time_of_flight_s = property(lambda self: self.solution.time_of_flight_s)
