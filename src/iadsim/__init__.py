@@ -24,6 +24,10 @@ __all__ = [
     "DemError",
     "InputError",
     "run",
+    "load_scenario",
+    "compute_coverage",
+    "compute_coverage_multi",
+    "write_coverage",
 ]
 
 
@@ -33,4 +37,12 @@ def __getattr__(name: str):
         from iadsim.api import run
 
         return run
+    if name == "load_scenario":
+        from iadsim.scenario import load_scenario
+
+        return load_scenario
+    if name in ("compute_coverage", "compute_coverage_multi", "write_coverage"):
+        import iadsim.coverage
+
+        return getattr(iadsim.coverage, name)
     raise AttributeError(f"module 'iadsim' has no attribute {name!r}")
