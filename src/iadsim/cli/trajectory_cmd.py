@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import numpy as np
 import typer
@@ -20,6 +21,13 @@ from rich.table import Table
 from iadsim.errors import IadsimError, InputError
 
 COLUMNS = ("time_s", "lat", "lon", "alt_m", "speed_mps")
+
+
+class BoostChoice(StrEnum):
+    arc = "arc"
+    climb = "climb"
+
+
 _FORMATS = ("%.3f", "%.7f", "%.7f", "%.1f", "%.2f")
 
 
@@ -77,7 +85,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("trajectory")
     def trajectory(
-        threat: str = typer.Argument(..., help="catalog threat id, e.g. srbm-300, cruise-missile"),
+        threat: str = typer.Argument(
+            ..., metavar="THREAT", help="catalog threat id, e.g. srbm-300, cruise-missile"
+        ),
         from_: str = typer.Option(..., "--from", help="launch point LAT,LON in degrees"),
         to: str = typer.Option(..., "--to", help="aim point LAT,LON in degrees"),
         apogee_km: float | None = typer.Option(
@@ -86,8 +96,10 @@ def register(app: typer.Typer) -> None:
             help="ballistic apogee; above minimum-energy: lofted, below: depressed",
         ),
         step_s: float = typer.Option(1.0, "--step-s", help="sample interval in seconds"),
-        boost_model: str = typer.Option(
-            "arc", "--boost-model", help="arc (keeps the textbook timing) or climb (from rest)"
+        boost_model: BoostChoice = typer.Option(
+            BoostChoice.arc,
+            "--boost-model",
+            help="arc (keeps the textbook timing) or climb (from rest)",
         ),
         out: Path = typer.Option(..., "--out", help="CSV file: time_s, lat, lon, alt_m, speed_mps"),
     ) -> None:
@@ -95,11 +107,13 @@ def register(app: typer.Typer) -> None:
 
         Example: iadsim trajectory srbm-300 --from 50.0,30.0 --to 52.5,31.0 --out srbm.csv
         """
+        from iadsim.sim.ballistic import BoostModel
         from iadsim.sim.kinematics import point_to_point
 
         try:
             launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
-            cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, boost_model)
+            model = cast(BoostModel, boost_model.value)
+            cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, model)
             write_csv_atomic(out, cols)
         except IadsimError as exc:
             _fail(exc)

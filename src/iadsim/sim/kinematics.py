@@ -19,13 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from pyproj import Geod
 
 from iadsim import catalog
+from iadsim.catalog import Threat
 from iadsim.errors import InputError, ScenarioError
-from iadsim.sim.ballistic import BallisticTrajectory, ballistic_trajectory
+from iadsim.sim.ballistic import BallisticTrajectory, BoostModel, ballistic_trajectory
+
+if TYPE_CHECKING:
+    from iadsim.scenario import Raid
 
 __all__ = [
     "BallisticTrajectory",
@@ -195,15 +200,18 @@ class TrajectorySet:
         return np.linalg.norm(self.vel_ecef_mps, axis=-1)
 
 
-def raid_flight(raid, threat, terrain: Terrain | None = None, boost_model: str = "arc"):
+def raid_flight(
+    raid: Raid, threat: Threat, terrain: Terrain | None = None, boost_model: BoostModel = "arc"
+) -> tuple[BallisticTrajectory | RouteFlight, float, tuple[float, float]]:
     """The flight model of one raid (shared by all its threats): a BallisticTrajectory or a
     RouteFlight, plus its duration and end point."""
     if threat.target_class == "ballistic":
         if raid.launch is None or raid.aim is None:
             raise InputError(f"raid of {threat.id!r}: a ballistic raid needs 'launch' and 'aim'")
         boost = threat.boost_time.si if threat.boost_time is not None else 0.0
-        traj = ballistic_trajectory(*raid.launch, *raid.aim, raid.apogee_km, boost, boost_model)
-        return traj, traj.time_of_flight_s, raid.aim
+        (lat0, lon0), (lat1, lon1) = raid.launch, raid.aim
+        traj = ballistic_trajectory(lat0, lon0, lat1, lon1, raid.apogee_km, boost, boost_model)
+        return traj, traj.time_of_flight_s, (lat1, lon1)
     if raid.route is None:
         raise InputError(f"raid of {threat.id!r}: an air-breathing raid needs a 'route'")
     speed = raid.speed_mps if raid.speed_mps is not None else threat.speed.si
@@ -215,7 +223,7 @@ def sample_raids(
     scenario,
     time_s,
     terrain: Terrain | None = None,
-    boost_model: str = "arc",
+    boost_model: BoostModel = "arc",
     chunk_threats: int = 128,
 ) -> TrajectorySet:
     """Expand the scenario's raids into threats and sample them all on ``time_s``.
@@ -227,7 +235,7 @@ def sample_raids(
     raids = list(scenario.raids)
     flights, counts = [], []
     for i, raid in enumerate(raids):
-        threat = catalog.get(raid.threat, kind="threat")
+        threat = cast(Threat, catalog.get(raid.threat, kind="threat"))
         try:
             flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
         except InputError as exc:  # name the scenario field, like the loader does
@@ -284,7 +292,7 @@ def point_to_point(
     aim: tuple[float, float],
     apogee_km: float | None = None,
     step_s: float = 1.0,
-    boost_model: str = "arc",
+    boost_model: BoostModel = "arc",
 ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """One threat from ``launch`` to ``aim`` ([lat, lon] degrees): columns ``time_s, lat, lon,
     alt_m, speed_mps`` every ``step_s`` (plus the impact instant) and a summary dict.
@@ -292,39 +300,42 @@ def point_to_point(
     Ballistic threats fly :func:`ballistic_trajectory` (catalog boost time); air threats a
     straight geodesic at their catalog cruise altitude (AMSL) and speed.
     """
-    threat = catalog.get(threat_id, kind="threat")
+    threat = cast(Threat, catalog.get(threat_id, kind="threat"))
     if not (np.isfinite(step_s) and step_s > 0):
         raise InputError(f"--step-s must be > 0 s (got {step_s})")
     summary: dict[str, object] = {"threat": threat.id, "name": threat.name}
     if threat.target_class == "ballistic":
         boost = threat.boost_time.si if threat.boost_time is not None else 0.0
-        flight = ballistic_trajectory(*launch, *aim, apogee_km, boost, boost_model)
-        duration = flight.time_of_flight_s
-        sol = flight.solution
+        bt = ballistic_trajectory(
+            launch[0], launch[1], aim[0], aim[1], apogee_km, boost, boost_model
+        )
+        flight: BallisticTrajectory | RouteFlight = bt
+        duration = bt.time_of_flight_s
+        sol = bt.solution
         summary |= {
-            "range_km": flight.range_m / 1e3,
-            "apogee_km": flight.apogee_m / 1e3,
+            "range_km": bt.range_m / 1e3,
+            "apogee_km": bt.apogee_m / 1e3,
             "time_of_flight_s": duration,
-            "shape": flight.shape,
+            "shape": bt.shape,
             "boost_time_s": sol.effective_boost_s,
             "boost_model": boost_model,
             "burnout_altitude_km": sol.burnout_altitude_m / 1e3,
-            "burnout_speed_mps": flight.burnout_speed_mps,
-            "flight_path_angle_deg": flight.flight_path_angle_deg,
-            "impact_speed_mps": flight.impact_speed_mps,
+            "burnout_speed_mps": bt.burnout_speed_mps,
+            "flight_path_angle_deg": bt.flight_path_angle_deg,
+            "impact_speed_mps": bt.impact_speed_mps,
         }
     else:
         if apogee_km is not None:
             raise InputError(f"--apogee-km applies to ballistic threats; {threat.id!r} is not one")
         alt = threat.cruise_altitude.si
-        flight = RouteFlight([(*launch, alt), (*aim, alt)], threat.speed.si)
-        if flight.path.length_m < 1.0:
+        rf = RouteFlight([(*launch, alt), (*aim, alt)], threat.speed.si)
+        if rf.path.length_m < 1.0:
             raise InputError("--from and --to are the same point; give two different points")
-        duration = flight.duration_s
+        flight, duration = rf, rf.duration_s
         summary |= {
-            "range_km": flight.path.length_m / 1e3,
+            "range_km": rf.path.length_m / 1e3,
             "cruise_altitude_m": alt,
-            "speed_mps": flight.speed_mps,
+            "speed_mps": rf.speed_mps,
             "time_of_flight_s": duration,
         }
     n = int(np.floor(duration / step_s + 1e-9)) + 1
