@@ -151,3 +151,15 @@ def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(
     launches = con.execute("SELECT count(*) FROM events WHERE kind = 'launch'").fetchone()[0]
     assert launches == metrics["salvos_per_run"]["value"] * 4
     con.close()
+
+
+def test_a_run_failing_midway_leaves_the_previous_results_untouched(
+    stub_engine, scenario, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "out"
+    assert cli(monkeypatch, capsys, "run", scenario, "--runs", 4, "--out", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    stub_engine.prepare = lambda scenario: stub_prepare(n_threats=5, fail_at=6)
+    with pytest.raises(RuntimeError, match="run 6"):
+        cli(monkeypatch, capsys, "run", scenario, "--runs", 10, "--seed", 1, "--out", out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
