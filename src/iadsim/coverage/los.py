@@ -144,57 +144,25 @@ def min_visible_height_exact(
 
 
 @nb.njit(cache=True, nogil=True)
-def _cast_ray(dem, r0, c0, z0, i, nr, jlim, amax, drj, dcj, dra, dca, step_len, inv2a, s_out):
-    """Running maximum slope along the ray of minor/major slope i/nr of one octant.
-
-    Octant coordinates: major offset j, minor offset a >= 0, absolute cell
-    (r0 + j*drj + a*dra, c0 + j*dcj + a*dca). The minor position j*i/nr is tracked exactly as
-    q + rem/nr with integers. ``s_out[j]`` = max slope over samples with major position < j
-    (exactly what the R3 march to a target at major offset j on this ray sees). Returns the
-    last j written.
-    """
-    s = _NO_SLOPE
-    q = 0
-    rem = 0
-    inv_i = 1.0 / i if i > 0 else 0.0
-    inv_nr = 1.0 / nr
-    last = 0
-    for j in range(1, jlim + 1):
-        qprev = q
-        rem += i
-        if rem >= nr:
-            rem -= nr
-            q += 1
-        if q > amax:
-            break
-        if q > qprev and rem > 0:  # crossed minor line q at major x = j - rem/i
-            x = j - rem * inv_i
-            ra = r0 + (j - 1) * drj + q * dra
-            ca = c0 + (j - 1) * dcj + q * dca
-            za = dem[ra, ca]
-            z = za + (1.0 - rem * inv_i) * (dem[ra + drj, ca + dcj] - za)
-            d = x * step_len
-            slope = (z - d * d * inv2a - z0) / d
-            if slope > s:
-                s = slope
-        s_out[j] = s
-        last = j
-        if rem > 0 and q + 1 > amax:
-            break
-        row = r0 + j * drj + q * dra  # crossing of major line j at minor q + rem/nr
-        col = c0 + j * dcj + q * dca
-        z = dem[row, col]
-        if rem > 0:
-            z = z + (rem * inv_nr) * (dem[row + dra, col + dca] - z)
-        d = j * step_len
-        slope = (z - d * d * inv2a - z0) / d
-        if slope > s:
-            s = slope
-    return last
+def _put(dem, r0, c0, z0, j, a, drj, dcj, dra, dca, cell, inv2a, range2, slope, s_other, tol, out):
+    """Store the minimum visible altitude of octant cell (j, a) given its sight-line slope."""
+    d2 = (j * j + a * a) * cell * cell
+    if d2 > range2:
+        return
+    tr = r0 + j * drj + a * dra
+    tc = c0 + j * dcj + a * dca
+    zt = dem[tr, tc]
+    if not np.isfinite(zt):
+        return  # stays NaN
+    dist = math.sqrt(d2)
+    if abs(s_other - slope) * dist > tol:  # bracketing rays disagree: march exactly
+        out[tr, tc] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
+    else:
+        out[tr, tc] = max(float(zt), z0 + slope * dist + d2 * inv2a)
 
 
 @nb.njit(cache=True, nogil=True)
-def _assign_pair(
+def _ray(
     dem,
     r0,
     c0,
@@ -209,75 +177,139 @@ def _assign_pair(
     dca,
     cell,
     inv2a,
-    range_m,
+    range2,
+    tol,
     s_lo,
     last_lo,
-    s_up,
-    last_up,
-    tol_m,
+    s_out,
     out,
+    mode,
 ):
-    """Give every cell between rays i and i+1 (at most one per major line) its minimum visible
-    altitude: slope interpolated between the rays, exact R3 march where they disagree."""
+    """Cast the ray of minor/major slope i/nr in one octant and (mode > 0) fill cells.
+
+    Octant coordinates: major offset j, minor offset a >= 0; the absolute cell is
+    (r0 + j*drj + a*dra, c0 + j*dcj + a*dca). The ray's minor position j*i/nr is tracked exactly
+    as q + rem/nr with integers. ``s_out[j]`` = running maximum slope over the samples with major
+    position < j: exactly what the R3 march to a target at major offset j on this ray sees.
+    mode 0: cast only; 1: also fill the cells between ray i-1 (``s_lo``) and this ray, slope
+    interpolated linearly in minor position; 2: also fill the cells lying on this ray.
+    Returns the last j written to ``s_out``.
+    """
+    s = _NO_SLOPE
     q = 0
     rem = 0
+    step = cell * math.sqrt(1.0 + (i / nr) ** 2)
+    inv_i = 1.0 / i if i > 0 else 0.0
+    inv_nr = 1.0 / nr
+    last = 0
     for j in range(1, jlim + 1):
+        qprev = q
         rem += i
         if rem >= nr:
             rem -= nr
             q += 1
-        if rem == 0:
-            a = q
-            f = 0.0
-        elif nr - rem < j:
-            a = q + 1
-            f = (nr - rem) / j  # position between the rays, 0 = lower, 1 = upper
-        else:
-            continue
-        if a > amax or j > last_lo:
+        if q > amax:
             break
-        dist = cell * math.sqrt(j * j + a * a)
-        if dist > range_m:
+        if q > qprev and rem > 0:  # crossed minor line q at major x = j - rem/i
+            w = 1.0 - rem * inv_i
+            ra = r0 + (j - 1) * drj + q * dra
+            ca = c0 + (j - 1) * dcj + q * dca
+            za = dem[ra, ca]
+            z = za + w * (dem[ra + drj, ca + dcj] - za)
+            d = (j - 1 + w) * step
+            slope = (z - d * d * inv2a - z0) / d
+            if slope > s:  # NaN (nodata) never blocks
+                s = slope
+        s_out[j] = s
+        last = j
+        if mode == 2 and rem == 0:
+            _put(dem, r0, c0, z0, j, q, drj, dcj, dra, dca, cell, inv2a, range2, s, s, tol, out)
+        if mode > 0 and i > 0 and j <= last_lo:
+            a, back = (q, rem) if rem > 0 else (q - 1, nr)  # back = (j*i - a*nr)
+            if back <= j:  # a cell on ray i-1 or between the two rays at this j
+                sl = s_lo[j]
+                slope = sl + (1.0 - back / j) * (s - sl)
+                _put(
+                    dem,
+                    r0,
+                    c0,
+                    z0,
+                    j,
+                    a,
+                    drj,
+                    dcj,
+                    dra,
+                    dca,
+                    cell,
+                    inv2a,
+                    range2,
+                    slope,
+                    sl,
+                    tol,
+                    out,
+                )
+        if rem > 0 and q + 1 > amax:
             break
-        tr = r0 + j * drj + a * dra
-        tc = c0 + j * dcj + a * dca
-        zt = dem[tr, tc]
-        if not np.isfinite(zt):
-            out[tr, tc] = np.nan
-            continue
-        slo = s_lo[j]
-        if j <= last_up and f > 0.0:
-            sup = s_up[j]
-            if abs(sup - slo) * dist > tol_m:
-                out[tr, tc] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
-                continue
-            slo = slo + f * (sup - slo)
-        out[tr, tc] = max(float(zt), z0 + slo * dist + dist * dist * inv2a)
+        row = r0 + j * drj + q * dra  # crossing of major line j at minor q + rem/nr
+        col = c0 + j * dcj + q * dca
+        z = dem[row, col]
+        if rem > 0:
+            z = z + (rem * inv_nr) * (dem[row + dra, col + dca] - z)
+        d = j * step
+        slope = (z - d * d * inv2a - z0) / d
+        if slope > s:
+            s = slope
+    if mode > 0 and i > 0:  # this ray left the octant first: remaining cells use ray i-1 only
+        for j in range(last + 1, min(jlim, last_lo) + 1):
+            a = (j * (i - 1) + nr - 1) // nr  # first cell at or above ray i-1
+            if a > amax:
+                break
+            if a * nr < j * i:
+                sl = s_lo[j]
+                _put(
+                    dem, r0, c0, z0, j, a, drj, dcj, dra, dca, cell, inv2a, range2, sl, sl, tol, out
+                )
+    return last
 
 
 @nb.njit(cache=True, parallel=True)
 def _sweep_octant(
-    dem, r0, c0, z0, nr, jlim, amax, drj, dcj, dra, dca, cell, inv2a, range_m, tol_m, out
+    dem, r0, c0, z0, nr, jlim, amax, drj, dcj, dra, dca, cell, inv2a, range2, tol, out
 ):
-    npairs = nr + 1  # pair nr is the diagonal ray alone (no upper neighbour)
-    nchunks = min(npairs, 256)
+    nchunks = min(nr + 1, 256)
     for k in nb.prange(nchunks):
-        i0 = k * npairs // nchunks
-        i1 = (k + 1) * npairs // nchunks
+        i0 = k * (nr + 1) // nchunks
+        i1 = (k + 1) * (nr + 1) // nchunks
         s_lo = np.empty(jlim + 1)
         s_up = np.empty(jlim + 1)
-        step = cell * math.sqrt(1.0 + (i0 / nr) ** 2)
-        last_lo = _cast_ray(
-            dem, r0, c0, z0, i0, nr, jlim, amax, drj, dcj, dra, dca, step, inv2a, s_lo
-        )
+        last_lo = 0
+        if i0 > 0:
+            last_lo = _ray(
+                dem,
+                r0,
+                c0,
+                z0,
+                i0 - 1,
+                nr,
+                jlim,
+                amax,
+                drj,
+                dcj,
+                dra,
+                dca,
+                cell,
+                inv2a,
+                range2,
+                tol,
+                s_up,
+                0,
+                s_lo,
+                out,
+                0,
+            )
         for i in range(i0, i1):
-            last_up = 0
-            if i + 1 <= nr:
-                step = cell * math.sqrt(1.0 + ((i + 1) / nr) ** 2)
-                last_up = _cast_ray(
-                    dem, r0, c0, z0, i + 1, nr, jlim, amax, drj, dcj, dra, dca, step, inv2a, s_up
-                )
-            _assign_pair(
+            mode = 2 if (i == 0 or i == nr) else 1
+            last_up = _ray(
                 dem,
                 r0,
                 c0,
@@ -292,13 +324,13 @@ def _sweep_octant(
                 dca,
                 cell,
                 inv2a,
-                range_m,
+                range2,
+                tol,
                 s_lo,
                 last_lo,
                 s_up,
-                last_up,
-                tol_m,
                 out,
+                mode,
             )
             s_lo, s_up = s_up, s_lo
             last_lo = last_up
@@ -314,8 +346,8 @@ def min_visible_height(
     max_range_m=None,
     earth_radius_m=R_EARTH_M,
     *,
-    ray_density=1.0,
-    refine_tol_m=1.0,
+    ray_density=2.0,
+    refine_tol_m=None,
 ):
     """Minimum visible altitude (m, same datum as the DEM) of every cell seen from one observer.
 
@@ -326,8 +358,10 @@ def min_visible_height(
         observer_height_m: eye height above ``dem[obs]``.
         k_factor, earth_radius_m: curvature drop ``d^2 / (2 k R)`` (GDAL ``-cc = R_srs/(k R)``).
         max_range_m: cells farther than this (centre to centre) are NaN.
-        ray_density: rays per cell of edge distance (>= 1 keeps neighbouring rays <= 1 cell apart).
-        refine_tol_m: cells whose bracketing rays disagree by more than this are marched exactly.
+        ray_density: rays per cell at the octant edge; neighbouring rays are at most
+            ``1/ray_density`` cells apart, and the error shrinks about in proportion.
+        refine_tol_m: if given, cells whose two bracketing rays disagree by more than this at
+            the cell are marched exactly (costly on large DEMs: most shadowed cells qualify).
 
     Returns:
         float32 raster ``H``; a target at altitude A is visible iff ``A >= H``, at height h above
@@ -343,11 +377,15 @@ def min_visible_height(
         max_range_m,
         earth_radius_m,
     )
+    if not ray_density >= 1.0:
+        raise InputError(f"ray_density must be >= 1, got {ray_density}")
     out = np.full(dem.shape, np.nan, dtype=np.float32)
     out[r0, c0] = dem[r0, c0]
     nrow, ncol = dem.shape
     cell = float(cell_size_m)
     range_cells = math.floor(range_m / cell) if math.isfinite(range_m) else max(nrow, ncol)
+    range2 = range_m * range_m if math.isfinite(range_m) else math.inf
+    tol = math.inf if refine_tol_m is None else float(refine_tol_m)
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
         for sign in (1, -1):
@@ -358,21 +396,6 @@ def min_visible_height(
                 continue
             nr = max(1, math.ceil(ray_density * jlim))
             _sweep_octant(
-                dem,
-                r0,
-                c0,
-                z0,
-                nr,
-                jlim,
-                amax,
-                drj,
-                dcj,
-                dra,
-                dca,
-                cell,
-                inv2a,
-                range_m,
-                float(refine_tol_m),
-                out,
+                dem, r0, c0, z0, nr, jlim, amax, drj, dcj, dra, dca, cell, inv2a, range2, tol, out
             )
     return out
