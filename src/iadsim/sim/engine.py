@@ -65,6 +65,7 @@ class PreparedScenario:
     reach_step: np.ndarray  # (F, N) first step the threat is within the unit's max range
     fu_mode: np.ndarray  # (F,)
     fu_group: np.ndarray  # (F,) engagement-coordination group
+    q_accel: np.ndarray  # (N,) track filter white-noise acceleration by threat class
 
     @property
     def n_threats(self) -> int:
@@ -107,15 +108,13 @@ def _trajectories(scenario, time_s):
 
 def _reach_step(fu, icp, traj, cls) -> np.ndarray:
     """First step each threat is active within each unit's largest max range for its class."""
-    max_r = np.nanmax(
-        np.where(icp.has_class, icp.max_range_m, np.nan)[np.maximum(fu.types, 0)], axis=1
-    )
-    max_r = np.where(fu.types.max(axis=1)[:, None] >= 0, max_r, 0)  # (F, 3)
+    max_r = np.where(icp.has_class, icp.max_range_m, 0.0)[np.maximum(fu.types, 0)]  # (F, Q, 3)
+    max_r = np.where((fu.types >= 0)[..., None], max_r, 0.0).max(axis=1)  # (F, 3)
     nt = traj.active.shape[1]
     out = np.full((len(fu.site), len(cls)), nt, np.int64)
     for f in range(len(fu.site)):
         d = np.linalg.norm(traj.ecef_m - fu.ecef_m[f], axis=-1)  # (N, T)
-        inside = traj.active & (d <= np.nan_to_num(max_r[f, cls])[:, None])
+        inside = traj.active & (d <= max_r[f, cls][:, None])
         out[f] = np.where(inside.any(axis=1), inside.argmax(axis=1), nt)
     return out
 
@@ -167,6 +166,7 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         impact_step, impact_asset, [a.id for a in assets], np.array([a.value for a in assets]),
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
+        np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
     )  # fmt: skip
 
 
@@ -283,7 +283,7 @@ def _sense(p: PreparedScenario, st: _State, k: int, t: float) -> None:
     fcr_u = np.zeros(len(u), bool)  # did any of the pair's detections come from its FCR
     np.logical_or.at(fcr_u, np.searchsorted(key[u], key), fcr)
     _, (cs, cn) = net.update_tracks(st.tab, t, site[u], thr[u], z[u], R[u], fcr_u,
-                                    p.config.init_m, p.capacity)  # fmt: skip
+                                    p.config.init_m, p.capacity, p.q_accel)  # fmt: skip
     if len(cs):
         st.first_track[cn] = np.fmin(st.first_track[cn], t)
         st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
@@ -482,8 +482,9 @@ def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
                pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
     st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
     track = np.where(use_own, st.tab.track_id[s, n], -1)
-    st.log.add("launch", t, site=s, threat=n, track=track, lat=pip[:, 0], lon=pip[:, 1],
-               alt_m=pip[:, 2], interceptor=typ, value=cnt.astype(float))  # fmt: skip
+    lat, lon, alt = pymap3d.ecef2geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
+    st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
+               interceptor=typ, value=cnt.astype(float))  # fmt: skip
 
 
 def run_once(prepared: PreparedScenario, rng: np.random.Generator, run_id: int = 0) -> RunResult:

@@ -23,6 +23,7 @@ no_engagement      0 (``reason`` says why; first occurrence per site, threat and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,7 @@ REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 
 _INT_FIELDS = ("kind", "site", "threat", "track", "reason", "interceptor")
 _FLOAT_FIELDS = ("time_s", "lat", "lon", "alt_m", "value")
+_DTYPE = {f: np.int64 for f in _INT_FIELDS} | {f: np.float64 for f in _FLOAT_FIELDS}
 
 
 class EventLog:
@@ -132,13 +134,17 @@ class EventLog:
             time_s=time_s, site=site, threat=threat, track=track, lat=lat, lon=lon,
             alt_m=alt_m, reason=reason, interceptor=interceptor, value=value,
         )  # fmt: skip
-        n = max((np.size(v) for v in cols.values() if np.ndim(v) > 0), default=1)
+        n = 1
+        for v in cols.values():
+            if isinstance(v, np.ndarray) and v.ndim > 0:
+                n = v.shape[0]
+                break
         if n == 0:
             return
-        chunk = {"kind": np.full(n, KIND_CODE[kind], np.int16)}
+        chunk: dict[str, Any] = {"kind": KIND_CODE[kind], "_n": n}
         for name, v in cols.items():
-            dtype = np.float64 if name in _FLOAT_FIELDS else np.int64
-            chunk[name] = np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
+            # scalars stay scalars until to_frame(); arrays are copied (the engine reuses them)
+            chunk[name] = np.array(v, dtype=_DTYPE[name]) if np.ndim(v) else v
         self._chunks.append(chunk)
         self._n += n
 
@@ -146,7 +152,9 @@ class EventLog:
         dtype = np.float64 if name in _FLOAT_FIELDS else np.int64
         if not self._chunks:
             return np.empty(0, dtype)
-        return np.concatenate([c[name] for c in self._chunks])
+        return np.concatenate(
+            [np.broadcast_to(np.asarray(c[name], dtype), (c["_n"],)) for c in self._chunks]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """All events as a DataFrame with :data:`EVENT_COLUMNS`, sorted by time (stable, so

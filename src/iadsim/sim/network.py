@@ -22,12 +22,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 MODES = ("standalone", "cued", "engage_on_remote")
 MODE_CODE = {m: i for i, m in enumerate(MODES)}
 INIT_SPEED_SIGMA_MPS = 1500.0  #: prior velocity spread of a new track (covers ballistic speeds)
-Q_ACCEL_MPS2 = 30.0  #: white-noise acceleration of the CV filter (manoeuvre, re-entry drag)
+#: white-noise acceleration of the CV filter by target class: small for air-breathing threats
+#: flying straight legs, large for ballistic missiles (gravity, re-entry drag unmodelled by CV)
+Q_ACCEL_MPS2 = {"aircraft": 5.0, "cruise": 3.0, "ballistic": 30.0}
 
 
 @dataclass
@@ -42,6 +45,7 @@ class TrackTable:
     track_id: np.ndarray  # (S, N) int, -1 when no track
     fcr_hits: np.ndarray  # (S, N) fire-control-radar detections in this track
     fcr_t: np.ndarray  # (S, N) last FCR detection time, -inf when none
+    held: np.ndarray  # (S,) tracks held per site
     next_id: int = 0
 
     @classmethod
@@ -51,80 +55,82 @@ class TrackTable:
             x=np.zeros((s, n, 6)), P=np.zeros((s, n, 6, 6)), t_upd=np.full((s, n), -np.inf),
             hits=np.zeros((s, n), np.int64), confirmed=np.zeros((s, n), bool),
             track_id=np.full((s, n), -1, np.int64), fcr_hits=np.zeros((s, n), np.int64),
-            fcr_t=np.full((s, n), -np.inf),
+            fcr_t=np.full((s, n), -np.inf), held=np.zeros(s, np.int64),
         )  # fmt: skip
 
 
-def _predict(x, P, dt, q=Q_ACCEL_MPS2):
-    """CV prediction over dt (per row): Q = q^2 [[dt^3/3, dt^2/2], [dt^2/2, dt]] per axis."""
-    x = x.copy()
-    x[:, :3] += x[:, 3:] * dt[:, None]
-    F = np.tile(np.eye(6), (len(dt), 1, 1))
-    F[:, :3, 3:] = np.eye(3) * dt[:, None, None]
-    q2 = q * q
-    Q = np.zeros_like(F)
-    eye = np.eye(3)
-    Q[:, :3, :3] = eye * (q2 * dt**3 / 3)[:, None, None]
-    Q[:, :3, 3:] = Q[:, 3:, :3] = eye * (q2 * dt**2 / 2)[:, None, None]
-    Q[:, 3:, 3:] = eye * (q2 * dt)[:, None, None]
-    return x, F @ P @ np.swapaxes(F, 1, 2) + Q
+@numba.njit(cache=True)
+def _kf_apply(x, P, t_upd, hits, confirmed, track_id, fcr_hits, fcr_t, held, next_id,
+              time_s, site, threat, z, R, from_fcr, q_accel, init_m, capacity, v0_var):  # fmt: skip
+    """In-place track updates for one step's detections (one per (site, threat) pair).
+
+    CV prediction over dt: x_p += dt x_v; P <- F P F' + Q with per axis
+    Q = q^2 [[dt^3/3, dt^2/2], [dt^2/2, dt]]; update with H = [I 0], Joseph form.
+    """
+    m = len(site)
+    started = np.zeros(m, np.bool_)
+    newly = np.zeros(m, np.bool_)
+    eye6 = np.eye(6)
+    for i in range(m):
+        s, n = site[i], threat[i]
+        if hits[s, n] == 0:
+            if held[s] >= capacity[s]:
+                continue  # radar track capacity reached: no new track
+            held[s] += 1
+            x[s, n, :3] = z[i]
+            x[s, n, 3:] = 0.0
+            P[s, n] = 0.0
+            P[s, n, :3, :3] = R[i]
+            for k in range(3, 6):
+                P[s, n, k, k] = v0_var
+            track_id[s, n] = next_id
+            next_id += 1
+            started[i] = True
+        else:
+            dt = time_s - t_upd[s, n]
+            q2 = q_accel[n] ** 2
+            F = eye6.copy()
+            for k in range(3):
+                F[k, k + 3] = dt
+            Pk = F @ P[s, n] @ F.T
+            for k in range(3):
+                Pk[k, k] += q2 * dt**3 / 3
+                Pk[k, k + 3] += q2 * dt**2 / 2
+                Pk[k + 3, k] += q2 * dt**2 / 2
+                Pk[k + 3, k + 3] += q2 * dt
+            xk = F @ x[s, n]
+            S = Pk[:3, :3] + R[i]
+            K = Pk[:, :3] @ np.linalg.inv(S)  # (6, 3)
+            x[s, n] = xk + K @ (z[i] - xk[:3])
+            IKH = eye6.copy()
+            IKH[:, :3] -= K
+            P[s, n] = IKH @ Pk @ IKH.T + K @ R[i] @ K.T
+        t_upd[s, n] = time_s
+        hits[s, n] += 1
+        if from_fcr[i]:
+            fcr_hits[s, n] += 1
+            fcr_t[s, n] = time_s
+        if not confirmed[s, n] and hits[s, n] >= init_m:
+            confirmed[s, n] = True
+            newly[i] = True
+    return started, newly, next_id
 
 
-def _update(x, P, z, R):
-    """Kalman update with a position measurement (H = [I 0]), Joseph form."""
-    S = P[:, :3, :3] + R
-    K = np.swapaxes(np.linalg.solve(S, P[:, :3, :]), 1, 2)  # (m, 6, 3) = P H' S^-1
-    x = x + np.einsum("mij,mj->mi", K, z - x[:, :3])
-    IKH = np.tile(np.eye(6), (len(x), 1, 1))
-    IKH[:, :, :3] -= K
-    P = IKH @ P @ np.swapaxes(IKH, 1, 2) + K @ R @ np.swapaxes(K, 1, 2)
-    return x, P
-
-
-def update_tracks(tab: TrackTable, time_s, site, threat, z, R, from_fcr, init_m, capacity):
+def update_tracks(tab: TrackTable, time_s, site, threat, z, R, from_fcr, init_m, capacity, q_accel):
     """Apply one step's detections (one per (site, threat) pair at most) to the own tracks.
 
-    New tracks start at the detection with zero velocity and a wide velocity prior; a site
-    holding ``capacity[site]`` tracks starts no new ones. Returns the (site, threat) pairs whose
-    track started and those newly confirmed.
+    New tracks start at the detection with zero velocity and a wide velocity prior
+    (:data:`INIT_SPEED_SIGMA_MPS`); a site already holding ``capacity[site]`` tracks starts no
+    new ones. ``q_accel`` (N,) is the filter's white-noise acceleration per threat. Returns
+    the (site, threat) pairs whose track started and those newly confirmed.
     """
-    new = tab.hits[site, threat] == 0
-    if new.any():
-        held = np.count_nonzero(tab.hits > 0, axis=1)
-        room = capacity - held
-        # rank new detections within each site and keep those that fit the capacity
-        ns = site[new]
-        order = np.argsort(ns, kind="stable")
-        rank = np.empty(len(ns), np.int64)
-        first = np.searchsorted(ns[order], ns[order])
-        rank[order] = np.arange(len(ns)) - first
-        keep = np.ones(len(site), bool)
-        keep[np.flatnonzero(new)] = rank < room[ns]
-        site, threat, z, R, from_fcr, new = (a[keep] for a in (site, threat, z, R, from_fcr, new))
-    s_new, t_new = site[new], threat[new]
-    x0 = np.zeros((len(s_new), 6))
-    x0[:, :3] = z[new]
-    P0 = np.zeros((len(s_new), 6, 6))
-    P0[:, :3, :3] = R[new]
-    P0[:, 3:, 3:] = np.eye(3) * INIT_SPEED_SIGMA_MPS**2
-    tab.x[s_new, t_new], tab.P[s_new, t_new] = x0, P0
-    tab.track_id[s_new, t_new] = tab.next_id + np.arange(len(s_new))
-    tab.next_id += len(s_new)
-
-    old = ~new
-    s_o, t_o = site[old], threat[old]
-    if len(s_o):
-        dt = time_s - tab.t_upd[s_o, t_o]
-        x, P = _predict(tab.x[s_o, t_o], tab.P[s_o, t_o], dt)
-        tab.x[s_o, t_o], tab.P[s_o, t_o] = _update(x, P, z[old], R[old])
-
-    tab.t_upd[site, threat] = time_s
-    tab.hits[site, threat] += 1
-    tab.fcr_hits[site[from_fcr], threat[from_fcr]] += 1
-    tab.fcr_t[site[from_fcr], threat[from_fcr]] = time_s
-    newly = ~tab.confirmed[site, threat] & (tab.hits[site, threat] >= init_m)
-    tab.confirmed[site[newly], threat[newly]] = True
-    return (s_new, t_new), (site[newly], threat[newly])
+    started, newly, tab.next_id = _kf_apply(
+        tab.x, tab.P, tab.t_upd, tab.hits, tab.confirmed, tab.track_id, tab.fcr_hits, tab.fcr_t,
+        tab.held, tab.next_id, float(time_s), site.astype(np.int64), threat.astype(np.int64),
+        np.ascontiguousarray(z, float), np.ascontiguousarray(R, float), from_fcr.astype(np.bool_),
+        q_accel, int(init_m), capacity.astype(np.int64), INIT_SPEED_SIGMA_MPS**2,
+    )  # fmt: skip
+    return (site[started], threat[started]), (site[newly], threat[newly])
 
 
 def drop_tracks(tab: TrackTable, site, threat):
@@ -132,6 +138,7 @@ def drop_tracks(tab: TrackTable, site, threat):
     had = tab.hits[site, threat] > 0
     site, threat = site[had], threat[had]
     ids, conf = tab.track_id[site, threat].copy(), tab.confirmed[site, threat].copy()
+    np.subtract.at(tab.held, site, 1)
     tab.hits[site, threat] = 0
     tab.confirmed[site, threat] = False
     tab.track_id[site, threat] = -1

@@ -1,0 +1,131 @@
+"""Radar model: Swerling 1 detection probability, sigma^(1/4) range scaling, horizon, sector,
+ballistic flag, measurement noise."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pymap3d
+import pytest
+from pyproj import Geod
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
+from simkit import SITE, east_of, inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
+
+pytestmark = pytest.mark.usefixtures("test_catalog")
+
+from iadsim.geo.earth import horizon_range_m  # noqa: E402
+from iadsim.sim import sensors  # noqa: E402
+
+
+def test_swerling1_snr_for_pd_0p9_at_pfa_1e6_is_21p14_db():
+    assert 10 * np.log10(sensors.SNR_REF) == pytest.approx(21.14, abs=0.01)
+    assert sensors.pd_swerling1(sensors.SNR_REF) == pytest.approx(0.9, abs=1e-12)
+
+
+def test_swerling1_pd_matches_monte_carlo_square_law_detector():
+    # independent reference: complex Gaussian noise (unit power) plus a Rayleigh-fluctuating
+    # target (complex Gaussian of power SNR), square-law threshold T = -ln(Pfa)
+    rng = np.random.default_rng(1)
+    n, pfa = 400_000, 1e-3
+    thr = -np.log(pfa)
+    for snr_db in (3.0, 10.0, 15.0):
+        snr = 10 ** (snr_db / 10)
+        cn = lambda p: np.sqrt(p / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))  # noqa: E731
+        pd_mc = np.mean(np.abs(cn(snr) + cn(1.0)) ** 2 > thr)
+        assert pd_mc == pytest.approx(sensors.pd_swerling1(snr, pfa), abs=4e-3)
+
+
+def _one_point_traj(ecef, lat, lon, alt, rcs=1.0, cls="cruise"):
+    a = lambda v: np.array([[v]], float)  # noqa: E731
+    return SimpleNamespace(
+        ecef_m=np.asarray(ecef, float).reshape(1, 1, 3), lat_deg=a(lat), lon_deg=a(lon), alt_m=a(alt),
+        active=np.ones((1, 1), bool), target_class=np.array([cls]), rcs_m2=np.array([rcs]),
+    )  # fmt: skip
+
+
+def _radar(system="test-sam", heading=0.0):
+    site = SimpleNamespace(
+        system=system, lat=SITE[0], lon=SITE[1], antenna_height_m=None, heading_deg=heading
+    )
+    return sensors.build_radars([site], [0.0])
+
+
+def test_pd_is_0p9_at_the_rcs_scaled_reference_range():
+    radars = _radar()
+    rcs = 0.01
+    r90 = 2000e3 * (rcs / 1.0) ** 0.25  # test-fcr: 2000 km on 1 m2 -> 632 km, capped at 400 km
+    assert r90 > radars.max_range_m[0]
+    radars.max_range_m[:] = 1e9  # lift the instrumented cap to see the equation alone
+    up = radars.enu_rot[0][2]
+    # a point straight up at r90 (no horizon or sector issue)
+    p = radars.ecef_m[0] + up * r90
+    lat, lon, alt = pymap3d.ecef2geodetic(*p)
+    opp = sensors.scan_opportunities(
+        radars, _one_point_traj(p, lat, lon, alt, rcs), np.zeros(1), 4 / 3
+    )
+    assert opp.pd[0] == pytest.approx(0.9, abs=1e-5)
+
+
+def test_instrumented_range_caps_detection():
+    radars = _radar()
+    p = radars.ecef_m[0] + radars.enu_rot[0][2] * 401e3
+    lat, lon, alt = pymap3d.ecef2geodetic(*p)
+    opp = sensors.scan_opportunities(radars, _one_point_traj(p, lat, lon, alt), np.zeros(1), 4 / 3)
+    assert len(opp.pd) == 0
+
+
+def test_sector_radar_sees_only_inside_its_azimuth_sector_and_no_ballistic():
+    radars = _radar("test-sam-sector", heading=90.0)  # 90 deg sector facing east
+    east = dict(lat=SITE[0], lon=east_of(20), alt=1000.0)
+    west = dict(lat=SITE[0], lon=east_of(-20), alt=1000.0)
+    seen = []
+    for pt, cls in ((east, "cruise"), (west, "cruise"), (east, "ballistic")):
+        p = pymap3d.geodetic2ecef(pt["lat"], pt["lon"], pt["alt"])
+        opp = sensors.scan_opportunities(
+            radars, _one_point_traj(p, pt["lat"], pt["lon"], pt["alt"], cls=cls), np.zeros(1), 4 / 3
+        )
+        seen.append(len(opp.pd) == 1)
+    assert seen == [True, False, False]
+
+
+def test_scan_opportunities_only_on_scan_steps():
+    t = np.arange(0, 10.0, 1.0)
+    assert sensors.scan_steps(t, 3.0).tolist() == [0, 3, 6, 9]
+    assert sensors.scan_steps(t, 0.5).tolist() == list(range(10))
+
+
+def test_measurement_noise_matches_its_covariance():
+    radars = _radar()
+    k = 20_000
+    opp = sensors.Opportunities(
+        step=np.zeros(k, np.int32), radar=np.zeros(k, np.int32), threat=np.zeros(k, np.int32),
+        pd=np.ones(k, np.float32), range_m=np.full(k, 50e3), az_rad=np.full(k, 0.7, np.float32),
+        el_rad=np.full(k, 0.05, np.float32), offsets=np.array([0, k]),
+    )  # fmt: skip
+    z, R = sensors.measure(radars, opp, np.arange(k), np.random.default_rng(3))
+    truth = radars.ecef_m[0] + radars.enu_rot[0].T @ np.array(
+        [50e3 * np.cos(0.05) * np.sin(0.7), 50e3 * np.cos(0.05) * np.cos(0.7), 50e3 * np.sin(0.05)]
+    )
+    assert np.abs(z.mean(axis=0) - truth).max() < 5.0
+    emp = np.cov(z.T)
+    # compare in the whitened frame: R^-1/2 C R^-1/2 ~ I
+    w = np.linalg.inv(np.linalg.cholesky(R[0]))
+    assert np.allclose(w @ emp @ w.T, np.eye(3), atol=0.06)
+
+
+def test_low_cruise_missile_first_seen_at_horizon_range():
+    # radar antenna 10 m, missile 50 m AMSL inbound at 250 m/s; Pd ~ 1 inside 400 km, so the
+    # first detection comes on the first 1 s scan after the missile crosses the radio horizon
+    h_radar, h_target = 10.0, 50.0
+    scn = scenario([sam()], [inbound_raid(150, 5, h_target)], duration_s=700)
+    res = run(scn)
+    ev = res.events.to_frame()
+    first = ev[ev.kind == "detection_start"].iloc[0]
+    _, _, ground_m = Geod(ellps="WGS84").inv(SITE[1], SITE[0], first.lon, first.lat)
+    horizon = float(horizon_range_m(h_radar, h_target))
+    assert horizon - 250.0 * 1.0 - 150.0 <= ground_m <= horizon + 150.0  # one scan of travel
+    assert res.per_threat.first_detection_s.iloc[0] == first.time_s
