@@ -251,15 +251,15 @@ def write_geotiff(result, path: Path) -> Path:
     return _atomic_write(path, write)
 
 
-def write_coverage(result, out_dir, png: bool = True) -> dict[str, Path]:
+def write_coverage(result, out_dir, png: bool = True, summary: dict | None = None):
     """Write coverage.geojson, coverage.tif, coverage.png and summary.json into ``out_dir``;
-    return their paths by kind."""
+    return their paths by kind (``summary`` reuses an already computed summary)."""
     out = Path(out_dir)
     gj = coverage_geojson(result)
     paths = {
         "geojson": _write_json(out / "coverage.geojson", gj),
         "geotiff": write_geotiff(result, out / "coverage.tif"),
-        "summary": _write_json(out / "summary.json", result.summary()),
+        "summary": _write_json(out / "summary.json", summary or result.summary()),
     }
     if png:
         from iadsim.report.maps import plot_coverage_map
@@ -276,29 +276,14 @@ def write_coverage_set(results, out_dir) -> dict:
     """Write the products of one or several altitudes: directly into ``out_dir`` for one
     altitude, else one ``alt-<H>m`` subfolder per altitude plus ``index.json``."""
     out = Path(out_dir)
-    if len(results) == 1:
-        r = results[0]
-        return {
-            "altitudes": [
-                {
-                    "altitude_m": r.altitude_m,
-                    "dir": out,
-                    "paths": write_coverage(r, out),
-                    "summary": r.summary(),
-                }
-            ]
-        }
     entries = []
     for r in results:
-        sub = out / altitude_dirname(r.altitude_m, r.agl)
-        entries.append(
-            {
-                "altitude_m": r.altitude_m,
-                "dir": sub,
-                "paths": write_coverage(r, sub),
-                "summary": r.summary(),
-            }
-        )
+        sub = out if len(results) == 1 else out / altitude_dirname(r.altitude_m, r.agl)
+        summary = r.summary()
+        paths = write_coverage(r, sub, summary=summary)
+        entries.append({"altitude_m": r.altitude_m, "dir": sub, "paths": paths, "summary": summary})
+    if len(results) == 1:
+        return {"altitudes": entries}
     index = [
         {
             "altitude_m": e["altitude_m"],
