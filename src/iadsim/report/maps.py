@@ -81,10 +81,25 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
         extent=extent,
         origin="upper",
         cmap=ListedColormap([ENGAGEMENT_COLOUR]),
-        alpha=0.45,
+        alpha=0.3,
         interpolation="nearest",
         zorder=2,
     )
+    # outlines keep both layers legible where engagement fills most of detection
+    for mask, colour in (
+        (result.union_detection, DETECTION_COLOUR),
+        (result.union_engagement, ENGAGEMENT_COLOUR),
+    ):
+        if mask.any():
+            ax.contour(
+                mask.astype(float),
+                levels=[0.5],
+                extent=extent,
+                origin="upper",
+                colors=[colour],
+                linewidths=1.2,
+                zorder=4,
+            )
     overlap = result.overlap_detection >= 2
     if overlap.any():
         ax.contour(
