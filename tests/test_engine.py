@@ -1,0 +1,99 @@
+"""Engine: contract of run_once (events, per-threat table), determinism, empty raids, examples."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "data"))
+from simkit import inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
+
+from iadsim.scenario import load_scenario  # noqa: E402
+from iadsim.sim import engine  # noqa: E402
+from iadsim.sim.events import EVENT_COLUMNS, EVENT_KINDS, EventLog  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PER_THREAT = ["threat", "target_class", "launched_s", "first_detection_s", "first_track_s", "killed",
+              "kill_time_s", "leaked", "impact_asset", "interceptors_spent", "warning_time_s"]  # fmt: skip
+
+
+def test_event_log_frame_has_the_contract_columns():
+    log = EventLog(7, ["a", "b"], ["t0"], ["m"], ["asset"])
+    log.add("launch", 3.0, site=np.array([1]), threat=np.array([0]), interceptor=0, value=2.0)
+    log.add("no_engagement", 1.0, site=0, threat=0, reason="no_channel")
+    df = log.to_frame()
+    assert tuple(df.columns) == EVENT_COLUMNS
+    assert df.kind.tolist() == ["no_engagement", "launch"]  # sorted by time
+    assert df.site.tolist() == ["a", "b"] and df.reason.tolist()[0] == "no_channel"
+    assert df.run_id.eq(7).all() and df.interceptor.tolist()[1] == "m"
+    assert set(EVENT_KINDS) >= {"detection_start", "launch", "leak", "impact", "no_engagement"}
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_zero_threats_run_gives_zero_events():
+    res = run(scenario([sam()], [], duration_s=60))
+    df = res.events.to_frame()
+    assert len(df) == 0 and tuple(df.columns) == EVENT_COLUMNS
+    assert len(res.per_threat) == 0 and list(res.per_threat.columns) == PER_THREAT
+    assert res.interceptors_spent_by_site == {"sam": 0}
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_same_seed_gives_identical_events_and_another_seed_differs():
+    scn = scenario(
+        [sam(doctrine={"salvo_size": 1})],
+        [inbound_raid(60, 3, 2000.0, count=10, spacing_s=5)],
+        duration_s=400,
+    )
+    prepared = engine.prepare(scn)
+    a = engine.run_once(prepared, np.random.default_rng(11), run_id=3)
+    b = engine.run_once(prepared, np.random.default_rng(11), run_id=3)
+    c = engine.run_once(prepared, np.random.default_rng(12), run_id=3)
+    pd.testing.assert_frame_equal(a.events.to_frame(), b.events.to_frame())
+    pd.testing.assert_frame_equal(a.per_threat, b.per_threat)
+    assert not a.events.to_frame().equals(c.events.to_frame())
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_leaks_hit_assets_and_warning_time_is_arrival_minus_first_detection():
+    # no interceptors at all: every threat leaks onto the asset at the route end
+    site = sam(interceptors={"test-missile": 0})
+    asset = {"id": "depot", "lat": 40.0, "lon": 30.0 + 3 / 85.3, "radius_km": 2, "value": 4}
+    res = run(
+        scenario(
+            [site],
+            [inbound_raid(60, 3, 2000.0, count=2, spacing_s=10)],
+            duration_s=400,
+            assets=[asset],
+        )
+    )
+    per = res.per_threat
+    assert per.leaked.all() and (per.impact_asset == "depot").all() and not per.killed.any()
+    ev = res.events.to_frame()
+    impacts = ev[ev.kind == "impact"]
+    assert len(impacts) == 2 and (impacts.reason == "depot").all() and (impacts.value == 4).all()
+    arrival = impacts.time_s.to_numpy()
+    assert np.allclose(per.warning_time_s, arrival - per.first_detection_s, atol=1.0)
+
+
+@pytest.mark.parametrize("name", ["raid_s400_standalone.yaml", "raid_patriot_networked.yaml"])
+def test_example_raid_runs_and_books_balance(name):
+    scn = load_scenario(EXAMPLES / name)
+    assert scn.illustrative
+    res = engine.run_once(engine.prepare(scn), np.random.default_rng(0))
+    per, ev = res.per_threat, res.events.to_frame()
+    assert list(per.columns) == PER_THREAT and len(per) == 13
+    assert not (per.killed & per.leaked).any()
+    launched = ev[ev.kind == "launch"]
+    assert (
+        per.interceptors_spent.sum()
+        == launched.value.sum()
+        == sum(res.interceptors_spent_by_site.values())
+    )
+    assert (ev[ev.kind == "intercept"].threat.value_counts() <= 1).all()  # killed once
+    assert set(per.threat[per.killed]) == set(ev[ev.kind == "intercept"].threat)
+    assert ev.time_s.is_monotonic_increasing
