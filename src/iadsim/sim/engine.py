@@ -187,6 +187,7 @@ class _State:
     first_det: np.ndarray
     first_track: np.ndarray
     spent: np.ndarray
+    spent_site: np.ndarray
     seen_det: np.ndarray
     had_track: np.ndarray
     fcr_seen_t: np.ndarray
@@ -222,6 +223,7 @@ def _init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> _
         log, net.TrackTable.empty(s, n), z, R, det_rows, det_off,
         alive=np.ones(n, bool), kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
         first_det=np.full(n, np.nan), first_track=np.full(n, np.nan), spent=np.zeros(n, np.int64),
+        spent_site=np.zeros(s, np.int64),
         seen_det=np.zeros((s, n), bool), had_track=np.zeros((s, n), bool),
         fcr_seen_t=np.full((s, n), -np.inf), avail_t=np.full((f, n), np.inf),
         busy=np.zeros(f, np.int64), inflight=np.zeros((f, n), bool),
@@ -478,6 +480,7 @@ def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
     np.add.at(st.grp_inflight, (p.fu_group[f], n), 1)
     st.inflight[f, n] = True
     np.add.at(st.spent, n, cnt)
+    np.add.at(st.spent_site, s, cnt)
     new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t + tgo,
                pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
     st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
@@ -517,9 +520,7 @@ def _finish(p: PreparedScenario, st: _State) -> RunResult:
         "interceptors_spent": st.spent,
         "warning_time_s": np.asarray(tr.impact_time_s, float) - st.first_det,
     })  # fmt: skip
-    launches = st.log.to_frame().query("kind == 'launch'")
-    by_site = launches.groupby("site")["value"].sum() if len(launches) else pd.Series(dtype=float)
-    spent = {sid: int(by_site.get(sid, 0)) for sid in p.site_ids}
+    spent = {sid: int(n) for sid, n in zip(p.site_ids, st.spent_site, strict=True)}
     return RunResult(st.log, per, spent)
 
 

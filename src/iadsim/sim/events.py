@@ -141,10 +141,10 @@ class EventLog:
                 break
         if n == 0:
             return
-        chunk: dict[str, Any] = {"kind": KIND_CODE[kind], "_n": n}
+        chunk: dict[str, Any] = {"kind": np.full(n, KIND_CODE[kind], np.int64)}
         for name, v in cols.items():
-            # scalars stay scalars until to_frame(); arrays are copied (the engine reuses them)
-            chunk[name] = np.array(v, dtype=_DTYPE[name]) if np.ndim(v) else v
+            # arrays are copied: the engine reuses its buffers
+            chunk[name] = np.array(v, _DTYPE[name]) if np.ndim(v) else np.full(n, v, _DTYPE[name])
         self._chunks.append(chunk)
         self._n += n
 
@@ -152,9 +152,7 @@ class EventLog:
         dtype = np.float64 if name in _FLOAT_FIELDS else np.int64
         if not self._chunks:
             return np.empty(0, dtype)
-        return np.concatenate(
-            [np.broadcast_to(np.asarray(c[name], dtype), (c["_n"],)) for c in self._chunks]
-        )
+        return np.concatenate([c[name] for c in self._chunks])
 
     def to_frame(self) -> pd.DataFrame:
         """All events as a DataFrame with :data:`EVENT_COLUMNS`, sorted by time (stable, so

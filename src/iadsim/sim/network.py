@@ -60,17 +60,69 @@ class TrackTable:
 
 
 @numba.njit(cache=True)
+def _inv3(a, out):
+    """Inverse of a 3x3 matrix by cofactors (the innovation covariance, always SPD here)."""
+    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c01 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c02 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    det = a[0, 0] * c00 + a[0, 1] * c01 + a[0, 2] * c02
+    out[0, 0], out[1, 0], out[2, 0] = c00 / det, c01 / det, c02 / det
+    out[0, 1] = (a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]) / det
+    out[1, 1] = (a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]) / det
+    out[2, 1] = (a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]) / det
+    out[0, 2] = (a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]) / det
+    out[1, 2] = (a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]) / det
+    out[2, 2] = (a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]) / det
+
+
+@numba.njit(cache=True)
+def _kf_predict_update(x, P, dt, q2, z, R, Pk, S, Si, K):
+    """In place on x (6,) and P (6, 6): CV prediction over dt, then the position update."""
+    for a in range(3):  # F = [[I, dt I], [0, I]] blockwise: no 6x6 products
+        for b in range(3):
+            Pk[a, b] = P[a, b] + dt * (P[a + 3, b] + P[a, b + 3]) + dt * dt * P[a + 3, b + 3]
+            Pk[a, b + 3] = P[a, b + 3] + dt * P[a + 3, b + 3]
+            Pk[a + 3, b] = P[a + 3, b] + dt * P[a + 3, b + 3]
+            Pk[a + 3, b + 3] = P[a + 3, b + 3]
+        Pk[a, a] += q2 * dt**3 / 3
+        Pk[a, a + 3] += q2 * dt**2 / 2
+        Pk[a + 3, a] += q2 * dt**2 / 2
+        Pk[a + 3, a + 3] += q2 * dt
+        x[a] += dt * x[a + 3]
+    for a in range(3):
+        for b in range(3):
+            S[a, b] = Pk[a, b] + R[a, b]
+    _inv3(S, Si)
+    for r in range(6):  # K = Pk H' S^-1
+        for b in range(3):
+            K[r, b] = Pk[r, 0] * Si[0, b] + Pk[r, 1] * Si[1, b] + Pk[r, 2] * Si[2, b]
+    y0, y1, y2 = z[0] - x[0], z[1] - x[1], z[2] - x[2]
+    for r in range(6):
+        x[r] += K[r, 0] * y0 + K[r, 1] * y1 + K[r, 2] * y2
+    for r in range(6):  # P = Pk - K H Pk  (then symmetrised)
+        for c in range(6):
+            P[r, c] = Pk[r, c] - (K[r, 0] * Pk[0, c] + K[r, 1] * Pk[1, c] + K[r, 2] * Pk[2, c])
+    for r in range(6):
+        for c in range(r + 1, 6):
+            m = 0.5 * (P[r, c] + P[c, r])
+            P[r, c] = m
+            P[c, r] = m
+
+
+@numba.njit(cache=True)
 def _kf_apply(x, P, t_upd, hits, confirmed, track_id, fcr_hits, fcr_t, held, next_id,
               time_s, site, threat, z, R, from_fcr, q_accel, init_m, capacity, v0_var):  # fmt: skip
     """In-place track updates for one step's detections (one per (site, threat) pair).
 
     CV prediction over dt: x_p += dt x_v; P <- F P F' + Q with per axis
-    Q = q^2 [[dt^3/3, dt^2/2], [dt^2/2, dt]]; update with H = [I 0], Joseph form.
+    Q = q^2 [[dt^3/3, dt^2/2], [dt^2/2, dt]]; Kalman update with H = [I 0]:
+    K = P H' (H P H' + R)^-1, x += K (z - H x), P -= K H P.
     """
     m = len(site)
     started = np.zeros(m, np.bool_)
     newly = np.zeros(m, np.bool_)
-    eye6 = np.eye(6)
+    Pk, K = np.empty((6, 6)), np.empty((6, 3))
+    S, Si = np.empty((3, 3)), np.empty((3, 3))
     for i in range(m):
         s, n = site[i], threat[i]
         if hits[s, n] == 0:
@@ -88,23 +140,7 @@ def _kf_apply(x, P, t_upd, hits, confirmed, track_id, fcr_hits, fcr_t, held, nex
             started[i] = True
         else:
             dt = time_s - t_upd[s, n]
-            q2 = q_accel[n] ** 2
-            F = eye6.copy()
-            for k in range(3):
-                F[k, k + 3] = dt
-            Pk = F @ P[s, n] @ F.T
-            for k in range(3):
-                Pk[k, k] += q2 * dt**3 / 3
-                Pk[k, k + 3] += q2 * dt**2 / 2
-                Pk[k + 3, k] += q2 * dt**2 / 2
-                Pk[k + 3, k + 3] += q2 * dt
-            xk = F @ x[s, n]
-            S = Pk[:3, :3] + R[i]
-            K = Pk[:, :3] @ np.linalg.inv(S)  # (6, 3)
-            x[s, n] = xk + K @ (z[i] - xk[:3])
-            IKH = eye6.copy()
-            IKH[:, :3] -= K
-            P[s, n] = IKH @ Pk @ IKH.T + K @ R[i] @ K.T
+            _kf_predict_update(x[s, n], P[s, n], dt, q_accel[n] ** 2, z[i], R[i], Pk, S, Si, K)
         t_upd[s, n] = time_s
         hits[s, n] += 1
         if from_fcr[i]:

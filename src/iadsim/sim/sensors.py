@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pymap3d
 
 from iadsim import catalog
 from iadsim.geo.earth import R_EARTH_M, effective_radius_m, elevation_angle_rad, horizon_range_m
-from iadsim.sim.tracking import rae_to_enu, rae_to_enu_cov
 
 PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
 PFA = 1e-6  #: false-alarm probability the reference is quoted at
@@ -228,18 +228,39 @@ def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Op
     )  # fmt: skip
 
 
+@numba.njit(cache=True)
+def _convert(r, az, el, s_r, s_a, origin, C, z, R):
+    """Converted measurement (ECEF) and its covariance C' J diag(s_r^2, s_a^2, s_a^2) J' C,
+    J the Jacobian of (r, az, el) -> ENU (same as :func:`iadsim.sim.tracking.rae_to_enu_cov`)."""
+    J = np.empty((3, 3))
+    A = np.empty((3, 3))
+    for m in range(len(r)):
+        ca, sa, ce, se = np.cos(az[m]), np.sin(az[m]), np.cos(el[m]), np.sin(el[m])
+        e, n, u = r[m] * ce * sa, r[m] * ce * ca, r[m] * se
+        # ENU -> ECEF: rows of C[m] are the E, N, U unit vectors
+        for k in range(3):
+            z[m, k] = origin[m, k] + C[m, 0, k] * e + C[m, 1, k] * n + C[m, 2, k] * u
+        J[0, 0], J[0, 1], J[0, 2] = ce * sa, r[m] * ce * ca, -r[m] * se * sa
+        J[1, 0], J[1, 1], J[1, 2] = ce * ca, -r[m] * ce * sa, -r[m] * se * ca
+        J[2, 0], J[2, 1], J[2, 2] = se, 0.0, r[m] * ce
+        v0, v1 = s_r[m] ** 2, s_a[m] ** 2
+        for a in range(3):  # A = C' J (ECEF Jacobian)
+            for b in range(3):
+                A[a, b] = C[m, 0, a] * J[0, b] + C[m, 1, a] * J[1, b] + C[m, 2, a] * J[2, b]
+        for a in range(3):
+            for b in range(3):
+                R[m, a, b] = A[a, 0] * A[b, 0] * v0 + (A[a, 1] * A[b, 1] + A[a, 2] * A[b, 2]) * v1
+
+
 def measure(radars: RadarArrays, opp: Opportunities, rows: np.ndarray, rng: np.random.Generator):
     """Noisy converted measurements for opportunity ``rows``: range and angles plus Gaussian
-    noise, converted to ECEF; returns ``(z_ecef (M,3), R_ecef (M,3,3))``."""
+    noise (sigma from the catalog), converted to ECEF; returns ``(z_ecef (M,3), R_ecef (M,3,3))``."""
     rad = opp.radar[rows]
     s_r, s_a = radars.range_sigma_m[rad], radars.angle_sigma_rad[rad]
     noise = rng.standard_normal((len(rows), 3))
     r = opp.range_m[rows] + s_r * noise[:, 0]
     az = opp.az_rad[rows].astype(float) + s_a * noise[:, 1]
     el = opp.el_rad[rows].astype(float) + s_a * noise[:, 2]
-    C = radars.enu_rot[rad]  # (M, 3, 3)
-    enu = rae_to_enu(r, az, el)
-    z = radars.ecef_m[rad] + np.einsum("mji,mj->mi", C, enu)
-    R_enu = rae_to_enu_cov(r, az, el, s_r, s_a, s_a)
-    R = np.swapaxes(C, 1, 2) @ R_enu @ C
+    z, R = np.empty((len(rows), 3)), np.empty((len(rows), 3, 3))
+    _convert(r, az, el, s_r, s_a, radars.ecef_m[rad], radars.enu_rot[rad], z, R)
     return z, R
