@@ -110,3 +110,10 @@ def test_unreadable_dem_is_a_user_error(tmp_path, ridge):
     bad.write_text("not a GeoTIFF")
     with pytest.raises(DemError):
         compute_coverage_multi(None, [100.0], sites=[site], resolution_km=2.0, dem=bad)
+
+
+def test_dem_not_covering_the_site_is_a_user_error(ridge):
+    path, site = ridge
+    far = SiteSpec("far", "t", 10.0, 100.0, site.radars, 0, site.envelopes)
+    with pytest.raises(DemError, match="does not cover site 'far'"):
+        compute_coverage_multi(None, [100.0], sites=[far], resolution_km=4.0, dem=path)

@@ -29,7 +29,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.coverage.grid import GEOD, Grid, make_grid
-from iadsim.errors import InputError
+from iadsim.errors import DemError, InputError
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -392,6 +392,11 @@ def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float, 
     radius_m = reach_m * 1.02 + 2 * cell_m
     local_cell_m = max(cell_m / 2.0, 2 * radius_m / 3000.0)
     lg = dem.local_grid(site.lat, site.lon, radius_m, local_cell_m)
+    if not np.isfinite(lg.heights_m).any():
+        raise DemError(
+            f"DEM {getattr(dem, 'path', '')} does not cover site {site.id!r} "
+            f"({site.lat:.4f}, {site.lon:.4f}) or its surroundings; use a DEM of that area"
+        )
     # nodata is sea in most DEMs (SRTM, Copernicus): treat it as the datum so that it neither
     # blocks nor hides targets over water
     heights = np.nan_to_num(np.asarray(lg.heights_m, dtype=np.float32), nan=0.0)
