@@ -158,3 +158,27 @@ def test_bad_resolution_and_empty_sites_are_user_errors():
         _run([_site()], [100.0], -1.0)
     with pytest.raises(InputError, match="no sites"):
         _run([], [100.0], 2.0)
+
+
+def test_site_inventory_selects_the_interceptors_that_shape_engagement():
+    from iadsim.coverage import resolve_sites
+    from iadsim.scenario import scenario_from_dict
+
+    base = {"id": "a", "system": "s-400", "lat": 39.9, "lon": 32.9}
+    scn = scenario_from_dict(
+        {
+            "name": "t",
+            "sites": [
+                base,
+                {**base, "id": "no40n6", "interceptors": {"48n6e3": 16, "40n6e": 0}},
+                {**base, "id": "empty", "interceptors": {"48n6e3": 0}},
+            ],
+        }
+    )
+    full, short, empty = resolve_sites(scn, "fighter-4gen")
+    assert "40n6e" in {e.interceptor for e in full.envelopes}
+    assert [e.interceptor for e in short.envelopes] == ["48n6e3"]
+    assert empty.envelopes == ()
+    r = compute_coverage_multi(scn, [10_000.0], resolution_km=8.0)[0]
+    eng = [r.area_km2(m) for m in r.engagement]
+    assert eng[0] > eng[1] > 0 and eng[2] == 0

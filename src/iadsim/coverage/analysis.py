@@ -114,8 +114,11 @@ def resolve_sites(scenario, threat_id: str = "fighter-4gen") -> list[SiteSpec]:
             if item.fire_control_radar not in radar_ids:
                 radar_ids.append(item.fire_control_radar)
             fcr = radar_ids.index(item.fire_control_radar)
-            stock = s.interceptors if s.interceptors is not None else item.default_loadout
-            interceptors = [i for i, n in stock.items() if n > 0] or list(item.interceptors)
+            if s.interceptors is not None:  # the site's own inventory, empty rounds excluded
+                interceptors = [i for i, n in s.interceptors.items() if n > 0]
+            else:
+                stock = item.default_loadout
+                interceptors = [i for i, n in stock.items() if n > 0] or list(item.interceptors)
         radars = []
         for rid in radar_ids:
             r = catalog.get(rid, kind="radar")
