@@ -182,3 +182,16 @@ def test_site_inventory_selects_the_interceptors_that_shape_engagement():
     r = compute_coverage_multi(scn, [10_000.0], resolution_km=8.0)[0]
     eng = [r.area_km2(m) for m in r.engagement]
     assert eng[0] > eng[1] > 0 and eng[2] == 0
+
+
+def test_fixed_sector_radar_covers_its_sector_only():
+    radar = RadarSpec("r", 10.0, 5e6, -90.0, 90.0, azimuth_sector_deg=120.0, heading_deg=90.0)
+    site = SiteSpec("s", "t", 45.0, 10.0, (radar,), 0, ())
+    free, fixed = (_run([site], [1000.0], 1.0, sectors=sec)[0] for sec in (False, True))
+    s = float(earth.horizon_range_m(10.0, 1000.0))
+    assert free.area_km2(free.detection[0]) == pytest.approx(_cap_km2(s), rel=0.01)
+    assert fixed.area_km2(fixed.detection[0]) == pytest.approx(_cap_km2(s) / 3, rel=0.02)
+    g = fixed.grid
+    for lon, seen in ((11.0, True), (9.0, False)):  # 79 km east / west of the site
+        row, col, _ = g.rowcol(*g.project(lon, 45.0))
+        assert fixed.detection[0][row, col] == seen

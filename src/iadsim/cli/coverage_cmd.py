@@ -41,6 +41,12 @@ def coverage(
         "--dem",
         help="GeoTIFF DEM (overrides the scenario's environment.dem); terrain masks line of sight",
     ),
+    fixed_sectors: bool = typer.Option(
+        False,
+        "--fixed-sectors",
+        help="sector radars (e.g. AN/MPQ-65, 120 deg) look only around each site's heading_deg; "
+        "by default they may be turned to face any azimuth",
+    ),
     out: Path = typer.Option(..., "--out", help="output folder"),
 ) -> None:
     """Detection and engagement coverage of every site at the given target altitude(s).
@@ -79,6 +85,7 @@ def coverage(
                 resolution_km=resolution_km,
                 dem=dem,
                 progress=lambda n: bar.advance(task, n),
+                sectors=fixed_sectors,
             )
             bar.add_task("writing products", total=None)
             job = write_coverage_set(results, out)
@@ -86,7 +93,8 @@ def coverage(
         _fail(exc)
     table = Table(
         title=f"{scn.name}: coverage vs {threat}"
-        + (" (terrain)" if results[0].terrain else " (smooth Earth)")
+        + (" (terrain" if results[0].terrain else " (smooth Earth")
+        + (", fixed sectors)" if fixed_sectors else ")")
     )
     for col in ("altitude", "site", "system", "detection km²", "engagement km²"):
         table.add_column(col, justify="right" if "km" in col else "left")

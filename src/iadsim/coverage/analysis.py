@@ -49,6 +49,8 @@ class RadarSpec:
     detection_range_m: float
     min_elevation_deg: float = -90.0
     max_elevation_deg: float = 90.0
+    azimuth_sector_deg: float = 360.0
+    heading_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def resolve_sites(scenario, threat_id: str = "fighter-4gen") -> list[SiteSpec]:
                     detection_range_m=catalog.detection_range_m(r, rcs_m2) if seen else 0.0,
                     min_elevation_deg=r.min_elevation.si,
                     max_elevation_deg=r.max_elevation.si,
+                    azimuth_sector_deg=r.azimuth_sector.si,
+                    heading_deg=s.heading_deg,
                 )
             )
         envs = []
@@ -163,6 +167,7 @@ class _SitePass:
     rows: slice
     cols: slice
     ground_range_m: np.ndarray
+    azimuth_deg: np.ndarray
     cell_ground_m: np.ndarray | float
     site_ground_m: float
     min_visible_m: list[np.ndarray] = field(default_factory=list)
@@ -174,21 +179,29 @@ def _prepare_pass(
     x, y = grid.project(site.lon, site.lat)
     rows, cols = grid.window(float(x), float(y), reach_m * 1.02 + 2 * grid.cell_m)
     lon, lat = grid.centres_lonlat(rows, cols)
-    _, _, d = GEOD.inv(np.full(lon.shape, site.lon), np.full(lat.shape, site.lat), lon, lat)
+    az, _, d = GEOD.inv(np.full(lon.shape, site.lon), np.full(lat.shape, site.lat), lon, lat)
     if terrain is None:
         ground = site.ground_altitude_m or 0.0
         minvis = [
             min_visible_height_m(d, ground + r.antenna_height_m, k_factor) for r in site.radars
         ]
-        return _SitePass(rows, cols, d, 0.0, ground, minvis)
+        return _SitePass(rows, cols, d, az, 0.0, ground, minvis)
     cell_ground, site_ground, minvis = terrain_pass(
         site, lon, lat, terrain, k_factor, grid.cell_m, reach_m
     )
-    return _SitePass(rows, cols, d, cell_ground, site_ground, minvis)
+    return _SitePass(rows, cols, d, az, cell_ground, site_ground, minvis)
 
 
-def _evaluate(site: SiteSpec, p: _SitePass, altitude_m: float, agl: bool, k_factor: float):
-    """Detection and engagement masks of one site on its window."""
+def _evaluate(
+    site: SiteSpec,
+    p: _SitePass,
+    altitude_m: float,
+    agl: bool,
+    k_factor: float,
+    sectors: bool = False,
+):
+    """Detection and engagement masks of one site on its window (``sectors``: sector radars
+    see only within half their azimuth sector of the site's heading)."""
     h_t = p.cell_ground_m + altitude_m if agl else np.full(p.ground_range_m.shape, altitude_m)
     d = p.ground_range_m
     det = np.zeros(d.shape, bool)
@@ -198,6 +211,9 @@ def _evaluate(site: SiteSpec, p: _SitePass, altitude_m: float, agl: bool, k_fact
         el = np.degrees(elevation_angle_rad(d, h_r, h_t, k_factor * R_EARTH_M))
         # NaN min-visible altitude (no terrain data / beyond the LOS radius) compares False
         in_view = (h_t >= minvis) & (el >= r.min_elevation_deg) & (el <= r.max_elevation_deg)
+        if sectors and r.azimuth_sector_deg < 360.0:
+            off_deg = (p.azimuth_deg - r.heading_deg + 180.0) % 360.0 - 180.0
+            in_view &= np.abs(off_deg) <= r.azimuth_sector_deg / 2
         los.append(in_view)
         if r.detection_range_m > 0:
             det |= in_view & (slant_range_m(d, h_r, h_t) <= r.detection_range_m)
@@ -234,6 +250,7 @@ class CoverageResult:
     detection: np.ndarray
     engagement: np.ndarray
     scenario_name: str = ""
+    sectors: bool = False
 
     @property
     def site_ids(self) -> list[str]:
@@ -294,12 +311,15 @@ def compute_coverage_multi(
     sites: Sequence[SiteSpec] | None = None,
     k_factor: float | None = None,
     progress=None,
+    sectors: bool = False,
 ) -> list[CoverageResult]:
     """Coverage at several altitudes, reusing one line-of-sight pass per site.
 
     ``scenario`` is a loaded :class:`iadsim.scenario.Scenario` (or None when ``sites`` are
     given directly); ``dem`` a path or open DEM overriding ``environment.dem``;
-    ``progress(advance_by)`` is called once per site as its pass completes.
+    ``progress(advance_by)`` is called once per site as its pass completes. With
+    ``sectors=True`` sector radars (catalog ``azimuth_sector`` < 360 deg) look only around
+    the site's ``heading_deg``; by default they may be slewed to any azimuth.
     """
     if not resolution_km or resolution_km <= 0:
         raise InputError(f"--resolution-km must be > 0, got {resolution_km}")
@@ -324,14 +344,16 @@ def compute_coverage_multi(
     for i, site in enumerate(specs):
         p = _prepare_pass(site, grid, k, reach[i], terrain)
         for j, alt in enumerate(alts):
-            d, e = _evaluate(site, p, alt, agl, k)
+            d, e = _evaluate(site, p, alt, agl, k, sectors)
             det[j, i, p.rows, p.cols] = d
             eng[j, i, p.rows, p.cols] = e
         if progress is not None:
             progress(1)
     name = getattr(scenario, "name", "") if scenario is not None else ""
     return [
-        CoverageResult(grid, alt, agl, threat, k, terrain is not None, specs, det[j], eng[j], name)
+        CoverageResult(
+            grid, alt, agl, threat, k, terrain is not None, specs, det[j], eng[j], name, sectors
+        )
         for j, alt in enumerate(alts)
     ]
 

@@ -135,6 +135,7 @@ def summarize(result, cities: bool = True, countries: bool = True) -> dict:
         "threat": result.threat,
         "k_factor": result.k_factor,
         "terrain": result.terrain,
+        "fixed_sectors": result.sectors,
         "resolution_km": result.grid.cell_m / 1000.0,
         "crs": result.grid.crs.srs,
         "note": NOTE,
@@ -306,6 +307,7 @@ def run_coverage_job(
     dem=None,
     vcd: str | bool | None = "auto",
     progress=None,
+    sectors: bool = False,
 ) -> dict:
     """Compute coverage at every altitude (one LOS pass per site) and write all products.
 
@@ -326,6 +328,7 @@ def run_coverage_job(
         resolution_km=resolution_km,
         dem=dem,
         progress=progress,
+        sectors=sectors,
     )
     job = write_coverage_set(results, out_dir)
     job["vcd"] = None

@@ -134,6 +134,8 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
     ax.set_ylabel("north of grid centre (km)")
     ref = "above ground" if result.agl else "AMSL"
     terrain = "terrain" if result.terrain else "smooth Earth"
+    if result.sectors:
+        terrain += ", fixed radar sectors"
     ax.set_title(
         title
         or (
