@@ -47,3 +47,13 @@ def test_cities_gazetteer_has_ankara_and_grid_lookup_finds_it():
     k = int(np.flatnonzero(idx == i)[0])
     centre_row, centre_col, _ = g.rowcol(*g.project(32.86, 39.93))
     assert abs(row[k] - centre_row) <= 1 and abs(col[k] - centre_col) <= 1
+
+
+def test_grid_across_antimeridian_finds_cities_on_both_sides():
+    # Fiji straddles 180 deg: Suva (178.4 E) and Labasa (179.4 E); Taveuni is near 180
+    g = make_grid([-17.5], [179.9], [400e3], 4000.0)
+    idx, _, _ = cities_on_grid(g)
+    c = load_cities()
+    assert "Suva" in set(c.name[idx].tolist())
+    ids, present = rasterize_countries(g)
+    assert list(load_countries().iso_a3).index("FJI") in present

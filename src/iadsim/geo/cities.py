@@ -44,7 +44,9 @@ def load_cities() -> Cities:
 def cities_on_grid(grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices (into :func:`load_cities`) of the cities inside ``grid`` and their cell rows/cols."""
     c = load_cities()
-    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    from iadsim.geo.countries import grid_lonlat_bounds
+
+    lon0, lat0, lon1, lat1 = grid_lonlat_bounds(grid)
     near = np.flatnonzero(
         (c.lat >= lat0 - 1) & (c.lat <= lat1 + 1) & (c.lon >= lon0 - 1) & (c.lon <= lon1 + 1)
     )

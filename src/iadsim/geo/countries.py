@@ -98,6 +98,15 @@ def _shape_to_geometry(shp):
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
+def grid_lonlat_bounds(grid) -> tuple[float, float, float, float]:
+    """WGS84 (lon_min, lat_min, lon_max, lat_max) of a projected grid; all longitudes when
+    the grid crosses the antimeridian (PROJ then returns lon_min > lon_max)."""
+    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    if lon0 > lon1:
+        lon0, lon1 = -180.0, 180.0
+    return lon0, lat0, lon1, lat1
+
+
 @functools.lru_cache(maxsize=4)
 def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
     """Country index (into :func:`load_countries`) of every cell centre of ``grid`` (-1 where
@@ -105,7 +114,7 @@ def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
     from rasterio.features import rasterize
 
     c = load_countries()
-    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    lon0, lat0, lon1, lat1 = grid_lonlat_bounds(grid)
     idx = c.in_bbox(lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1)
     shapes = []
     for i in idx:
@@ -124,7 +133,7 @@ def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
 def borders_in(grid) -> list:
     """Country outlines meeting the grid, projected to the grid's CRS (for maps)."""
     c = load_countries()
-    lon0, lat0, lon1, lat1 = grid.to_wgs84.transform_bounds(*grid.bounds, densify_pts=51)
+    lon0, lat0, lon1, lat1 = grid_lonlat_bounds(grid)
     out = []
     for i in c.in_bbox(lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2):
         g = shapely.clip_by_rect(c.geometries[i], lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2)
