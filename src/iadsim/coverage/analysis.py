@@ -337,18 +337,25 @@ def compute_coverage_multi(
         else (scenario.environment.k_factor if scenario is not None else K_STANDARD)
     )
     terrain = _open_terrain(scenario, dem)
-    reach = _reaches(specs, max(alts), agl, k, terrain)
-    grid = make_grid([s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0)
-    det = np.zeros((len(alts), len(specs), *grid.shape), bool)
-    eng = np.zeros_like(det)
-    for i, site in enumerate(specs):
-        p = _prepare_pass(site, grid, k, reach[i], terrain)
-        for j, alt in enumerate(alts):
-            d, e = _evaluate(site, p, alt, agl, k, sectors)
-            det[j, i, p.rows, p.cols] = d
-            eng[j, i, p.rows, p.cols] = e
-        if progress is not None:
-            progress(1)
+    opened_here = terrain is not None and terrain is not dem
+    try:
+        reach = _reaches(specs, max(alts), agl, k, terrain)
+        grid = make_grid(
+            [s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0
+        )
+        det = np.zeros((len(alts), len(specs), *grid.shape), bool)
+        eng = np.zeros_like(det)
+        for i, site in enumerate(specs):
+            p = _prepare_pass(site, grid, k, reach[i], terrain)
+            for j, alt in enumerate(alts):
+                d, e = _evaluate(site, p, alt, agl, k, sectors)
+                det[j, i, p.rows, p.cols] = d
+                eng[j, i, p.rows, p.cols] = e
+            if progress is not None:
+                progress(1)
+    finally:
+        if opened_here and hasattr(terrain, "close"):
+            terrain.close()
     name = getattr(scenario, "name", "") if scenario is not None else ""
     return [
         CoverageResult(
