@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from pyproj import CRS
 
 from iadsim.coverage import EnvelopeSpec, RadarSpec, SiteSpec, compute_coverage_multi
 from iadsim.coverage.grid import GEOD
@@ -117,7 +118,11 @@ def test_geotiff_is_georeferenced_with_described_bands(result, written):
     _, paths = written
     with rasterio.open(paths["geotiff"]) as ds:
         assert ds.count == 2 * 2 + 4
-        assert ds.crs is not None and "Lambert" in ds.crs.to_wkt() or "laea" in ds.crs.to_proj4()
+        assert ds.crs is not None
+        assert CRS.from_wkt(ds.crs.to_wkt()).equals(result.grid.crs)
+        assert CRS.from_wkt(ds.crs.to_wkt()).coordinate_operation.method_name.startswith(
+            "Lambert Azimuthal Equal Area"
+        )
         assert ds.transform == result.grid.transform
         assert ds.descriptions[0] == "ank detection"
         assert ds.descriptions[-1] == "overlap count engagement"
