@@ -132,14 +132,19 @@ def coverage(
 def vcd(
     item: str = typer.Argument(..., help="catalog id of a system (e.g. s-400) or a radar"),
     threat: str = typer.Option("fighter-4gen", "--threat", help="threat catalog id"),
-    k_factor: float = typer.Option(4 / 3, "--k-factor", help="effective-Earth factor k"),
+    k_factor: float = typer.Option(
+        4 / 3, "--k-factor", help="effective-Earth factor k", show_default="4/3"
+    ),
     antenna_height_m: float | None = typer.Option(
         None, "--antenna-height-m", help="antenna height (default: from the catalog)"
     ),
     out: Path = typer.Option(..., "--out", help="output PNG; the curves go to a .csv beside it"),
 ) -> None:
-    """Vertical coverage diagram: ground range vs altitude with the radar horizon, the
-    detection envelope for the threat's RCS and the engagement envelopes.
+    """Vertical coverage diagram of a system or radar: ground range vs altitude.
+
+    Draws each radar's horizon curve, its detection envelope for the threat's RCS and the
+    engagement envelope of each interceptor for the threat's class, and writes the curves
+    to a CSV beside the PNG.
 
     Example: iadsim vcd s-400 --threat fighter-4gen --out out/vcd-s400.png
     """
