@@ -17,11 +17,20 @@ Two engines share this model:
 
 * :func:`min_visible_height_exact` marches the sight line to every cell (O(n) per cell); it is
   the independent reference for tests and the benchmark.
-* :func:`min_visible_height` is a radial sweep (O(n) per ray): per octant it casts rays of slope
-  ``i / N`` (N >= cells to the edge, so neighbouring rays are at most one cell apart), keeps the
-  running maximum slope along each ray (exact for points on the ray), and gives each cell the
-  slope interpolated between the two rays that bracket it. Where the two rays disagree by more
-  than ``refine_tol_m`` at the cell, the cell is recomputed with the exact march.
+* :func:`min_visible_height` is a radial sweep. Per octant it casts rays of minor/major slope
+  ``i / N`` with ``N = ray_density * (cells to the edge)``, so that neighbouring rays are at most
+  ``1 / ray_density`` cells apart, and keeps the running maximum slope along each ray (exact for
+  targets on the ray; O(n) per ray, ``2 * ray_density`` ray steps per cell). A cell between two
+  rays sits at a fixed fraction f between them along its whole sight line (all three lines pass
+  through the observer), so its slope over the far part of the line is the larger blend
+  ``(1-f) lo + f up`` at the two rays' running-maximum blockers; its last ``local_steps`` major
+  steps, where the lines differ most, are marched exactly. Optionally (``refine_tol_m``) cells
+  whose bracketing rays disagree by more than a tolerance are marched in full.
+
+Accuracy against the exact march (401^2 fractal DEMs, 30 m, observer 10 m, defaults
+ray_density=2, local_steps=4): >= 99.99 % of cells agree from a valley, >= 99.92 % from the highest
+peak (58 % visible), at 0 and 100 m above ground. ray_density=1, local_steps=0 is ~2x faster and
+still agrees >= 99.98 % from a valley but only ~99.4-99.7 % from a peak.
 """
 
 from __future__ import annotations
@@ -59,21 +68,17 @@ def _prepare(
     return dem, r0, c0, z0, inv2a, range_m
 
 
-@nb.njit(cache=True, nogil=True)
-def _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a):
-    """R3 minimum visible altitude of cell (tr, tc); NaN if its DEM value is NaN."""
-    zt = dem[tr, tc]
-    if not np.isfinite(zt):
-        return np.nan
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, t_min):
+    """Max slope (m/m, curvature applied) over the R3 samples of the sight line from the
+    observer cell to (tr, tc) at fractions t_min <= t < 1 of the way; NaN samples never block."""
     dr = tr - r0
     dc = tc - c0
-    if dr == 0 and dc == 0:
-        return float(zt)
     dist = cell * math.sqrt(dr * dr + dc * dc)
     s = _NO_SLOPE
     ndr = abs(dr)
     sr = 1 if dr > 0 else -1
-    for k in range(1, ndr):  # crossings with cell-centre row lines
+    for k in range(max(1, math.ceil(t_min * ndr)), ndr):  # crossings with row lines
         t = k / ndr
         x = c0 + t * dc
         ci = int(math.floor(x))
@@ -84,11 +89,11 @@ def _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a):
             z = z + fr * (dem[row, ci + 1] - z)
         d = t * dist
         slope = (z - d * d * inv2a - z0) / d
-        if slope > s:  # NaN (nodata) never blocks
+        if slope > s:
             s = slope
     ndc = abs(dc)
     sc = 1 if dc > 0 else -1
-    for k in range(1, ndc):  # crossings with cell-centre column lines
+    for k in range(max(1, math.ceil(t_min * ndc)), ndc):  # crossings with column lines
         t = k / ndc
         y = r0 + t * dr
         ri = int(math.floor(y))
@@ -101,10 +106,25 @@ def _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a):
         slope = (z - d * d * inv2a - z0) / d
         if slope > s:
             s = slope
+    return s
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a):
+    """R3 minimum visible altitude of cell (tr, tc); NaN if its DEM value is NaN."""
+    zt = dem[tr, tc]
+    if not np.isfinite(zt):
+        return np.nan
+    dr = tr - r0
+    dc = tc - c0
+    if dr == 0 and dc == 0:
+        return float(zt)
+    dist = cell * math.sqrt(dr * dr + dc * dc)
+    s = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, 0.0)
     return max(float(zt), z0 + s * dist + dist * dist * inv2a)
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def _exact_kernel(dem, r0, c0, z0, cell, inv2a, range_m, out):
     nrow, ncol = dem.shape
     for r in nb.prange(nrow):
@@ -143,9 +163,93 @@ def min_visible_height_exact(
     return out
 
 
-@nb.njit(cache=True, nogil=True)
-def _put(dem, r0, c0, z0, j, a, drj, dcj, dra, dca, cell, inv2a, range2, slope, s_other, tol, out):
+# Octant geometry g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax): the cell at major offset j and
+# minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); rays have minor/major slope
+# i/nr, and a ray's minor position j*i/nr is tracked exactly as q + rem/nr with integers.
+# Physics p = (z0, cell, inv2a, range2, tol). Per ray and major offset j the cast keeps
+# run[j] = max slope of the samples at major position < j (what the R3 march to a target at
+# major offset j on this ray sees), binmax[j] = max slope of the samples in [j, j+1) and
+# argbin[j] = the bin holding run[j].
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
+    """Cast the ray of slope i/nr; fill its three profiles; return the last valid j.
+
+    The loop avoids data-dependent branches where it can (a row crossing is computed every
+    step and discarded when absent) because mispredictions dominate its cost.
+    """
+    r0, c0, drj, dcj, dra, dca, nr, jlim, amax = (
+        g[0],
+        g[1],
+        g[2],
+        g[3],
+        g[4],
+        g[5],
+        g[6],
+        g[7],
+        g[8],
+    )
+    z0, cell, inv2a = p[0], p[1], p[2]
+    s = _NO_SLOPE
+    arg = 0
+    q = 0
+    rem = 0
+    step = cell * math.sqrt(1.0 + (i / nr) ** 2)
+    inv_step = 1.0 / step
+    inv_i = 1.0 / i if i > 0 else 0.0
+    inv_nr = 1.0 / nr
+    binmax[0] = _NO_SLOPE
+    flat = dem.ravel()
+    ncol = dem.shape[1]
+    base = r0 * ncol + c0
+    sj = drj * ncol + dcj  # flat index step along the major axis
+    sa = dra * ncol + dca  # ... and along the minor axis
+    for j in range(1, jlim + 1):
+        rem += i
+        carry = 1 if rem >= nr else 0
+        rem -= carry * nr
+        q += carry
+        if q > amax:
+            return j - 1
+        # crossing of minor line q at major x = j - rem/i (only real if q just grew, rem > 0)
+        w = 1.0 - rem * inv_i
+        ia = base + (j - 1) * sj + q * sa
+        za = flat[ia]
+        z = za + w * (flat[ia + sj] - za)
+        d = (j - 1 + w) * step
+        slope = (z - d * d * inv2a - z0) / d
+        if carry == 0 or rem == 0 or not slope > _NO_SLOPE:  # absent, or NaN (never blocks)
+            slope = _NO_SLOPE
+        bm = binmax[j - 1]
+        binmax[j - 1] = slope if slope > bm else bm
+        if slope > s:
+            s = slope
+            arg = j - 1
+        run[j] = s
+        argbin[j] = arg
+        if rem > 0 and q >= amax:
+            return j
+        ib = base + j * sj + q * sa  # crossing of major line j at minor q + rem/nr
+        z = flat[ib]
+        if rem > 0:
+            z = z + (rem * inv_nr) * (flat[ib + sa] - z)
+        d = j * step
+        slope = (z - d * d * inv2a - z0) * (inv_j[j] * inv_step)
+        if not slope > _NO_SLOPE:
+            slope = _NO_SLOPE
+        binmax[j] = slope
+        if slope > s:
+            s = slope
+            arg = j
+    return jlim
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _put(dem, g, p, j, a, slope, spread, out):
     """Store the minimum visible altitude of octant cell (j, a) given its sight-line slope."""
+    r0, c0, drj, dcj, dra, dca = g[0], g[1], g[2], g[3], g[4], g[5]
+    z0, cell, inv2a, range2, tol = p
     d2 = (j * j + a * a) * cell * cell
     if d2 > range2:
         return
@@ -155,184 +259,90 @@ def _put(dem, r0, c0, z0, j, a, drj, dcj, dra, dca, cell, inv2a, range2, slope, 
     if not np.isfinite(zt):
         return  # stays NaN
     dist = math.sqrt(d2)
-    if abs(s_other - slope) * dist > tol:  # bracketing rays disagree: march exactly
+    if spread * dist > tol:  # bracketing rays disagree: march exactly
         out[tr, tc] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
     else:
         out[tr, tc] = max(float(zt), z0 + slope * dist + d2 * inv2a)
 
 
-@nb.njit(cache=True, nogil=True)
-def _ray(
-    dem,
-    r0,
-    c0,
-    z0,
-    i,
-    nr,
-    jlim,
-    amax,
-    drj,
-    dcj,
-    dra,
-    dca,
-    cell,
-    inv2a,
-    range2,
-    tol,
-    s_lo,
-    last_lo,
-    s_out,
-    out,
-    mode,
-):
-    """Cast the ray of minor/major slope i/nr in one octant and (mode > 0) fill cells.
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _fill_on_ray(dem, g, p, i, run, last, out):
+    """Cells lying exactly on ray i (used for the axis and the diagonal): exact."""
+    nr = g[6]
+    for j in range(1, last + 1):
+        if (j * i) % nr == 0:
+            _put(dem, g, p, j, (j * i) // nr, run[j], 0.0, out)
 
-    Octant coordinates: major offset j, minor offset a >= 0; the absolute cell is
-    (r0 + j*drj + a*dra, c0 + j*dcj + a*dca). The ray's minor position j*i/nr is tracked exactly
-    as q + rem/nr with integers. ``s_out[j]`` = running maximum slope over the samples with major
-    position < j: exactly what the R3 march to a target at major offset j on this ray sees.
-    mode 0: cast only; 1: also fill the cells between ray i-1 (``s_lo``) and this ray, slope
-    interpolated linearly in minor position; 2: also fill the cells lying on this ray.
-    Returns the last j written to ``s_out``.
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
+    """Cells on ray i-1 or strictly between rays i-1 and i (at most one per major offset j).
+
+    A cell at fraction f between the rays has a sight line whose samples lie at that same
+    fraction between the rays' samples at every distance (all three lines pass through the
+    observer), so its slope over major positions x < j - K is estimated as the largest blend
+    (1-f)*lo + f*up over three candidate blocker bins: each ray's running-max bin and the
+    midline's. The last K major steps before the cell are marched exactly on its own line.
     """
-    s = _NO_SLOPE
-    q = 0
+    r0, c0, drj, dcj, dra, dca, nr, jlim, amax, kloc = g
+    z0, cell, inv2a = p[0], p[1], p[2]
+    run_lo, bin_lo, arg_lo = lo
+    run_up, bin_up, arg_up = up
+    q = 0  # ray i-1 at major j: minor position j*(i-1)/nr = q + rem/nr
     rem = 0
-    step = cell * math.sqrt(1.0 + (i / nr) ** 2)
-    inv_i = 1.0 / i if i > 0 else 0.0
-    inv_nr = 1.0 / nr
-    last = 0
-    for j in range(1, jlim + 1):
-        qprev = q
-        rem += i
+    for j in range(1, min(jlim, last_lo) + 1):
+        rem += i - 1
         if rem >= nr:
             rem -= nr
             q += 1
-        if q > amax:
+        a = q + 1 if rem > 0 else q  # first cell at or above ray i-1
+        if a > amax:
             break
-        if q > qprev and rem > 0:  # crossed minor line q at major x = j - rem/i
-            w = 1.0 - rem * inv_i
-            ra = r0 + (j - 1) * drj + q * dra
-            ca = c0 + (j - 1) * dcj + q * dca
-            za = dem[ra, ca]
-            z = za + w * (dem[ra + drj, ca + dcj] - za)
-            d = (j - 1 + w) * step
-            slope = (z - d * d * inv2a - z0) / d
-            if slope > s:  # NaN (nodata) never blocks
-                s = slope
-        s_out[j] = s
-        last = j
-        if mode == 2 and rem == 0:
-            _put(dem, r0, c0, z0, j, q, drj, dcj, dra, dca, cell, inv2a, range2, s, s, tol, out)
-        if mode > 0 and i > 0 and j <= last_lo:
-            a, back = (q, rem) if rem > 0 else (q - 1, nr)  # back = (j*i - a*nr)
-            if back <= j:  # a cell on ray i-1 or between the two rays at this j
-                sl = s_lo[j]
-                slope = sl + (1.0 - back / j) * (s - sl)
-                _put(
-                    dem,
-                    r0,
-                    c0,
-                    z0,
-                    j,
-                    a,
-                    drj,
-                    dcj,
-                    dra,
-                    dca,
-                    cell,
-                    inv2a,
-                    range2,
-                    slope,
-                    sl,
-                    tol,
-                    out,
-                )
-        if rem > 0 and q + 1 > amax:
-            break
-        row = r0 + j * drj + q * dra  # crossing of major line j at minor q + rem/nr
-        col = c0 + j * dcj + q * dca
-        z = dem[row, col]
-        if rem > 0:
-            z = z + (rem * inv_nr) * (dem[row + dra, col + dca] - z)
-        d = j * step
-        slope = (z - d * d * inv2a - z0) / d
-        if slope > s:
-            s = slope
-    if mode > 0 and i > 0:  # this ray left the octant first: remaining cells use ray i-1 only
-        for j in range(last + 1, min(jlim, last_lo) + 1):
-            a = (j * (i - 1) + nr - 1) // nr  # first cell at or above ray i-1
-            if a > amax:
-                break
-            if a * nr < j * i:
-                sl = s_lo[j]
-                _put(
-                    dem, r0, c0, z0, j, a, drj, dcj, dra, dca, cell, inv2a, range2, sl, sl, tol, out
-                )
-    return last
+        back = j + rem - nr if rem > 0 else j  # nr * (minor distance from the cell up to ray i)
+        jr = j - kloc  # bins below jr come from the rays, the rest from the exact march
+        if back <= 0:
+            continue  # the cell is on or above ray i: not this pair's
+        f = 1.0 - back / j
+        est = _NO_SLOPE
+        if jr >= 1:
+            if jr > last_up:
+                est = run_lo[jr]
+            else:
+                est = run_lo[jr] + f * (bin_up[arg_lo[jr]] - run_lo[jr])
+                b = arg_up[jr]
+                e2 = bin_lo[b] + f * (run_up[jr] - bin_lo[b])
+                if e2 > est:
+                    est = e2
+        if kloc > 0:
+            tr = r0 + j * drj + a * dra
+            tc = c0 + j * dcj + a * dca
+            e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(jr, 0) / j)
+            if e2 > est:
+                est = e2
+        spread = abs(run_up[j] - run_lo[j]) if j <= last_up else 0.0
+        _put(dem, g, p, j, a, est, spread, out)
 
 
-@nb.njit(cache=True, parallel=True)
-def _sweep_octant(
-    dem, r0, c0, z0, nr, jlim, amax, drj, dcj, dra, dca, cell, inv2a, range2, tol, out
-):
-    nchunks = min(nr + 1, 256)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def _sweep_octant(dem, g, p, out):
+    nr, jlim = g[6], g[7]
+    nchunks = min(nr + 1, 64)
     for k in nb.prange(nchunks):
         i0 = k * (nr + 1) // nchunks
         i1 = (k + 1) * (nr + 1) // nchunks
-        s_lo = np.empty(jlim + 1)
-        s_up = np.empty(jlim + 1)
+        inv_j = 1.0 / np.maximum(np.arange(jlim + 1.0), 1.0)
+        lo = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
+        up = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
         last_lo = 0
         if i0 > 0:
-            last_lo = _ray(
-                dem,
-                r0,
-                c0,
-                z0,
-                i0 - 1,
-                nr,
-                jlim,
-                amax,
-                drj,
-                dcj,
-                dra,
-                dca,
-                cell,
-                inv2a,
-                range2,
-                tol,
-                s_up,
-                0,
-                s_lo,
-                out,
-                0,
-            )
+            last_lo = _cast(dem, g, p, i0 - 1, lo[0], lo[1], lo[2], inv_j)
         for i in range(i0, i1):
-            mode = 2 if (i == 0 or i == nr) else 1
-            last_up = _ray(
-                dem,
-                r0,
-                c0,
-                z0,
-                i,
-                nr,
-                jlim,
-                amax,
-                drj,
-                dcj,
-                dra,
-                dca,
-                cell,
-                inv2a,
-                range2,
-                tol,
-                s_lo,
-                last_lo,
-                s_up,
-                out,
-                mode,
-            )
-            s_lo, s_up = s_up, s_lo
+            last_up = _cast(dem, g, p, i, up[0], up[1], up[2], inv_j)
+            if i > 0:
+                _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out)
+            if i == 0 or i == nr:
+                _fill_on_ray(dem, g, p, i, up[0], last_up, out)
+            lo, up = up, lo
             last_lo = last_up
 
 
@@ -347,6 +357,7 @@ def min_visible_height(
     earth_radius_m=R_EARTH_M,
     *,
     ray_density=2.0,
+    local_steps=4,
     refine_tol_m=None,
 ):
     """Minimum visible altitude (m, same datum as the DEM) of every cell seen from one observer.
@@ -360,6 +371,7 @@ def min_visible_height(
         max_range_m: cells farther than this (centre to centre) are NaN.
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
             ``1/ray_density`` cells apart, and the error shrinks about in proportion.
+        local_steps: major steps before each cell marched exactly on its own sight line.
         refine_tol_m: if given, cells whose two bracketing rays disagree by more than this at
             the cell are marched exactly (costly on large DEMs: most shadowed cells qualify).
 
@@ -386,6 +398,7 @@ def min_visible_height(
     range_cells = math.floor(range_m / cell) if math.isfinite(range_m) else max(nrow, ncol)
     range2 = range_m * range_m if math.isfinite(range_m) else math.inf
     tol = math.inf if refine_tol_m is None else float(refine_tol_m)
+    p = (z0, cell, inv2a, range2, tol)
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
         for sign in (1, -1):
@@ -395,7 +408,6 @@ def min_visible_height(
             if jlim < 1:
                 continue
             nr = max(1, math.ceil(ray_density * jlim))
-            _sweep_octant(
-                dem, r0, c0, z0, nr, jlim, amax, drj, dcj, dra, dca, cell, inv2a, range2, tol, out
-            )
+            g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax, int(local_steps))
+            _sweep_octant(dem, g, p, out)
     return out
