@@ -66,6 +66,16 @@ class PreparedScenario:
     fu_mode: np.ndarray  # (F,)
     fu_group: np.ndarray  # (F,) engagement-coordination group
     q_accel: np.ndarray  # (N,) track filter white-noise acceleration by threat class
+    reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
+    reach_n: np.ndarray = field(init=False)
+    reach_off: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        f, n = np.nonzero(self.reach_step < len(self.time_s))
+        order = np.argsort(self.reach_step[f, n], kind="stable")
+        self.reach_f, self.reach_n = f[order], n[order]
+        steps = self.reach_step[self.reach_f, self.reach_n]
+        self.reach_off = np.searchsorted(steps, np.arange(len(self.time_s) + 1))
 
     @property
     def n_threats(self) -> int:
@@ -392,10 +402,11 @@ def _pictures(p: PreparedScenario, st: _State, k: int, t: float):
     flying = st.alive & p.traj.active[:, k]
     avail = (own | remote) & flying
     st.avail_t[avail & np.isinf(st.avail_t)] = t
-    untracked = (p.reach_step == k) & ~avail & flying[None]
-    if untracked.any():
-        f, n = np.nonzero(untracked)
-        _no_engagement(p, st, k, t, f, n, np.full(len(f), REASON_CODE["no_track"]))
+    a, b = p.reach_off[k], p.reach_off[k + 1]
+    if b > a:  # pairs coming within reach this step without a track
+        f, n = p.reach_f[a:b], p.reach_n[a:b]
+        m = ~avail[f, n] & flying[n]
+        _no_engagement(p, st, k, t, f[m], n[m], np.full(int(m.sum()), REASON_CODE["no_track"]))
     return own, remote, snaps, avail
 
 
