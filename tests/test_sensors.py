@@ -129,3 +129,28 @@ def test_low_cruise_missile_first_seen_at_horizon_range():
     horizon = float(horizon_range_m(h_radar, h_target))
     assert horizon - 250.0 * 1.0 - 150.0 <= ground_m <= horizon + 150.0  # one scan of travel
     assert res.per_threat.first_detection_s.iloc[0] == first.time_s
+
+
+def test_terrain_ridge_hides_a_low_target_until_it_crosses(tmp_path):
+    # flat 0 m ground with a 400 m ridge 20-21 km east of the radar; target at 100 m AMSL.
+    # Smooth Earth alone would show it at the horizon (54 km); the ridge hides it until < 20 km
+    from iadsim.geo.synthetic_dem import write_geotiff
+    from iadsim.scenario import scenario_from_dict
+
+    cell, west, north = 0.002, SITE[1] - 0.2, SITE[0] + 0.2
+    lon = west + (np.arange(int(1.2 / cell)) + 0.5) * cell
+    dem = np.zeros((int(0.4 / cell), len(lon)), np.float32)
+    dem[:, (lon >= east_of(20)) & (lon <= east_of(21))] = 400.0
+    path = tmp_path / "ridge.tif"
+    write_geotiff(path, dem, cell_size_m=cell, crs="EPSG:4326", origin=(west, north))
+    firsts = []
+    for env in ({}, {"dem": str(path)}):
+        scn = scenario_from_dict({
+            "name": "ridge", "environment": env, "sites": [sam()],
+            "raids": [inbound_raid(60, 3, 100.0)], "time": {"duration_s": 300, "step_s": 1.0},
+        })  # fmt: skip
+        ev = run(scn).events.to_frame()
+        first = ev[ev.kind == "detection_start"].iloc[0]
+        firsts.append(Geod(ellps="WGS84").inv(SITE[1], SITE[0], first.lon, first.lat)[2])
+    assert firsts[0] == pytest.approx(float(horizon_range_m(10.0, 100.0)), abs=400.0)
+    assert 19_000.0 <= firsts[1] <= 20_300.0

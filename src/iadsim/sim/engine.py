@@ -143,7 +143,13 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
     site_ecef = np.stack(
         pymap3d.geodetic2ecef([s.lat for s in sites], [s.lon for s in sites], ground), -1
     ).reshape(len(sites), 3)
-    opp = sensors.scan_opportunities(radars, traj, time_s, scenario.environment.k_factor)
+    k_factor = scenario.environment.k_factor
+    opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
+    if scenario.dem_path() is not None:
+        from iadsim.geo.dem import Dem
+
+        with Dem.open(scenario.dem_path()) as dem:
+            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
     fu, icp = eng.build_fire_units(sites, site_ecef)
     nets = net.build_networks(scenario, step)
     cls = np.array([eng.CLASS_CODE[c] for c in np.asarray(traj.target_class)], np.int64)

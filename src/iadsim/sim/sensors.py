@@ -264,3 +264,47 @@ def measure(radars: RadarArrays, opp: Opportunities, rows: np.ndarray, rng: np.r
     z, R = np.empty((len(rows), 3)), np.empty((len(rows), 3, 3))
     _convert(r, az, el, s_r, s_a, radars.ecef_m[rad], radars.enu_rot[rad], z, R)
     return z, R
+
+
+def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor: float,
+                   max_cells: int = 1601) -> Opportunities:  # fmt: skip
+    """Drop the opportunities whose line of sight is blocked by terrain.
+
+    Per radar, the DEM is resampled onto a radar-centred azimuthal-equidistant grid
+    (:meth:`iadsim.geo.dem.Dem.local_grid`, at most ``max_cells`` a side over the radar's
+    instrumented range) and :func:`iadsim.coverage.los.min_visible_height` gives the lowest
+    visible altitude of every cell (4/3-Earth curvature included); a target is visible iff its
+    altitude is at least that of its cell. Cells outside the DEM never block.
+    """
+    from pyproj import Transformer
+
+    from iadsim.coverage.los import min_visible_height
+
+    keep = np.ones(len(opp.pd), bool)
+    for r in range(len(radars)):
+        rows = np.flatnonzero(opp.radar == r)
+        if not len(rows):
+            continue
+        reach = float(min(radars.max_range_m[r], np.max(opp.range_m[rows]) * 1.01 + 1.0))
+        cell = max(reach / (max_cells // 2), 30.0)
+        grid = dem.local_grid(radars.lat_deg[r], radars.lon_deg[r], reach, cell)
+        ground = grid.heights_m[grid.centre_row, grid.centre_col]
+        above = radars.height_m[r] - (0.0 if np.isnan(ground) else ground)
+        h_min = min_visible_height(
+            grid.heights_m, cell, grid.centre_row, grid.centre_col, above, k_factor
+        )
+        n, k = opp.threat[rows], opp.step[rows]
+        to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+        x, y = to_xy.transform(traj.lon_deg[n, k], traj.lat_deg[n, k])
+        col = np.floor((np.asarray(x) - grid.transform.c) / cell).astype(np.int64)
+        row = np.floor((grid.transform.f - np.asarray(y)) / cell).astype(np.int64)
+        inside = (row >= 0) & (row < h_min.shape[0]) & (col >= 0) & (col < h_min.shape[1])
+        hm = np.full(len(rows), np.nan)
+        hm[inside] = h_min[row[inside], col[inside]]
+        keep[rows] = ~(traj.alt_m[n, k] < hm)  # NaN (no DEM data) never blocks
+    sel = np.flatnonzero(keep)
+    step = opp.step[sel]
+    return Opportunities(
+        step, opp.radar[sel], opp.threat[sel], opp.pd[sel], opp.range_m[sel], opp.az_rad[sel],
+        opp.el_rad[sel], np.searchsorted(step, np.arange(len(opp.offsets))).astype(np.int64),
+    )  # fmt: skip
