@@ -98,7 +98,8 @@ def test_wall_hides_exactly_its_shadow():
     exact = min_visible_height_exact(dem, cell, r0, c0, h1, k_factor=flat)
     for agl_m in (0.0, 50.0, 100.0, 300.0):
         assert np.mean((dem + agl_m >= got) == (dem + agl_m >= exact)) > 0.998
-    assert np.mean(np.abs(got - exact) > 5.0) < 0.01  # larger errors only at the wall's ends
+    # a straight wall is the hardest case for blending between rays: still mostly exact
+    assert np.mean(np.abs(got - exact) < 0.01) > 0.95
 
 
 def test_cells_beyond_max_range_and_nodata_cells_are_nan():
