@@ -153,7 +153,7 @@ class Dem:
         lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
         lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
         x, y = self._from_geo.transform(lon, lat)
-        col_f, row_f = ~self.transform * (np.asarray(x), np.asarray(y))
+        col_f, row_f = ~self.transform @ (np.asarray(x), np.asarray(y))
         nrow, ncol = self.shape
         inside = (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
         out = np.full(np.shape(col_f), np.nan)
@@ -202,7 +202,7 @@ class Dem:
             reproject(
                 source=src,
                 destination=dst,
-                src_transform=self.transform * Affine.translation(col_off, row_off),
+                src_transform=self.transform @ Affine.translation(col_off, row_off),
                 src_crs=self.crs,
                 src_nodata=np.nan,
                 dst_transform=dst_transform,
