@@ -97,3 +97,18 @@ def test_example_raid_runs_and_books_balance(name):
     assert (ev[ev.kind == "intercept"].threat.value_counts() <= 1).all()  # killed once
     assert set(per.threat[per.killed]) == set(ev[ev.kind == "intercept"].threat)
     assert ev.time_s.is_monotonic_increasing
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_gnn_tracking_option_tracks_like_ideal_association():
+    raid = inbound_raid(60, 3, 2000.0, count=5, spacing_s=8)
+    scn = scenario([sam(doctrine={"salvo_size": 1})], [raid], duration_s=400)
+    res = {
+        mode: engine.run_once(engine.prepare(scn, config=engine.EngineConfig(tracking=mode)), np.random.default_rng(4))
+        for mode in ("ideal", "gnn")
+    }  # fmt: skip
+    first = {m: r.per_threat.first_track_s.to_numpy() for m, r in res.items()}
+    assert np.all(np.abs(first["gnn"] - first["ideal"]) <= 2.0)
+    ev = res["gnn"].events.to_frame()
+    assert (ev.kind == "launch").sum() >= 5 and (ev.kind == "track_start").sum() >= 5
+    assert not (res["gnn"].per_threat.killed & res["gnn"].per_threat.leaked).any()

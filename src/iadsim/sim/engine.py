@@ -18,7 +18,7 @@ would dominate the run time, and association errors are not the question here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ class EngineConfig:
 
     init_m: int = 2  #: detections to confirm a track
     delete_after_misses: int = 3  #: scan periods without detection before a track is dropped
+    #: ``ideal``: truth association + Kalman filter per (site, threat); ``gnn``: one GNN
+    #: tracker per site (iadsim.sim.tracking), much slower on large raids
+    tracking: Literal["ideal", "gnn"] = "ideal"
 
 
 @dataclass
@@ -66,6 +69,8 @@ class PreparedScenario:
     fu_mode: np.ndarray  # (F,)
     fu_group: np.ndarray  # (F,) engagement-coordination group
     q_accel: np.ndarray  # (N,) track filter white-noise acceleration by threat class
+    site_ecef: np.ndarray  # (S, 3)
+    site_scan: np.ndarray  # (T, S) bool: a radar of the site starts a scan at this step
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
@@ -129,6 +134,13 @@ def _reach_step(fu, icp, traj, cls) -> np.ndarray:
     return out
 
 
+def _site_scans(radars, time_s, n_sites) -> np.ndarray:
+    out = np.zeros((len(time_s), n_sites), bool)
+    for r in range(len(radars)):
+        out[sensors.scan_steps(time_s, radars.scan_period_s[r]), radars.site[r]] = True
+    return out
+
+
 def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> PreparedScenario:
     """All deterministic precomputation for ``scenario`` (a resolved
     :class:`iadsim.scenario.Scenario`). ``trajectories`` may inject a TrajectorySet sampled on
@@ -183,6 +195,7 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
+        site_ecef, _site_scans(radars, time_s, len(sites)),
     )  # fmt: skip
 
 
@@ -219,6 +232,7 @@ class _State:
     seen_reason: np.ndarray
     eng: dict[str, np.ndarray]
     remote_groups: list[tuple[int, np.ndarray]]
+    gnn: net.GnnTracks | None = None
 
 
 _ENG_FIELDS = {"f": np.int64, "n": np.int64, "type": np.int64, "count": np.int64,
@@ -235,6 +249,7 @@ def _init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> _
     groups = [
         (g, np.flatnonzero(p.fu_group == g)) for g in np.unique(p.fu_group) if g < len(p.nets.names)
     ]
+    gnn = _gnn_trackers(p) if p.config.tracking == "gnn" else None
     return _State(
         log, net.TrackTable.empty(s, n), z, R, det_rows, det_off,
         alive=np.ones(n, bool), kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
@@ -248,8 +263,24 @@ def _init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> _
         ready=p.fu.ready0.copy(), reserve=p.fu.reserve0.copy(),
         reload_at=np.full(p.fu.ready0.shape, np.inf),
         seen_reason=np.zeros((f, n, len(REASONS)), bool),
-        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups,
+        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups, gnn=gnn,
     )  # fmt: skip
+
+
+def _gnn_trackers(p: PreparedScenario) -> net.GnnTracks:
+    """One GNN tracker per site, stepped on every scan of its fastest radar: M-of-N window and
+    deletion count are scaled by the slowest/fastest scan-period ratio."""
+    s = len(p.site_ids)
+    step = p.time_s[1] - p.time_s[0] if len(p.time_s) > 1 else 1.0
+    fast, slow = np.full(s, np.inf), np.zeros(s)
+    np.minimum.at(fast, p.radars.site, np.maximum(p.radars.scan_period_s, step))
+    np.maximum.at(slow, p.radars.site, np.maximum(p.radars.scan_period_s, step))
+    ratio = np.ceil(np.where(slow > 0, slow / fast, 1.0))
+    sites = p.scenario.sites
+    rot = sensors.enu_rotation([x.lat for x in sites], [x.lon for x in sites]).reshape(s, 3, 3)
+    init_n = p.config.init_m + ratio
+    misses = p.config.delete_after_misses * ratio
+    return net.GnnTracks(p.site_ecef, rot, p.config.init_m, init_n, misses, p.capacity)
 
 
 def _truth(p: PreparedScenario, n, k):
@@ -258,6 +289,8 @@ def _truth(p: PreparedScenario, n, k):
 
 
 def _drop(p, st, site, threat, t, reason):
+    if st.gnn is not None:  # the GNN trackers drop their tracks themselves (misses)
+        return
     site, threat, ids, conf = net.drop_tracks(st.tab, site, threat)
     st.log.add("track_stop", t, site=site[conf], threat=threat[conf], track=ids[conf],
                reason=REASON_CODE[reason], value=0.0)  # fmt: skip
@@ -265,11 +298,12 @@ def _drop(p, st, site, threat, t, reason):
 
 def _sense(p: PreparedScenario, st: _State, k: int, t: float) -> None:
     """This step's detections -> detection_start events and own-track updates."""
-    s_st, t_st = net.stale_pairs(st.tab, t, p.coast_s)
-    if len(s_st):
-        _drop(p, st, s_st, t_st, t, "lost")
+    if st.gnn is None:
+        s_st, t_st = net.stale_pairs(st.tab, t, p.coast_s)
+        if len(s_st):
+            _drop(p, st, s_st, t_st, t, "lost")
     a, b = st.det_off[k], st.det_off[k + 1]
-    if a == b:
+    if a == b and st.gnn is None:
         return
     rows = st.det_rows[a:b]
     thr = p.opp.threat[rows].astype(np.int64)
@@ -294,6 +328,9 @@ def _sense(p: PreparedScenario, st: _State, k: int, t: float) -> None:
             value=p.opp.range_m[rows[i]],
             **_truth(p, thr[i], k),
         )
+    if st.gnn is not None:
+        _track_gnn(p, st, k, t, site, thr, z, R, fcr)
+        return
     # one update per (site, threat) and step: the most precise measurement
     order = np.lexsort((np.trace(R, axis1=1, axis2=2), key))
     _, first = np.unique(key[order], return_index=True)
@@ -307,6 +344,25 @@ def _sense(p: PreparedScenario, st: _State, k: int, t: float) -> None:
         st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
                    value=(~st.had_track[cs, cn]).astype(float), **_truth(p, cn, k))  # fmt: skip
         st.had_track[cs, cn] = True
+
+
+def _track_gnn(p, st, k, t, site, thr, z, R, fcr) -> None:
+    """``tracking: gnn``: step the GNN tracker of every site scanning now."""
+    np.add.at(st.tab.fcr_hits, (site[fcr], thr[fcr]), 1)
+    st.tab.fcr_t[site[fcr], thr[fcr]] = t
+    for s in np.flatnonzero(p.site_scan[k]):
+        m = site == s
+        new_tags, new_ids, dead_tags, dead_ids = st.gnn.step(st.tab, s, t, z[m], R[m], thr[m])
+        ok = new_tags >= 0
+        cn, ids = new_tags[ok], new_ids[ok]
+        if len(cn):
+            st.first_track[cn] = np.fmin(st.first_track[cn], t)
+            st.log.add("track_start", t, site=s, threat=cn, track=ids,
+                       value=(~st.had_track[s, cn]).astype(float), **_truth(p, cn, k))  # fmt: skip
+            st.had_track[s, cn] = True
+        if len(dead_ids):
+            st.log.add("track_stop", t, site=s, threat=dead_tags, track=dead_ids,
+                       reason=REASON_CODE["lost"], value=0.0)  # fmt: skip
 
 
 def _take_engagements(st: _State, mask: np.ndarray) -> dict[str, np.ndarray]:

@@ -238,3 +238,65 @@ def build_networks(scenario, step_s: float) -> Networks:
     out = Networks(net_of, mode, members, delay, [n.id for n in nets])
     out.reset()
     return out
+
+
+class GnnTracks:
+    """``tracking: gnn``: one :class:`iadsim.sim.tracking.Tracker` (Kalman + gating + global
+    nearest neighbour + M-of-N) per site, in the site's local ENU frame, fed the site's
+    detections without their truth, stepped on every scan of the site's fastest radar (so
+    ``init_n`` and ``delete_after_misses`` count those scans and are scaled by the ratio of
+    the slowest to the fastest scan period). After every step its confirmed tracks are projected onto
+    the (site, threat) :class:`TrackTable` by the tag of the detection that last updated them
+    (bookkeeping only: it tells which threat a track follows, to score kills and log events);
+    when two tracks follow one threat, the most recently updated is used.
+    """
+
+    def __init__(self, site_ecef, site_rot, init_m, init_n, delete_after_misses, capacity, q_accel_mps2=10.0):  # fmt: skip
+        from iadsim.sim.tracking import Tracker, TrackerConfig
+
+        self.origin, self.rot = np.asarray(site_ecef, float), np.asarray(site_rot, float)
+        cfg = [
+            TrackerConfig(
+                q_accel_mps2=q_accel_mps2,
+                init_m=init_m,
+                init_n=int(n),
+                delete_after_misses=int(d),
+                max_tracks=int(c),
+                init_speed_sigma_mps=INIT_SPEED_SIGMA_MPS,
+            )  # fmt: skip
+            for n, d, c in zip(init_n, delete_after_misses, capacity, strict=True)
+        ]
+        self.trackers = [Tracker(c) for c in cfg]
+
+    def step(self, tab: TrackTable, s: int, time_s: float, z_ecef, R_ecef, tag):
+        """One scan of site s. Returns (threat tags of newly confirmed tracks, their ids,
+        tags and ids of deleted confirmed tracks)."""
+        C, o = self.rot[s], self.origin[s]
+        z = (np.asarray(z_ecef) - o) @ C.T
+        R = C @ np.asarray(R_ecef) @ C.T if len(z) else np.zeros((0, 3, 3))
+        trk = self.trackers[s]
+        tags_before = dict(zip(trk.track_id.tolist(), trk.last_tag.tolist(), strict=True))
+        res = trk.step(time_s, z, R, detection_tag=tag)
+        ids, pos, vel, _, last = trk.confirmed_tracks()
+        t_upd = trk.last_update_s[trk.confirmed]
+        tab.confirmed[s] = False
+        tab.t_upd[s] = -np.inf
+        if len(ids):
+            order = np.lexsort((t_upd, last))  # per tag, the most recent last
+            last, ids, pos, vel, t_upd = (
+                last[order],
+                ids[order],
+                pos[order],
+                vel[order],
+                t_upd[order],
+            )
+            keep = (last >= 0) & np.append(last[1:] != last[:-1], True)
+            n = last[keep]
+            tab.x[s, n, :3] = o + pos[keep] @ C
+            tab.x[s, n, 3:] = vel[keep] @ C
+            tab.t_upd[s, n], tab.track_id[s, n], tab.confirmed[s, n] = t_upd[keep], ids[keep], True
+        tag_of = dict(zip(trk.track_id.tolist(), trk.last_tag.tolist(), strict=True))
+        new_tags = np.array([tag_of[i] for i in res.confirmed_ids.tolist()], np.int64)
+        dead = res.deleted_ids[res.deleted_was_confirmed]
+        dead_tags = np.array([tags_before.get(i, -1) for i in dead.tolist()], np.int64)
+        return new_tags, res.confirmed_ids, dead_tags, dead
