@@ -324,12 +324,15 @@ def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def _sweep_octant(dem, g, p, out):
-    nr, jlim = g[6], g[7]
-    nchunks = min(nr + 1, 64)
-    for k in nb.prange(nchunks):
-        i0 = k * (nr + 1) // nchunks
-        i1 = (k + 1) * (nr + 1) // nchunks
+def _sweep(dem, octants, tasks, p, out):
+    """Run every task (octant, first ray, end ray) in parallel; a task casts its rays in order
+    and fills the cells between consecutive rays, so tasks write disjoint cells (cells shared
+    by two octants, on the axes and diagonals, get bit-identical values from both)."""
+    for t in nb.prange(tasks.shape[0]):
+        o, i0, i1 = tasks[t, 0], tasks[t, 1], tasks[t, 2]
+        v = octants[o]
+        g = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9])
+        nr, jlim = v[6], v[7]
         inv_j = 1.0 / np.maximum(np.arange(jlim + 1.0), 1.0)
         lo = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
         up = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
@@ -338,10 +341,10 @@ def _sweep_octant(dem, g, p, out):
             last_lo = _cast(dem, g, p, i0 - 1, lo[0], lo[1], lo[2], inv_j)
         for i in range(i0, i1):
             last_up = _cast(dem, g, p, i, up[0], up[1], up[2], inv_j)
-            if i > 0:
+            if i > 0:  # pair (0, 1) also fills the cells on ray 0 (the axis)
                 _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out)
-            if i == 0 or i == nr:
-                _fill_on_ray(dem, g, p, i, up[0], last_up, out)
+            if i == nr:
+                _fill_on_ray(dem, g, p, i, up[0], last_up, out)  # the diagonal
             lo, up = up, lo
             last_lo = last_up
 
@@ -400,6 +403,7 @@ def min_visible_height(
     tol = math.inf if refine_tol_m is None else float(refine_tol_m)
     p = (z0, cell, inv2a, range2, tol)
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
+    octants, tasks = [], []
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
         for sign in (1, -1):
             dra, dca = (sign, 0) if drj == 0 else (0, sign)
@@ -408,6 +412,12 @@ def min_visible_height(
             if jlim < 1:
                 continue
             nr = max(1, math.ceil(ray_density * jlim))
-            g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax, int(local_steps))
-            _sweep_octant(dem, g, p, out)
+            octants.append((r0, c0, drj, dcj, dra, dca, nr, jlim, amax, int(local_steps)))
+            nchunks = min(nr + 1, 48)
+            for k in range(nchunks):  # rays i0..i1-1; small tasks balance busy cores
+                i0, i1 = k * (nr + 1) // nchunks, (k + 1) * (nr + 1) // nchunks
+                tasks.append((len(octants) - 1, i0, i1))
+    if tasks:
+        with nb.parallel_chunksize(1):  # hand tasks out one by one (dynamic scheduling)
+            _sweep(dem, np.array(octants, np.int64), np.array(tasks, np.int64), p, out)
     return out
