@@ -74,8 +74,14 @@ class PreparedScenario:
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
+    impact_order: np.ndarray = field(init=False)  # threats by impact step
+    impact_off: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        self.impact_order = np.argsort(self.impact_step, kind="stable")
+        self.impact_off = np.searchsorted(
+            self.impact_step[self.impact_order], np.arange(len(self.time_s) + 1)
+        )
         f, n = np.nonzero(self.reach_step < len(self.time_s))
         order = np.argsort(self.reach_step[f, n], kind="stable")
         self.reach_f, self.reach_n = f[order], n[order]
@@ -421,7 +427,8 @@ def _resolve(p: PreparedScenario, st: _State, k: int, t: float, rng) -> None:
 def _leaks(p: PreparedScenario, st: _State, k: int, t: float) -> None:
     """Threats reaching their aim point (ballistic) or route end alive: leak, and impact when
     the point lies within an asset's radius."""
-    n = np.flatnonzero((p.impact_step == k) & st.alive)
+    n = p.impact_order[p.impact_off[k] : p.impact_off[k + 1]]
+    n = n[st.alive[n]]
     if not len(n):
         return
     st.leaked[n], st.alive[n] = True, False

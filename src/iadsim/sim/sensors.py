@@ -229,24 +229,25 @@ def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Op
 
 
 @numba.njit(cache=True)
-def _convert(r, az, el, s_r, s_a, origin, C, z, R):
+def _convert(r, az, el, s_r, s_a, rad, origin_all, C_all, z, R):
     """Converted measurement (ECEF) and its covariance C' J diag(s_r^2, s_a^2, s_a^2) J' C,
     J the Jacobian of (r, az, el) -> ENU (same as :func:`iadsim.sim.tracking.rae_to_enu_cov`)."""
     J = np.empty((3, 3))
     A = np.empty((3, 3))
     for m in range(len(r)):
+        origin, C = origin_all[rad[m]], C_all[rad[m]]
         ca, sa, ce, se = np.cos(az[m]), np.sin(az[m]), np.cos(el[m]), np.sin(el[m])
         e, n, u = r[m] * ce * sa, r[m] * ce * ca, r[m] * se
         # ENU -> ECEF: rows of C[m] are the E, N, U unit vectors
         for k in range(3):
-            z[m, k] = origin[m, k] + C[m, 0, k] * e + C[m, 1, k] * n + C[m, 2, k] * u
+            z[m, k] = origin[k] + C[0, k] * e + C[1, k] * n + C[2, k] * u
         J[0, 0], J[0, 1], J[0, 2] = ce * sa, r[m] * ce * ca, -r[m] * se * sa
         J[1, 0], J[1, 1], J[1, 2] = ce * ca, -r[m] * ce * sa, -r[m] * se * ca
         J[2, 0], J[2, 1], J[2, 2] = se, 0.0, r[m] * ce
         v0, v1 = s_r[m] ** 2, s_a[m] ** 2
         for a in range(3):  # A = C' J (ECEF Jacobian)
             for b in range(3):
-                A[a, b] = C[m, 0, a] * J[0, b] + C[m, 1, a] * J[1, b] + C[m, 2, a] * J[2, b]
+                A[a, b] = C[0, a] * J[0, b] + C[1, a] * J[1, b] + C[2, a] * J[2, b]
         for a in range(3):
             for b in range(3):
                 R[m, a, b] = A[a, 0] * A[b, 0] * v0 + (A[a, 1] * A[b, 1] + A[a, 2] * A[b, 2]) * v1
@@ -262,7 +263,7 @@ def measure(radars: RadarArrays, opp: Opportunities, rows: np.ndarray, rng: np.r
     az = opp.az_rad[rows].astype(float) + s_a * noise[:, 1]
     el = opp.el_rad[rows].astype(float) + s_a * noise[:, 2]
     z, R = np.empty((len(rows), 3)), np.empty((len(rows), 3, 3))
-    _convert(r, az, el, s_r, s_a, radars.ecef_m[rad], radars.enu_rot[rad], z, R)
+    _convert(r, az, el, s_r, s_a, rad, radars.ecef_m, radars.enu_rot, z, R)
     return z, R
 
 
