@@ -42,7 +42,7 @@ def scenario(rng, n_targets, n_scans, pd=0.9, clutter_per_scan=0.0, sigma=SIGMA_
     side = 1000.0 * np.sqrt(n_targets)
     pos = rng.uniform(0, side, (n_targets, 2))
     vel = rng.normal(0, 10, (n_targets, 2))
-    F, Q = cv_axis(1.0, Q_PSD)
+    _, Q = cv_axis(1.0, Q_PSD)
     L = np.linalg.cholesky(Q)
     scans = []
     for _ in range(n_scans):
@@ -320,6 +320,10 @@ def test_bad_inputs_raise_one_line_input_errors():
     tr = Tracker(config())
     with pytest.raises(InputError):
         tr.step(0.0, np.zeros((2, 2)), np.zeros((3, 2, 2)))
+    with pytest.raises(InputError):
+        tr.step(0.0, np.zeros((2, 3)), np.eye(2))
+    with pytest.raises(InputError):
+        tr.step(0.0, np.zeros((2, 2)), np.eye(2), detection_tag=np.array([1]))
     tr.step(5.0, np.zeros((1, 2)), np.eye(2))
     with pytest.raises(InputError):
         tr.step(4.0, np.zeros((1, 2)), np.eye(2))

@@ -190,7 +190,10 @@ class Tracker:
         track it updates or starts, for bookkeeping only: it never influences association.
         """
         cfg, d = self.config, self.config.dim
-        z = np.asarray(z, float).reshape(-1, d)
+        z = np.asarray(z, float)
+        z = z.reshape(0, d) if z.size == 0 else z
+        if z.ndim != 2 or z.shape[1] != d:
+            raise InputError(f"Tracker.step: z must be (M, {d}) positions, got shape {z.shape}")
         m = len(z)
         R = np.asarray(R, float)
         if R.shape == (d, d):
@@ -198,6 +201,10 @@ class Tracker:
         if R.shape != (m, d, d):
             raise InputError(f"Tracker.step: R must be ({d},{d}) or ({m},{d},{d}), got {R.shape}")
         tags = np.full(m, -1, _I64) if detection_tag is None else np.asarray(detection_tag, _I64)
+        if tags.shape != (m,):
+            raise InputError(
+                f"Tracker.step: detection_tag must have shape ({m},), got {tags.shape}"
+            )
         if self.time_s is not None and time_s < self.time_s:
             raise InputError(
                 f"Tracker.step: time {time_s} s is before the last scan {self.time_s} s"
