@@ -114,6 +114,8 @@ def test_cells_beyond_max_range_and_nodata_cells_are_nan():
     assert np.isfinite(got[inside]).all()
     exact = min_visible_height_exact(dem, CELL_M, 50, 50, 10.0, max_range_m=40 * CELL_M)
     assert np.array_equal(np.isnan(got), np.isnan(exact))
+    agree = (dem + 100.0 >= got) == (dem + 100.0 >= exact)
+    assert agree[inside].mean() >= 0.999
 
 
 def test_nodata_never_blocks():

@@ -200,12 +200,17 @@ def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
     inv_i = 1.0 / i if i > 0 else 0.0
     inv_nr = 1.0 / nr
     binmax[0] = _NO_SLOPE
+    # stop where even the lower neighbour ray (slope (i-1)/nr) is beyond the range limit
+    m_lo = max(i - 1, 0) / nr
+    jend = jlim
+    if p[3] < (jlim * cell) ** 2 * (1.0 + m_lo * m_lo):
+        jend = int(math.sqrt(p[3] / (1.0 + m_lo * m_lo)) / cell) + 1
     flat = dem.ravel()
     ncol = dem.shape[1]
     base = r0 * ncol + c0
     sj = drj * ncol + dcj  # flat index step along the major axis
     sa = dra * ncol + dca  # ... and along the minor axis
-    for j in range(1, jlim + 1):
+    for j in range(1, jend + 1):
         rem += i
         carry = 1 if rem >= nr else 0
         rem -= carry * nr
@@ -242,14 +247,14 @@ def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
         if slope > s:
             s = slope
             arg = j
-    return jlim
+    return jend
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _put(dem, g, p, j, a, slope, spread, out):
     """Store the minimum visible altitude of octant cell (j, a) given its sight-line slope."""
     r0, c0, drj, dcj, dra, dca = g[0], g[1], g[2], g[3], g[4], g[5]
-    z0, cell, inv2a, range2, tol = p
+    z0, cell, inv2a, range2, tol = p[0], p[1], p[2], p[3], p[4]
     d2 = (j * j + a * a) * cell * cell
     if d2 > range2:
         return
@@ -275,19 +280,33 @@ def _fill_on_ray(dem, g, p, i, run, last, out):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _blend(lo, last_lo, up, last_up, jr, f):
+    """Slope over the samples at major position < jr of the line at fraction f between the
+    rays: the larger blend (1-f)*lo + f*up at the two rays' running-maximum blockers."""
+    run_lo, bin_lo, arg_lo = lo
+    run_up, bin_up, arg_up = up
+    if jr < 1:
+        return _NO_SLOPE
+    if jr > last_up:
+        return run_lo[jr]
+    est = run_lo[jr] + f * (bin_up[arg_lo[jr]] - run_lo[jr])
+    b = arg_up[jr]
+    e2 = bin_lo[b] + f * (run_up[jr] - bin_lo[b])
+    return e2 if e2 > est else est
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
     """Cells on ray i-1 or strictly between rays i-1 and i (at most one per major offset j).
 
     A cell at fraction f between the rays has a sight line whose samples lie at that same
     fraction between the rays' samples at every distance (all three lines pass through the
-    observer), so its slope over major positions x < j - K is estimated as the largest blend
-    (1-f)*lo + f*up over three candidate blocker bins: each ray's running-max bin and the
-    midline's. The last K major steps before the cell are marched exactly on its own line.
+    observer), so its slope is estimated by :func:`_blend`. Where that puts the ground within
+    ``local_margin`` of the visibility limit, the last K major steps before the cell (where a
+    nearby crest decides) are instead marched exactly on the cell's own line.
     """
     r0, c0, drj, dcj, dra, dca, nr, jlim, amax, kloc = g
-    z0, cell, inv2a = p[0], p[1], p[2]
-    run_lo, bin_lo, arg_lo = lo
-    run_up, bin_up, arg_up = up
+    z0, cell, inv2a, range2, margin = p[0], p[1], p[2], p[3], p[5]
     q = 0  # ray i-1 at major j: minor position j*(i-1)/nr = q + rem/nr
     rem = 0
     for j in range(1, min(jlim, last_lo) + 1):
@@ -299,27 +318,23 @@ def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
         if a > amax:
             break
         back = j + rem - nr if rem > 0 else j  # nr * (minor distance from the cell up to ray i)
-        jr = j - kloc  # bins below jr come from the rays, the rest from the exact march
         if back <= 0:
             continue  # the cell is on or above ray i: not this pair's
+        d2 = (j * j + a * a) * cell * cell
+        if d2 > range2:
+            continue
         f = 1.0 - back / j
-        est = _NO_SLOPE
-        if jr >= 1:
-            if jr > last_up:
-                est = run_lo[jr]
-            else:
-                est = run_lo[jr] + f * (bin_up[arg_lo[jr]] - run_lo[jr])
-                b = arg_up[jr]
-                e2 = bin_lo[b] + f * (run_up[jr] - bin_lo[b])
-                if e2 > est:
-                    est = e2
+        est = _blend(lo, last_lo, up, last_up, j, f)
         if kloc > 0:
             tr = r0 + j * drj + a * dra
             tc = c0 + j * dcj + a * dca
-            e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(jr, 0) / j)
-            if e2 > est:
-                est = e2
-        spread = abs(run_up[j] - run_lo[j]) if j <= last_up else 0.0
+            dist = math.sqrt(d2)
+            if abs(z0 + est * dist + d2 * inv2a - dem[tr, tc]) < margin:
+                est = _blend(lo, last_lo, up, last_up, j - kloc, f)
+                e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j - kloc, 0) / j)
+                if e2 > est:
+                    est = e2
+        spread = abs(up[0][j] - lo[0][j]) if j <= last_up else 0.0
         _put(dem, g, p, j, a, est, spread, out)
 
 
@@ -361,6 +376,7 @@ def min_visible_height(
     *,
     ray_density=2.0,
     local_steps=4,
+    local_margin_m=30.0,
     refine_tol_m=None,
 ):
     """Minimum visible altitude (m, same datum as the DEM) of every cell seen from one observer.
@@ -374,7 +390,9 @@ def min_visible_height(
         max_range_m: cells farther than this (centre to centre) are NaN.
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
             ``1/ray_density`` cells apart, and the error shrinks about in proportion.
-        local_steps: major steps before each cell marched exactly on its own sight line.
+        local_steps: major steps before a cell marched exactly on its own sight line, for
+            cells whose estimated minimum visible altitude is within ``local_margin_m`` of
+            the ground (where a nearby crest decides whether the ground is seen).
         refine_tol_m: if given, cells whose two bracketing rays disagree by more than this at
             the cell are marched exactly (costly on large DEMs: most shadowed cells qualify).
 
@@ -401,7 +419,7 @@ def min_visible_height(
     range_cells = math.floor(range_m / cell) if math.isfinite(range_m) else max(nrow, ncol)
     range2 = range_m * range_m if math.isfinite(range_m) else math.inf
     tol = math.inf if refine_tol_m is None else float(refine_tol_m)
-    p = (z0, cell, inv2a, range2, tol)
+    p = (z0, cell, inv2a, range2, tol, float(local_margin_m))
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
     octants, tasks = [], []
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
