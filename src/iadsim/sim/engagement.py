@@ -13,7 +13,8 @@ Abstract and public (no guidance laws, seekers or fuzing):
   ready, a fire-control channel is free, the reaction time has elapsed since the fire unit first
   had a track on the threat, and the fire-control condition of its network mode holds. Among
   usable interceptors the one with the highest P_k for the class is fired.
-* **Doctrine.** ``salvo_size`` rounds per engagement, each killing independently with P_k
+* **Doctrine.** ``salvo_size`` rounds per engagement (at most the system's
+  ``missiles_per_channel``), each killing independently with P_k
   (P(kill) = 1 - (1 - P_k)^n). A channel is busy from launch to intercept. With
   ``shoot_look_shoot`` the unit may re-engage a survivor after kill assessment
   (:data:`KILL_ASSESSMENT_S` after the intercept time); without it, it fires one salvo per
@@ -125,7 +126,8 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
         site=np.array([r[0] for r in rows], np.int64),
         ecef_m=np.asarray(site_ecef_m)[[r[0] for r in rows]].reshape(f, 3),
         channels=np.array([d.max_simultaneous or int(it.fire_control_channels.si) for d, it in doc], np.int64),
-        salvo=np.array([d.salvo_size for d, _ in doc], np.int64),
+        # a salvo is capped by the missiles one fire-control channel can guide at once
+        salvo=np.array([min(d.salvo_size, int(it.missiles_per_channel.si)) for d, it in doc], np.int64),
         shoot_look_shoot=np.array([d.shoot_look_shoot for d, _ in doc], bool),
         reaction_s=np.array([it.reaction_time.si for _, it in doc], float),
         reload_s=np.array([d.reload_time_s if d.reload_time_s is not None else it.reload_time.si for d, it in doc], float),
