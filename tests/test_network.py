@@ -100,3 +100,13 @@ def test_engage_on_remote_without_own_fcr_guidance_misses():
     ev_c, _ = _launch_times("cued", system="test-sam-sector", heading=270.0)
     assert (ev_c.kind == "launch").sum() == 0
     assert "no_fcr_track" in set(ev_c[ev_c.kind == "no_engagement"].reason)
+
+
+def test_site_in_two_networks_is_a_one_line_scenario_error():
+    from iadsim.errors import ScenarioError
+    from iadsim.sim import engine
+
+    nets = [{"id": "a", "members": ["sam", "fwd"]}, {"id": "b", "members": ["sam"]}]
+    scn = scenario([sam(), _forward()], [inbound_raid(60, 3, 500.0)], duration_s=60, networks=nets)
+    with pytest.raises(ScenarioError, match="site 'sam' is in networks 'a' and 'b'"):
+        engine.prepare(scn)

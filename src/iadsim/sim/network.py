@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from iadsim.errors import ScenarioError
+
 MODES = ("standalone", "cued", "engage_on_remote")
 MODE_CODE = {m: i for i, m in enumerate(MODES)}
 INIT_SPEED_SIGMA_MPS = 1500.0  #: prior velocity spread of a new track (covers ballistic speeds)
@@ -231,6 +233,11 @@ def build_networks(scenario, step_s: float) -> Networks:
     for g, net in enumerate(nets):
         for m in net.members:
             s = ids.index(m)
+            if net_of[s] not in (-1, g):
+                raise ScenarioError(
+                    f"scenario: site {m!r} is in networks {nets[net_of[s]].id!r} and {net.id!r}; "
+                    "a site belongs to one network (put shared sensors in one network)"
+                )
             members[g, s] = True
             net_of[s] = g
             mode[s] = MODE_CODE[net.mode]
