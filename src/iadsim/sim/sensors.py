@@ -32,7 +32,7 @@ import numpy as np
 import pymap3d
 
 from iadsim import catalog
-from iadsim.geo.earth import R_EARTH_M, effective_radius_m, elevation_angle_rad, horizon_range_m
+from iadsim.geo.earth import R_EARTH_M
 
 PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
 PFA = 1e-6  #: false-alarm probability the reference is quoted at
@@ -170,54 +170,90 @@ class Opportunities:
     offsets: np.ndarray  # (T+1,) rows of step k are offsets[k]:offsets[k+1]
 
 
-def _geometry(radars: RadarArrays, r: int, ecef, lat, lon, alt, k_factor):
-    """Slant range, azimuth, geometric and refracted elevation, visibility of positions
-    (..., 3) from radar r."""
-    d = ecef - radars.ecef_m[r]
-    enu = d @ radars.enu_rot[r].T
-    rng = np.linalg.norm(enu, axis=-1)
-    az = np.arctan2(enu[..., 0], enu[..., 1])
-    el_geo = np.arcsin(np.clip(enu[..., 2] / np.maximum(rng, 1e-9), -1, 1))
-    la0, lo0 = np.radians(radars.lat_deg[r]), np.radians(radars.lon_deg[r])
-    la, lo = np.radians(lat), np.radians(lon)
-    hav = np.sin((la - la0) / 2) ** 2 + np.cos(la0) * np.cos(la) * np.sin((lo - lo0) / 2) ** 2
-    ground = 2 * R_EARTH_M * np.arcsin(np.sqrt(np.clip(hav, 0, 1)))
-    h_r = radars.height_m[r]
-    visible = ground <= horizon_range_m(h_r, alt, k_factor)
-    el_ref = elevation_angle_rad(ground, h_r, alt, effective_radius_m(k_factor))
-    return rng, az, el_geo, el_ref, visible
+@numba.njit(cache=True)
+def _radar_pass(ecef, lat, lon, alt, active, steps, rcs, ballistic, r0, C, lat0, lon0, h_r,
+                heading, half_sector, el_min, el_max, r_max, snr_ref_rcs, detects_ballistic,
+                k_factor, out_step, out_threat, out_pd, out_rng, out_az, out_el, fill):  # fmt: skip
+    """One radar over threats x scan steps: count (``fill`` False) or write the opportunities
+    with Pd > PD_MIN. ``snr_ref_rcs`` = SNR_REF * R_ref^4 / sigma_ref; geometry as documented
+    in the module (horizon and refracted elevation on the k R_E sphere, haversine ground range
+    on R_E)."""
+    a_eff = k_factor * R_EARTH_M
+    h_r = max(h_r, 0.0)
+    d1 = a_eff * np.arccos(a_eff / (a_eff + h_r))  # the radar's own horizon distance
+    la0, lo0 = np.radians(lat0), np.radians(lon0)
+    cla0 = np.cos(la0)
+    log_pfa = np.log(PFA)
+    m = 0
+    for j in range(ecef.shape[0]):
+        if ballistic[j] and not detects_ballistic:
+            continue
+        for q in range(len(steps)):
+            i = steps[q]
+            if not active[j, i]:
+                continue
+            dx, dy, dz = ecef[j, i, 0] - r0[0], ecef[j, i, 1] - r0[1], ecef[j, i, 2] - r0[2]
+            rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+            if rng > r_max or rng < 1.0:
+                continue
+            snr = snr_ref_rcs * rcs[j] / rng**4
+            pd = np.exp(log_pfa / (1.0 + snr))
+            if pd <= PD_MIN:
+                continue
+            e = C[0, 0] * dx + C[0, 1] * dy + C[0, 2] * dz
+            n = C[1, 0] * dx + C[1, 1] * dy + C[1, 2] * dz
+            u = C[2, 0] * dx + C[2, 1] * dy + C[2, 2] * dz
+            az = np.arctan2(e, n)
+            daz = (az - heading + np.pi) % (2 * np.pi) - np.pi
+            if abs(daz) > half_sector + 1e-12:
+                continue
+            la, lo = np.radians(lat[j, i]), np.radians(lon[j, i])
+            hav = np.sin((la - la0) / 2) ** 2 + cla0 * np.cos(la) * np.sin((lo - lo0) / 2) ** 2
+            ground = 2 * R_EARTH_M * np.arcsin(np.sqrt(min(max(hav, 0.0), 1.0)))
+            h_t = max(alt[j, i], 0.0)
+            if ground > d1 + a_eff * np.arccos(a_eff / (a_eff + h_t)):
+                continue  # below the mutual radio horizon
+            th = ground / a_eff
+            r1, r2 = a_eff + h_r, a_eff + alt[j, i]
+            el_ref = np.arctan2(r2 * np.cos(th) - r1, r2 * np.sin(th))
+            if el_ref < el_min or el_ref > el_max:
+                continue
+            if fill:
+                out_step[m], out_threat[m], out_pd[m] = i, j, pd
+                out_rng[m], out_az[m] = rng, az
+                out_el[m] = np.arcsin(min(max(u / rng, -1.0), 1.0))
+            m += 1
+    return m
 
 
 def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Opportunities:
     """Every (scan step, radar, threat) where the threat can be detected, with its Pd.
 
-    ``traj`` is a :class:`iadsim.sim.kinematics.TrajectorySet` sampled at ``time_s``.
+    ``traj`` is a :class:`iadsim.sim.kinematics.TrajectorySet` sampled at ``time_s``. Compiled
+    (numba), two passes per radar: count, then fill.
     """
     time_s = np.asarray(time_s, float)
     ballistic = np.asarray(traj.target_class) == "ballistic"
     rcs = np.asarray(traj.rcs_m2, float)
+    arrs = [np.ascontiguousarray(a) for a in (traj.ecef_m, traj.lat_deg, traj.lon_deg, traj.alt_m)]
+    active = np.ascontiguousarray(traj.active, dtype=np.bool_)
     parts = []
     for r in range(len(radars)):
-        steps = scan_steps(time_s, radars.scan_period_s[r])
+        steps = scan_steps(time_s, radars.scan_period_s[r]).astype(np.int64)
         if len(rcs) == 0 or len(steps) == 0:
             continue
-        sl = (slice(None), steps)
-        rng, az, el_geo, el_ref, ok = _geometry(
-            radars, r, traj.ecef_m[sl], traj.lat_deg[sl], traj.lon_deg[sl], traj.alt_m[sl], k_factor
-        )
-        daz = np.angle(np.exp(1j * (az - radars.heading_rad[r])))
-        ok &= np.asarray(traj.active)[sl] & (rng <= radars.max_range_m[r])
-        ok &= (el_ref >= radars.min_elevation_rad[r]) & (el_ref <= radars.max_elevation_rad[r])
-        ok &= np.abs(daz) <= radars.half_sector_rad[r] + 1e-12
-        if not radars.detects_ballistic[r]:
-            ok &= ~ballistic[:, None]
-        snr = SNR_REF * (radars.ref_range_m[r] / np.maximum(rng, 1.0)) ** 4
-        pd = np.where(ok, pd_swerling1(snr * (rcs / radars.ref_rcs_m2[r])[:, None]), 0.0)
-        j, i = np.nonzero(pd > PD_MIN)
-        parts.append((steps[i], np.full(len(i), r), j, pd[j, i], rng[j, i], az[j, i], el_geo[j, i]))
-    cols = [np.concatenate(c) if parts else np.empty(0) for c in zip(*parts, strict=True)] or [
-        np.empty(0)
-    ] * 7
+        args = (
+            *arrs, active, steps, rcs, ballistic, radars.ecef_m[r], radars.enu_rot[r],
+            radars.lat_deg[r], radars.lon_deg[r], radars.height_m[r], radars.heading_rad[r],
+            radars.half_sector_rad[r], radars.min_elevation_rad[r], radars.max_elevation_rad[r],
+            radars.max_range_m[r], SNR_REF * radars.ref_range_m[r] ** 4 / radars.ref_rcs_m2[r],
+            bool(radars.detects_ballistic[r]), float(k_factor),
+        )  # fmt: skip
+        m = _radar_pass(*args, *([np.empty(0, np.int64)] * 2 + [np.empty(0)] * 4), False)
+        out = [np.empty(m, np.int64), np.empty(m, np.int64)] + [np.empty(m) for _ in range(4)]
+        _radar_pass(*args, *out, True)
+        parts.append((out[0], np.full(m, r), out[1], *out[2:]))
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)] or [np.empty(0)] * 7
     order = np.lexsort((cols[2], cols[1], cols[0]))
     step, radar, threat, pd, rng, az, el = (c[order] for c in cols)
     offsets = np.searchsorted(step, np.arange(len(time_s) + 1)).astype(np.int64)
