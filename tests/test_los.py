@@ -61,6 +61,13 @@ def test_minimum_heights_are_close_to_exact_where_they_matter(fractal_cases):
     assert np.percentile(err, 99) < 10.0
 
 
+def test_refinement_with_zero_tolerance_reproduces_the_exact_march():
+    dem = fractal_dem(96, 4)
+    exact = min_visible_height_exact(dem, CELL_M, 40, 60, 10.0)
+    refined = min_visible_height(dem, CELL_M, 40, 60, 10.0, refine_tol_m=0.0)
+    np.testing.assert_allclose(refined, exact, rtol=0, atol=1e-3)
+
+
 def test_flat_earth_min_height_matches_closed_form_beyond_horizon():
     a = 4 / 3 * 6_371_000.0
     h1 = 50.0

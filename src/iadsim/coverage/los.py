@@ -175,7 +175,7 @@ def min_visible_height_exact(
 # Octant geometry g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax): the cell at major offset j and
 # minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); rays have minor/major slope
 # i/nr, and a ray's minor position j*i/nr is tracked exactly as q + rem/nr with integers.
-# Physics p = (z0, cell, inv2a, range2, tol). Per ray and major offset j the cast keeps
+# Physics p = (z0, cell, inv2a, range2, refine tol, local margin). Per ray and major offset j the cast keeps
 # run[j] = max slope of the samples at major position < j (what the R3 march to a target at
 # major offset j on this ray sees), binmax[j] = max slope of the samples in [j, j+1) and
 # argbin[j] = the bin holding run[j].
@@ -273,7 +273,7 @@ def _put(dem, g, p, j, a, slope, spread, out):
     if not np.isfinite(zt):
         return  # stays NaN
     dist = math.sqrt(d2)
-    if spread * dist > tol:  # bracketing rays disagree: march exactly
+    if spread * dist >= tol:  # bracketing rays disagree: march exactly
         out[tr, tc] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
     else:
         out[tr, tc] = max(float(zt), z0 + slope * dist + d2 * inv2a)
@@ -402,7 +402,7 @@ def min_visible_height(
         local_steps: major steps before a cell marched exactly on its own sight line, for
             cells whose estimated minimum visible altitude is within ``local_margin_m`` of
             the ground (where a nearby crest decides whether the ground is seen).
-        refine_tol_m: if given, cells whose two bracketing rays disagree by more than this at
+        refine_tol_m: if given, cells whose two bracketing rays disagree by this much or more at
             the cell are marched exactly (costly on large DEMs: most shadowed cells qualify).
 
     Returns:
