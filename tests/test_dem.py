@@ -104,6 +104,14 @@ def test_local_grid_beyond_the_dem_edge_is_nan(dems):
     assert np.isnan(h[:, -1]).all() and np.isfinite(h[:, 0]).all()
 
 
+def test_local_grid_entirely_off_the_dem_is_all_nan(dems):
+    with Dem.open(dems[0]) as dem:
+        grid = dem.local_grid(LAT0 + 3.0, LON0, 2_000.0, 100.0)
+        h = dem.height_at(LAT0 + 3.0, LON0)
+    assert np.isnan(grid.heights_m).all()
+    assert h.shape == () and np.isnan(h)
+
+
 def test_nodata_becomes_nan(tmp_path):
     z = fractal_dem(64, 1)
     z[10:20, 10:20] = np.nan

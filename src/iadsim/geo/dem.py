@@ -18,7 +18,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS, Transformer
-from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.errors import RasterioError, RasterioIOError, WindowError
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
@@ -138,7 +138,7 @@ class Dem:
         full = Window(0, 0, self.shape[1], self.shape[0])
         try:
             window = window.intersection(full)
-        except Exception:  # rasterio raises WindowError when they do not intersect
+        except WindowError:  # no overlap with the DEM
             return np.empty((0, 0), dtype=np.float32)
         data = self._ds.read(1, window=window, out_dtype=np.float32)
         if self.nodata is not None and not math.isnan(self.nodata):
@@ -176,7 +176,7 @@ class Dem:
         top = block[ri, ci] * (1 - fx) + block[ri, ci1] * fx
         bot = block[ri1, ci] * (1 - fx) + block[ri1, ci1] * fx
         out[inside] = top * (1 - fy) + bot * fy
-        return out.reshape(np.shape(lat_deg)) if np.ndim(lat_deg) else out
+        return out.reshape(np.shape(lat_deg))
 
     def local_grid(self, lat_deg: float, lon_deg: float, radius_m: float, cell_size_m: float):
         """DEM resampled (bilinear) onto a square site-centred azimuthal-equidistant grid of
