@@ -315,7 +315,14 @@ def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
     nearby crest decides) are instead marched exactly on the cell's own line.
     """
     r0, c0, drj, dcj, dra, dca, nr, jlim, amax, kloc = g
-    z0, cell, inv2a, range2, margin = p[0], p[1], p[2], p[3], p[5]
+    z0, cell, inv2a, range2, tol, margin = p
+    flat = dem.ravel()
+    out_flat = out.ravel()
+    ncol = dem.shape[1]
+    base = r0 * ncol + c0
+    sj = drj * ncol + dcj
+    sa = dra * ncol + dca
+    cell2 = cell * cell
     q = 0  # ray i-1 at major j: minor position j*(i-1)/nr = q + rem/nr
     rem = 0
     for j in range(1, min(jlim, last_lo) + 1):
@@ -329,22 +336,29 @@ def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
         back = j + rem - nr if rem > 0 else j  # nr * (minor distance from the cell up to ray i)
         if back <= 0:
             continue  # the cell is on or above ray i: not this pair's
-        d2 = (j * j + a * a) * cell * cell
+        d2 = (j * j + a * a) * cell2
         if d2 > range2:
             continue
+        idx = base + j * sj + a * sa
+        zt = flat[idx]
+        if not np.isfinite(zt):
+            continue  # nodata stays NaN
         f = 1.0 - back / j
+        dist = math.sqrt(d2)
         est = _blend(lo, last_lo, up, last_up, j, f)
-        if kloc > 0:
-            tr = r0 + j * drj + a * dra
-            tc = c0 + j * dcj + a * dca
-            dist = math.sqrt(d2)
-            if abs(z0 + est * dist + d2 * inv2a - dem[tr, tc]) < margin:
-                est = _blend(lo, last_lo, up, last_up, j - kloc, f)
-                e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j - kloc, 0) / j)
-                if e2 > est:
-                    est = e2
-        spread = abs(up[0][j] - lo[0][j]) if j <= last_up else 0.0
-        _put(dem, g, p, j, a, est, spread, out)
+        h = z0 + est * dist + d2 * inv2a
+        tr = r0 + j * drj + a * dra
+        tc = c0 + j * dcj + a * dca
+        if kloc > 0 and abs(h - zt) < margin:
+            est = _blend(lo, last_lo, up, last_up, j - kloc, f)
+            e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j - kloc, 0) / j)
+            h = z0 + max(est, e2) * dist + d2 * inv2a
+        if j <= last_up and abs(up[0][j] - lo[0][j]) * dist >= tol:
+            out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
+        elif j > last_up and tol <= 0.0:
+            out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
+        else:
+            out_flat[idx] = max(float(zt), h)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
