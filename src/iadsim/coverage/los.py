@@ -37,9 +37,8 @@ valley but only ~99.4-99.7 % from a peak. Known weakness: long straight walls pa
 ray's major axis (man-made shapes), where blending between rays can underestimate by tens of
 metres for a few per cent of the shadowed cells.
 
-Cost on the 2-core benchmark machine: ~60-70 ns of CPU per cell with the defaults (~40 ns
-fast), several times gdal_viewshed's ~8 ns (a single-pass, less exact scan); see
-benchmarks/README.md.
+Cost on the 2-core benchmark machine: ~45 ns of CPU per cell with the defaults (~27 ns fast),
+several times gdal_viewshed's ~8 ns (a single-pass, less exact scan); see benchmarks/README.md.
 """
 
 from __future__ import annotations
