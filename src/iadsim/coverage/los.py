@@ -171,11 +171,11 @@ def min_visible_height_exact(
     return out
 
 
-# Octant geometry g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax): the cell at major offset j and
-# minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); rays have minor/major slope
-# i/nr, and a ray's minor position j*i/nr is tracked exactly as q + rem/nr with integers.
-# Physics p = (z0, cell, inv2a, range2, refine tol, local margin). Per ray and major offset j the cast keeps
-# run[j] = max slope of the samples at major position < j (what the R3 march to a target at
+# Octant geometry g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax, local_steps): the cell at
+# major offset j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); rays have
+# minor/major slope i/nr, and a ray's minor position j*i/nr is tracked exactly as q + rem/nr.
+# Physics p = (z0, cell, inv2a, range2, refine_tol, local_margin). Per ray and major offset j
+# the cast keeps run[j] = max slope of the samples at major position < j (what the R3 march to a target at
 # major offset j on this ray sees), binmax[j] = max slope of the samples in [j, j+1) and
 # argbin[j] = the bin holding run[j].
 
@@ -187,17 +187,7 @@ def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
     The loop avoids data-dependent branches where it can (a row crossing is computed every
     step and discarded when absent) because mispredictions dominate its cost.
     """
-    r0, c0, drj, dcj, dra, dca, nr, jlim, amax = (
-        g[0],
-        g[1],
-        g[2],
-        g[3],
-        g[4],
-        g[5],
-        g[6],
-        g[7],
-        g[8],
-    )
+    r0, c0, drj, dcj, dra, dca, nr, jlim, amax = g[:9]
     z0, cell, inv2a = p[0], p[1], p[2]
     s = _NO_SLOPE
     arg = 0
@@ -259,32 +249,18 @@ def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _put(dem, g, p, j, a, slope, spread, out):
-    """Store the minimum visible altitude of octant cell (j, a) given its sight-line slope."""
-    r0, c0, drj, dcj, dra, dca = g[0], g[1], g[2], g[3], g[4], g[5]
-    z0, cell, inv2a, range2, tol = p[0], p[1], p[2], p[3], p[4]
-    d2 = (j * j + a * a) * cell * cell
-    if d2 > range2:
-        return
-    tr = r0 + j * drj + a * dra
-    tc = c0 + j * dcj + a * dca
-    zt = dem[tr, tc]
-    if not np.isfinite(zt):
-        return  # stays NaN
-    dist = math.sqrt(d2)
-    if spread * dist >= tol:  # bracketing rays disagree: march exactly
-        out[tr, tc] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
-    else:
-        out[tr, tc] = max(float(zt), z0 + slope * dist + d2 * inv2a)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _fill_on_ray(dem, g, p, i, run, last, out):
-    """Cells lying exactly on ray i (used for the axis and the diagonal): exact."""
-    nr = g[6]
+    """Cells lying exactly on ray i (the diagonal): the ray's running maximum is exact there."""
+    r0, c0, drj, dcj, dra, dca, nr = g[:7]
+    z0, cell, inv2a, range2 = p[:4]
     for j in range(1, last + 1):
         if (j * i) % nr == 0:
-            _put(dem, g, p, j, (j * i) // nr, run[j], 0.0, out)
+            a = (j * i) // nr
+            d2 = (j * j + a * a) * cell * cell
+            zt = dem[r0 + j * drj + a * dra, c0 + j * dcj + a * dca]
+            if d2 <= range2 and np.isfinite(zt):
+                h = z0 + run[j] * math.sqrt(d2) + d2 * inv2a
+                out[r0 + j * drj + a * dra, c0 + j * dcj + a * dca] = max(float(zt), h)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
