@@ -62,9 +62,9 @@ def demo(
     from iadsim.api import compare, run
     from iadsim.coverage.products import run_coverage_job
     from iadsim.examples import example_path
+    from iadsim.fileio import atomic_write_text
     from iadsim.report.compare import plot_comparison
     from iadsim.report.vcd import write_vcd
-    from iadsim.fileio import atomic_write_text
     from iadsim.scenario import load_scenario
 
     console = Console()
