@@ -231,7 +231,7 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
             fail(("sites", i, "system"), str(exc))
         if s.interceptors is not None:
             allowed = set(getattr(item, "interceptors", []))
-            for j, iid in enumerate(s.interceptors):
+            for iid in s.interceptors:
                 if iid not in allowed:
                     fail(
                         ("sites", i, "interceptors", iid),
