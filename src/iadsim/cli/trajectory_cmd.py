@@ -7,8 +7,6 @@ cruise altitude. Writes ``time_s, lat, lon, alt_m, speed_mps`` atomically (temp 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn, cast
@@ -19,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from iadsim.errors import IadsimError, InputError
+from iadsim.fileio import atomic_write
 
 COLUMNS = ("time_s", "lat", "lon", "alt_m", "speed_mps")
 
@@ -46,20 +45,16 @@ def parse_lat_lon(text: str, option: str) -> tuple[float, float]:
 
 
 def write_csv_atomic(path: Path, cols: dict[str, np.ndarray]) -> None:
-    """Write the columns to ``path`` via a temp file in the same directory and os.replace, so
-    a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the columns to ``path`` via a temp file in the same directory, flushed to disk,
+    then os.replace (:func:`iadsim.fileio.atomic_write`), so a reader never sees a
+    half-written file."""
     data = np.column_stack([cols[c] for c in COLUMNS])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
             np.savetxt(fh, data, fmt=_FORMATS, delimiter=",", header=",".join(COLUMNS), comments="")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write, fsync=True)
 
 
 def _summary_table(summary: dict[str, object], out: Path, rows: int) -> Table:

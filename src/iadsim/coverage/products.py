@@ -17,15 +17,17 @@ with an ``index.json`` listing them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import shapely
 
+from iadsim.fileio import atomic_path, atomic_write, atomic_write_text
 from iadsim.geo.cities import cities_on_grid, load_cities
 from iadsim.geo.countries import load_countries, rasterize_countries
+
+# Kept for callers that still import it from here (iadsim.report.vcd).
+_atomic_write = atomic_write
 
 NOTE = (
     "Illustrative analysis from public data: catalog values are open-source estimates, "
@@ -55,26 +57,8 @@ def mask_to_geometry(mask: np.ndarray, grid, wgs84: bool = True):
     return geom
 
 
-def _atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then move the file into place, so readers never see half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _write_json(path: Path, obj) -> Path:
-    return _atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2) + "\n"))
+    return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 def _cities(result) -> tuple[list[dict], dict]:
@@ -225,31 +209,28 @@ def write_geotiff(result, path: Path) -> Path:
     import rasterio
 
     layers = band_layers(result)
-
-    def write(tmp: Path) -> None:
-        profile = dict(
-            driver="GTiff",
-            width=result.grid.ncols,
-            height=result.grid.nrows,
-            count=len(layers),
-            dtype="uint8",
-            crs=result.grid.crs,
-            transform=result.grid.transform,
-            compress="deflate",
-            tiled=True,
+    profile = dict(
+        driver="GTiff",
+        width=result.grid.ncols,
+        height=result.grid.nrows,
+        count=len(layers),
+        dtype="uint8",
+        crs=result.grid.crs,
+        transform=result.grid.transform,
+        compress="deflate",
+        tiled=True,
+    )
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as ds:
+        for b, (desc, arr) in enumerate(layers, start=1):
+            ds.write(arr, b)
+            ds.set_band_description(b, desc)
+        ds.update_tags(
+            altitude_m=str(result.altitude_m),
+            threat=result.threat,
+            altitude_reference="agl" if result.agl else "amsl",
+            note=NOTE,
         )
-        with rasterio.open(tmp, "w", **profile) as ds:
-            for b, (desc, arr) in enumerate(layers, start=1):
-                ds.write(arr, b)
-                ds.set_band_description(b, desc)
-            ds.update_tags(
-                altitude_m=str(result.altitude_m),
-                threat=result.threat,
-                altitude_reference="agl" if result.agl else "amsl",
-                note=NOTE,
-            )
-
-    return _atomic_write(path, write)
+    return Path(path)
 
 
 def write_coverage(result, out_dir, png: bool = True, summary: dict | None = None):
@@ -265,7 +246,7 @@ def write_coverage(result, out_dir, png: bool = True, summary: dict | None = Non
     if png:
         from iadsim.report.maps import plot_coverage_map
 
-        paths["png"] = _atomic_write(out / "coverage.png", lambda p: plot_coverage_map(result, p))
+        paths["png"] = atomic_write(out / "coverage.png", lambda p: plot_coverage_map(result, p))
     return paths
 
 

@@ -14,17 +14,14 @@
 Atomicity: the file is built under a temporary name in the same directory and moved into
 place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
 reader never sees a partial store and an interrupted job leaves any earlier
-``results.duckdb`` untouched. ``summary.json`` is written the same way.
+``results.duckdb`` untouched (:func:`iadsim.fileio.atomic_path`). ``summary.json`` is written
+the same way.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from iadsim.errors import InputError
+from iadsim.fileio import atomic_path, atomic_write_text
 from iadsim.results.metrics import compute_summary
 
 STORE_NAME = "results.duckdb"
@@ -142,21 +140,6 @@ def fill_store(
     return summary
 
 
-@contextmanager
-def _atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``final``; move it into place only on success."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, final)
-    finally:
-        for p in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
-            p.unlink(missing_ok=True)
-
-
 def write_store(
     path: str | Path,
     runs: pd.DataFrame,
@@ -165,7 +148,7 @@ def write_store(
     meta: dict[str, Any],
 ) -> pd.DataFrame:
     """Write a complete results store to ``path`` atomically; return the summary table."""
-    with _atomic_path(Path(path)) as tmp:
+    with atomic_path(path) as tmp:
         tmp.unlink()  # DuckDB wants to create the file itself
         con = duckdb.connect(str(tmp))
         try:
@@ -218,8 +201,7 @@ def summary_dict(summary: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
 def write_summary_json(path: str | Path, summary: dict[str, Any]) -> None:
     """Write ``summary.json`` atomically, with stable formatting (byte-identical reruns)."""
     text = json.dumps(_clean_tree(summary), indent=2, allow_nan=False) + "\n"
-    with _atomic_path(Path(path)) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    atomic_write_text(path, text)
 
 
 def open_store(path: str | Path) -> duckdb.DuckDBPyConnection:
