@@ -1,0 +1,386 @@
+"""One run of the engine, stage by stage (:func:`iadsim.sim.engine.run_once` calls them).
+
+:class:`RunState` holds the mutable arrays of one run over threats, (site, threat) and
+(fire unit, threat) pairs; :func:`init_state` draws every detection and measurement of the
+run at once. Each time step then calls, in order, :func:`sense` (detections -> tracks),
+the network publish, :func:`resolve` (intercepts due), :func:`leaks` (threats arriving) and
+:func:`engage` (launches), each vectorised over all pairs of the step: no Python loop over
+threats or units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymap3d
+
+from iadsim.sim import engagement as eng
+from iadsim.sim import network as net
+from iadsim.sim import sensors
+from iadsim.sim.events import REASON_CODE, REASONS, EventLog
+from iadsim.sim.prepared import PreparedScenario
+
+
+@dataclass
+class RunState:
+    """Mutable state of one run (arrays over threats, (site, threat), (unit, threat))."""
+
+    log: EventLog
+    tab: net.TrackTable
+    z: np.ndarray  # measurements of every detection of the run, ECEF
+    R: np.ndarray
+    det_rows: np.ndarray  # opportunity rows that detected
+    det_off: np.ndarray  # (T+1,) detections of step k: det_off[k]:det_off[k+1]
+    alive: np.ndarray
+    kill_t: np.ndarray
+    leaked: np.ndarray
+    first_det: np.ndarray
+    first_track: np.ndarray
+    spent: np.ndarray
+    spent_site: np.ndarray
+    seen_det: np.ndarray
+    had_track: np.ndarray
+    fcr_seen_t: np.ndarray
+    avail_t: np.ndarray
+    busy: np.ndarray
+    inflight: np.ndarray
+    grp_inflight: np.ndarray
+    lockout: np.ndarray
+    done: np.ndarray
+    ready: np.ndarray
+    reserve: np.ndarray
+    reload_at: np.ndarray
+    seen_reason: np.ndarray
+    eng: dict[str, np.ndarray]
+    remote_groups: list[tuple[int, np.ndarray]]
+    gnn: net.GnnTracks | None = None
+
+
+_ENG_FIELDS = {"f": np.int64, "n": np.int64, "type": np.int64, "count": np.int64,
+               "t_launch": float, "t_int": float, "pk": float, "need_fcr": bool}  # fmt: skip
+
+
+def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> RunState:
+    s, n, f = len(p.site_ids), p.n_threats, len(p.fu.site)
+    log = EventLog(run_id, p.site_ids, list(np.asarray(p.traj.name)), p.icp.ids, p.asset_ids)
+    # every scan opportunity's detection draw and measurement noise, all at once
+    det_rows = np.flatnonzero(rng.random(len(p.opp.pd)) < p.opp.pd)
+    z, R = sensors.measure(p.radars, p.opp, det_rows, rng)
+    det_off = np.searchsorted(p.opp.step[det_rows], np.arange(len(p.time_s) + 1))
+    groups = [
+        (g, np.flatnonzero(p.fu_group == g)) for g in np.unique(p.fu_group) if g < len(p.nets.names)
+    ]
+    gnn = _gnn_trackers(p) if p.config.tracking == "gnn" else None
+    return RunState(
+        log, net.TrackTable.empty(s, n), z, R, det_rows, det_off,
+        alive=np.ones(n, bool), kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
+        first_det=np.full(n, np.nan), first_track=np.full(n, np.nan), spent=np.zeros(n, np.int64),
+        spent_site=np.zeros(s, np.int64),
+        seen_det=np.zeros((s, n), bool), had_track=np.zeros((s, n), bool),
+        fcr_seen_t=np.full((s, n), -np.inf), avail_t=np.full((f, n), np.inf),
+        busy=np.zeros(f, np.int64), inflight=np.zeros((f, n), bool),
+        grp_inflight=np.zeros((len(p.nets.names) + f, n), np.int64),
+        lockout=np.full((f, n), -np.inf), done=np.zeros((f, n), bool),
+        ready=p.fu.ready0.copy(), reserve=p.fu.reserve0.copy(),
+        reload_at=np.full(p.fu.ready0.shape, np.inf),
+        seen_reason=np.zeros((f, n, len(REASONS)), bool),
+        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups, gnn=gnn,
+    )  # fmt: skip
+
+
+def _gnn_trackers(p: PreparedScenario) -> net.GnnTracks:
+    """One GNN tracker per site, stepped on every scan of its fastest radar: M-of-N window and
+    deletion count are scaled by the slowest/fastest scan-period ratio."""
+    s = len(p.site_ids)
+    step = p.time_s[1] - p.time_s[0] if len(p.time_s) > 1 else 1.0
+    fast, slow = np.full(s, np.inf), np.zeros(s)
+    np.minimum.at(fast, p.radars.site, np.maximum(p.radars.scan_period_s, step))
+    np.maximum.at(slow, p.radars.site, np.maximum(p.radars.scan_period_s, step))
+    ratio = np.ceil(np.where(slow > 0, slow / fast, 1.0))
+    sites = p.scenario.sites
+    rot = sensors.enu_rotation([x.lat for x in sites], [x.lon for x in sites]).reshape(s, 3, 3)
+    init_n = p.config.init_m + ratio
+    misses = p.config.delete_after_misses * ratio
+    return net.GnnTracks(p.site_ecef, rot, p.config.init_m, init_n, misses, p.capacity)
+
+
+def _truth(p: PreparedScenario, n, k):
+    tr = p.traj
+    return dict(lat=tr.lat_deg[n, k], lon=tr.lon_deg[n, k], alt_m=tr.alt_m[n, k])
+
+
+def _drop(p, st, site, threat, t, reason):
+    if st.gnn is not None:  # the GNN trackers drop their tracks themselves (misses)
+        return
+    site, threat, ids, conf = net.drop_tracks(st.tab, site, threat)
+    st.log.add("track_stop", t, site=site[conf], threat=threat[conf], track=ids[conf],
+               reason=REASON_CODE[reason], value=0.0)  # fmt: skip
+
+
+def sense(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
+    """This step's detections -> detection_start events and own-track updates."""
+    if st.gnn is None:
+        s_st, t_st = net.stale_pairs(st.tab, t, p.coast_s)
+        if len(s_st):
+            _drop(p, st, s_st, t_st, t, "lost")
+    a, b = st.det_off[k], st.det_off[k + 1]
+    if a == b and st.gnn is None:
+        return
+    rows = st.det_rows[a:b]
+    thr = p.opp.threat[rows].astype(np.int64)
+    keep = st.alive[thr]
+    rows, thr, z, R = rows[keep], thr[keep], st.z[a:b][keep], st.R[a:b][keep]
+    rad = p.opp.radar[rows]
+    site = p.radars.site[rad]
+    fcr = p.radars.is_fcr[rad]
+    st.fcr_seen_t[site[fcr], thr[fcr]] = t
+    key = site * p.n_threats + thr
+    new = ~st.seen_det[site, thr]
+    if new.any():
+        _, i = np.unique(key[new], return_index=True)
+        i = np.flatnonzero(new)[i]
+        st.seen_det[site[i], thr[i]] = True
+        st.first_det[thr[i]] = np.fmin(st.first_det[thr[i]], t)
+        st.log.add(
+            "detection_start",
+            t,
+            site=site[i],
+            threat=thr[i],
+            value=p.opp.range_m[rows[i]],
+            **_truth(p, thr[i], k),
+        )
+    if st.gnn is not None:
+        _track_gnn(p, st, k, t, site, thr, z, R, fcr)
+        return
+    # one update per (site, threat) and step: the most precise measurement
+    order = np.lexsort((np.trace(R, axis1=1, axis2=2), key))
+    _, first = np.unique(key[order], return_index=True)
+    u = order[first]
+    fcr_u = np.zeros(len(u), bool)  # did any of the pair's detections come from its FCR
+    np.logical_or.at(fcr_u, np.searchsorted(key[u], key), fcr)
+    _, (cs, cn) = net.update_tracks(st.tab, t, site[u], thr[u], z[u], R[u], fcr_u,
+                                    p.config.init_m, p.capacity, p.q_accel)  # fmt: skip
+    if len(cs):
+        st.first_track[cn] = np.fmin(st.first_track[cn], t)
+        st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
+                   value=(~st.had_track[cs, cn]).astype(float), **_truth(p, cn, k))  # fmt: skip
+        st.had_track[cs, cn] = True
+
+
+def _track_gnn(p, st, k, t, site, thr, z, R, fcr) -> None:
+    """``tracking: gnn``: step the GNN tracker of every site scanning now."""
+    np.add.at(st.tab.fcr_hits, (site[fcr], thr[fcr]), 1)
+    st.tab.fcr_t[site[fcr], thr[fcr]] = t
+    for s in np.flatnonzero(p.site_scan[k]):
+        m = site == s
+        new_tags, new_ids, dead_tags, dead_ids = st.gnn.step(st.tab, s, t, z[m], R[m], thr[m])
+        ok = new_tags >= 0
+        cn, ids = new_tags[ok], new_ids[ok]
+        if len(cn):
+            st.first_track[cn] = np.fmin(st.first_track[cn], t)
+            st.log.add("track_start", t, site=s, threat=cn, track=ids,
+                       value=(~st.had_track[s, cn]).astype(float), **_truth(p, cn, k))  # fmt: skip
+            st.had_track[s, cn] = True
+        if len(dead_ids):
+            st.log.add("track_stop", t, site=s, threat=dead_tags, track=dead_ids,
+                       reason=REASON_CODE["lost"], value=0.0)  # fmt: skip
+
+
+def _take_engagements(st: RunState, mask: np.ndarray) -> dict[str, np.ndarray]:
+    out = {k: v[mask] for k, v in st.eng.items()}
+    st.eng = {k: v[~mask] for k, v in st.eng.items()}
+    return out
+
+
+def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
+    """Intercepts due this step: free the channel, draw the outcome from P_k per round."""
+    e = _take_engagements(st, st.eng["t_int"] <= t + 1e-9)
+    if not len(e["f"]):
+        return
+    f, n = e["f"], e["n"]
+    s = p.fu.site[f]
+    np.subtract.at(st.busy, f, 1)
+    np.subtract.at(st.grp_inflight, (p.fu_group[f], n), 1)
+    st.inflight[f, n] = False
+    sls = p.fu.shoot_look_shoot[f]
+    st.lockout[f[sls], n[sls]] = e["t_int"][sls] + eng.KILL_ASSESSMENT_S
+    st.done[f[~sls], n[~sls]] = True
+    reason = np.where(~st.alive[n], REASON_CODE["target_already_killed"], 0)
+    reason = np.where((reason == 0) & ~p.traj.active[n, k], REASON_CODE["target_gone"], reason)
+    guided = st.fcr_seen_t[s, n] >= e["t_launch"] - p.coast_s[s]
+    reason = np.where(
+        (reason == 0) & e["need_fcr"] & ~guided, REASON_CODE["no_fcr_guidance"], reason
+    )
+    ok = reason == 0
+    kill = np.zeros(len(f), bool)
+    cnt = e["count"][ok]
+    if cnt.sum():
+        u = rng.random(int(cnt.sum()))
+        kill[ok] = np.minimum.reduceat(u, np.cumsum(cnt) - cnt) < e["pk"][ok]
+    ki = np.flatnonzero(kill)
+    _, first = np.unique(n[ki], return_index=True)
+    dup = np.setdiff1d(ki, ki[first])  # a second kill of the same threat in the same step
+    kill[dup], reason[dup] = False, REASON_CODE["target_already_killed"]
+    common = dict(site=s, threat=n, interceptor=e["type"], value=e["pk"], **_truth(p, n, k))
+    for kind, m in (("intercept", kill), ("miss", ~kill)):
+        st.log.add(kind, t, reason=reason[m], **{a: v[m] for a, v in common.items()})
+    st.log.add("kill_assessed", t + eng.KILL_ASSESSMENT_S, site=s[ok], threat=n[ok],
+               interceptor=e["type"][ok], value=kill[ok].astype(float))  # fmt: skip
+    nk = n[kill]
+    if len(nk):
+        st.alive[nk], st.kill_t[nk] = False, t
+        _drop(
+            p,
+            st,
+            np.repeat(np.arange(len(p.site_ids)), len(nk)),
+            np.tile(nk, len(p.site_ids)),
+            t,
+            "killed",
+        )
+
+
+def leaks(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
+    """Threats reaching their aim point (ballistic) or route end alive: leak, and impact when
+    the point lies within an asset's radius."""
+    n = p.impact_order[p.impact_off[k] : p.impact_off[k + 1]]
+    n = n[st.alive[n]]
+    if not len(n):
+        return
+    st.leaked[n], st.alive[n] = True, False
+    a = p.impact_asset[n]
+    val = np.where(a >= 0, p.asset_value[np.maximum(a, 0)] if len(p.asset_value) else 0.0, 0.0)
+    where = dict(lat=p.traj.impact_lat_deg[n], lon=p.traj.impact_lon_deg[n], alt_m=0.0)
+    st.log.add("leak", t, threat=n, value=val, **where)
+    hit = a >= 0
+    st.log.add("impact", t, threat=n[hit], reason=len(REASONS) + a[hit], value=val[hit],
+               **{k_: (v[hit] if np.ndim(v) else v) for k_, v in where.items()})  # fmt: skip
+    _drop(
+        p,
+        st,
+        np.repeat(np.arange(len(p.site_ids)), len(n)),
+        np.tile(n, len(p.site_ids)),
+        t,
+        "impacted",
+    )
+
+
+def _reload(p: PreparedScenario, st: RunState, t: float) -> None:
+    due = st.reload_at <= t
+    if due.any():
+        amount = np.minimum(p.fu.loadout, st.reserve) * due
+        st.ready += amount
+        st.reserve -= amount
+        st.reload_at[due] = np.inf
+
+
+def _pictures(p: PreparedScenario, st: RunState, k: int, t: float):
+    """Own and remote (delayed network) track availability of every unit on every threat."""
+    own = st.tab.confirmed[p.fu.site]
+    remote = np.zeros_like(own)
+    snaps = {}
+    for g, idx in st.remote_groups:
+        snap = p.nets.remote(g)
+        if snap is not None:
+            remote[idx] = snap[0]
+            snaps[g] = snap
+    flying = st.alive & p.traj.active[:, k]
+    avail = (own | remote) & flying
+    st.avail_t[avail & np.isinf(st.avail_t)] = t
+    a, b = p.reach_off[k], p.reach_off[k + 1]
+    if b > a:  # pairs coming within reach this step without a track
+        f, n = p.reach_f[a:b], p.reach_n[a:b]
+        m = ~avail[f, n] & flying[n]
+        _no_engagement(p, st, k, t, f[m], n[m], np.full(int(m.sum()), REASON_CODE["no_track"]))
+    return own, remote, snaps, avail
+
+
+def _no_engagement(p, st, k, t, f, n, code) -> None:
+    """Record each reason once per (unit, threat)."""
+    m = code > 0
+    f, n, code = f[m], n[m], code[m]
+    new = ~st.seen_reason[f, n, code]
+    f, n, code = f[new], n[new], code[new]
+    st.seen_reason[f, n, code] = True
+    st.log.add(
+        "no_engagement", t, site=p.fu.site[f], threat=n, reason=code, value=0.0, **_truth(p, n, k)
+    )
+
+
+def _candidate_states(p, st, f, n, own, snaps, t):
+    """Extrapolated position/velocity (ECEF) of each candidate's best available track."""
+    s = p.fu.site[f]
+    use_own = own[f, n]
+    x = st.tab.x[s, n].copy()
+    t_est = st.tab.t_upd[s, n].copy()
+    for g, snap in snaps.items():
+        m = ~use_own & (p.fu_group[f] == g)
+        x[m], t_est[m] = snap[1][n[m]], snap[2][n[m]]
+    pos = x[:, :3] + x[:, 3:] * (t - t_est)[:, None]
+    return pos, x[:, 3:], use_own
+
+
+def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
+    """Choose and launch this step's engagements; record why the others were not taken."""
+    _reload(p, st, t)
+    own, remote, snaps, avail = _pictures(p, st, k, t)
+    cand = avail & ~st.inflight & (t >= st.lockout) & ~st.done
+    cand &= st.grp_inflight[p.fu_group] == 0
+    f, n = np.nonzero(cand)
+    if not len(f):
+        return
+    fu = p.fu
+    pos, vel, use_own = _candidate_states(p, st, f, n, own, snaps, t)
+    slot, reason, tgo, pip = eng.evaluate(fu, p.icp, f, pos, vel, p.threat_class[n], st.ready)
+    mode, s = p.fu_mode[f], fu.site[f]
+    fcr_h = st.tab.fcr_hits[s, n]
+    cue = own[f, n] | ((mode == net.MODE_CODE["cued"]) & remote[f, n])
+    fcr_ok = (
+        (mode == net.MODE_CODE["engage_on_remote"])
+        | (fcr_h >= p.config.init_m)
+        | ((fcr_h >= 1) & cue)
+    )
+    reason = np.where((reason == 0) & ~fcr_ok, REASON_CODE["no_fcr_track"], reason)
+    usable = (reason == 0) & (t >= st.avail_t[f, n] + fu.reaction_s[f])
+    free = fu.channels - st.busy
+    iu = np.flatnonzero(usable)
+    take = np.zeros(len(f), bool)
+    take[iu] = eng.pick_by_channel(f[iu], tgo[iu], free, p.fu_group[f[iu]] * p.n_threats + n[iu])
+    per_unit = np.bincount(f[take], minlength=len(fu.site))
+    no_chan = usable & ~take & (free[f] - per_unit[f] <= 0)
+    reason = np.where(no_chan, REASON_CODE["no_channel"], reason)
+    _no_engagement(p, st, k, t, f, n, reason)
+    if take.any():
+        _launch(p, st, t, f[take], n[take], slot[take], tgo[take], pip[take], use_own[take])
+
+
+def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
+    fu = p.fu
+    # rounds per launch, sharing a unit's ready rounds of one type in priority order
+    key = f * fu.types.shape[1] + slot
+    order = np.argsort(key, kind="stable")
+    salvo = fu.salvo[f][order]
+    before = np.cumsum(salvo) - salvo
+    start = np.searchsorted(key[order], key[order])
+    before -= before[start]
+    cnt = np.empty(len(f), np.int64)
+    cnt[order] = np.clip(st.ready[f[order], slot[order]] - before, 0, salvo)
+    ok = cnt > 0
+    f, n, slot, tgo, pip, use_own, cnt = (a[ok] for a in (f, n, slot, tgo, pip, use_own, cnt))
+    np.subtract.at(st.ready, (f, slot), cnt)
+    empty = (st.ready == 0) & (st.reserve > 0) & np.isinf(st.reload_at)
+    st.reload_at[empty] = t + np.broadcast_to(fu.reload_s[:, None], empty.shape)[empty]
+    typ = fu.types[f, slot]
+    s = fu.site[f]
+    np.add.at(st.busy, f, 1)
+    np.add.at(st.grp_inflight, (p.fu_group[f], n), 1)
+    st.inflight[f, n] = True
+    np.add.at(st.spent, n, cnt)
+    np.add.at(st.spent_site, s, cnt)
+    new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t + tgo,
+               pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
+    st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
+    track = np.where(use_own, st.tab.track_id[s, n], -1)
+    lat, lon, alt = pymap3d.ecef2geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
+    st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
+               interceptor=typ, value=cnt.astype(float))  # fmt: skip
