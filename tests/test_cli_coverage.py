@@ -21,6 +21,15 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def _coverage_ok(runner, scenario, out, *args):
+    """``iadsim coverage SCENARIO ARGS --out OUT``; it must succeed."""
+    r = runner.invoke(
+        app, ["coverage", str(scenario), *map(str, args), "--out", str(out)], env=WIDE
+    )
+    assert r.exit_code == 0, r.output
+    return r
+
+
 def test_help_texts(runner):
     for cmd in ("coverage", "vcd"):
         r = runner.invoke(app, [cmd, "--help"], env=WIDE)
@@ -30,21 +39,7 @@ def test_help_texts(runner):
 
 
 def test_coverage_run_writes_products_and_prints_summary(runner, tmp_path):
-    r = runner.invoke(
-        app,
-        [
-            "coverage",
-            str(EXAMPLE),
-            "--altitude-m",
-            "1000",
-            "--resolution-km",
-            "8",
-            "--out",
-            str(tmp_path),
-        ],
-        env=WIDE,
-    )
-    assert r.exit_code == 0, r.output
+    r = _coverage_ok(runner, EXAMPLE, tmp_path, "--altitude-m", 1000, "--resolution-km", 8)
     for name in ("coverage.geojson", "coverage.tif", "coverage.png", "summary.json"):
         assert (tmp_path / name).is_file(), name
     s = json.loads((tmp_path / "summary.json").read_text())
@@ -54,26 +49,13 @@ def test_coverage_run_writes_products_and_prints_summary(runner, tmp_path):
 
 
 def test_coverage_several_altitudes_agl_and_threat(runner, tmp_path):
-    r = runner.invoke(
-        app,
-        [
-            "coverage",
-            str(EXAMPLE),
-            "--altitude-m",
-            "100",
-            "--altitude-m",
-            "10000",
-            "--agl",
-            "--threat",
-            "cruise-missile",
-            "--resolution-km",
-            "10",
-            "--out",
-            str(tmp_path),
-        ],
-        env=WIDE,
+    _coverage_ok(
+        runner,
+        EXAMPLE,
+        tmp_path,
+        *("--altitude-m", 100, "--altitude-m", 10000, "--agl"),
+        *("--threat", "cruise-missile", "--resolution-km", 10),
     )
-    assert r.exit_code == 0, r.output
     index = json.loads((tmp_path / "index.json").read_text())
     assert [e["dir"] for e in index] == ["alt-100m-agl", "alt-10000m-agl"]
     assert index[0]["detection_area_km2"] < index[1]["detection_area_km2"]
@@ -99,21 +81,7 @@ def test_coverage_with_scenario_dem_uses_terrain(runner, tmp_path):
     for tag in ("dem", "smooth"):
         if tag == "smooth":
             scn.write_text(scn.read_text().replace("dem: flat.tif", "dem: null"))
-        r = runner.invoke(
-            app,
-            [
-                "coverage",
-                str(scn),
-                "--altitude-m",
-                "200",
-                "--resolution-km",
-                "2",
-                "--out",
-                str(tmp_path / tag),
-            ],
-            env=WIDE,
-        )
-        assert r.exit_code == 0, r.output
+        _coverage_ok(runner, scn, tmp_path / tag, "--altitude-m", 200, "--resolution-km", 2)
         outs[tag] = json.loads((tmp_path / tag / "summary.json").read_text())
     assert outs["dem"]["terrain"] and not outs["smooth"]["terrain"]
     a_dem = outs["dem"]["union"]["detection_area_km2"]

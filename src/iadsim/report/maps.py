@@ -65,26 +65,19 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
     aspect = (y1 - y0) / max(x1 - x0, 1e-9)
     fig, ax = plt.subplots(figsize=(9, max(4.0, min(12.0, 9 * aspect)) + 0.8), dpi=120)
     ax.set_facecolor("#eef3f7")
-    det = np.where(result.union_detection, 1.0, np.nan)
-    eng = np.where(result.union_engagement, 1.0, np.nan)
-    ax.imshow(
-        det,
-        extent=extent,
-        origin="upper",
-        cmap=ListedColormap([DETECTION_COLOUR]),
-        alpha=0.35,
-        interpolation="nearest",
-        zorder=1,
-    )
-    ax.imshow(
-        eng,
-        extent=extent,
-        origin="upper",
-        cmap=ListedColormap([ENGAGEMENT_COLOUR]),
-        alpha=0.3,
-        interpolation="nearest",
-        zorder=2,
-    )
+    for mask, colour, alpha, zorder in (
+        (result.union_detection, DETECTION_COLOUR, 0.35, 1),
+        (result.union_engagement, ENGAGEMENT_COLOUR, 0.3, 2),
+    ):
+        ax.imshow(
+            np.where(mask, 1.0, np.nan),
+            extent=extent,
+            origin="upper",
+            cmap=ListedColormap([colour]),
+            alpha=alpha,
+            interpolation="nearest",
+            zorder=zorder,
+        )
     # outlines keep both layers legible where engagement fills most of detection
     for mask, colour in (
         (result.union_detection, DETECTION_COLOUR),
