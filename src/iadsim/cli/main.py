@@ -21,9 +21,16 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from iadsim.cli import catalog_cmd, coverage_cmd, demo_cmd, sim_cmd, trajectory_cmd
+    from iadsim.cli import (
+        catalog_cmd,
+        coverage_cmd,
+        demo_cmd,
+        sim_cmd,
+        terrain_cmd,
+        trajectory_cmd,
+    )
 
-    for mod in (catalog_cmd, coverage_cmd, trajectory_cmd, sim_cmd, demo_cmd):
+    for mod in (catalog_cmd, coverage_cmd, terrain_cmd, trajectory_cmd, sim_cmd, demo_cmd):
         mod.register(app)
 
 
