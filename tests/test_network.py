@@ -88,18 +88,35 @@ def test_site_outside_the_network_is_standalone():
     )
 
 
+def test_no_launch_outside_the_fire_control_radar_sector():
+    # the fire unit's sector FCR faces west, away from the threat: its PIPs lie outside the
+    # sector the FCR could guide in, so even engage-on-remote does not launch
+    for mode in ("engage_on_remote", "cued"):
+        ev, res = _launch_times(mode, system="test-sam-sector", heading=270.0)
+        assert (ev.kind == "launch").sum() == 0
+        assert "outside_fcr_sector" in set(ev[ev.kind == "no_engagement"].reason)
+        assert res.per_threat.leaked.all()
+    # facing the threat, the same unit launches
+    ev, _ = _launch_times("engage_on_remote", system="test-sam-sector", heading=90.0)
+    assert (ev.kind == "launch").sum() >= 1
+
+
 def test_engage_on_remote_without_own_fcr_guidance_misses():
-    # the fire unit's sector FCR faces west, away from the threat: it never sees it
-    ev, res = _launch_times("engage_on_remote", system="test-sam-sector", heading=270.0)
-    shots = ev[ev.kind.isin(["intercept", "miss"])]
-    assert len(ev[ev.kind == "launch"]) >= 1
-    assert (shots.kind == "miss").all() and "no_fcr_guidance" in set(shots.reason)
-    assert set(shots.reason) <= {"no_fcr_guidance", "target_gone"}  # last one: route ended
-    assert res.per_threat.leaked.all()
-    # cued mode never launches there: the FCR must see the target first
-    ev_c, _ = _launch_times("cued", system="test-sam-sector", heading=270.0)
-    assert (ev_c.kind == "launch").sum() == 0
-    assert "no_fcr_track" in set(ev_c[ev_c.kind == "no_engagement"].reason)
+    # a 6 m sea-skimmer: the forward radar (30 m mast) sees it from ~33 km, the fire unit's FCR
+    # (10 m) only inside its horizon of ~23 km, while the 40 km envelope lets a remote-track
+    # launch intercept further out: nobody guides that round, it misses
+    alt_m = 6.0
+    fcr_horizon_m = horizon_range_m(10.0, alt_m)
+    nets = [{"id": "link", "members": ["sam", "fwd"], "latency_s": 2, "mode": "engage_on_remote"}]
+    sites = [sam(doctrine={"salvo_size": 1, "shoot_look_shoot": True}), _forward()]
+    res = run(scenario(sites, [inbound_raid(200, 3, alt_m)], duration_s=800, networks=nets))
+    ev = res.events.to_frame()
+    first = ev[ev.kind.isin(["intercept", "miss"])].iloc[0]
+    assert first.kind == "miss" and first.reason == "no_fcr_guidance"
+    sam_first = ev[(ev.kind == "detection_start") & (ev.site == "sam")].time_s.min()
+    assert first.time_s < sam_first  # the intercept came before the FCR's first detection
+    dist_at_first_det = (200e3 - 250.0 * sam_first) - 0.0
+    assert dist_at_first_det == pytest.approx(fcr_horizon_m, abs=600.0)
 
 
 def test_site_in_two_networks_is_a_one_line_scenario_error():

@@ -8,8 +8,11 @@ Abstract and public (no guidance laws, seekers or fuzing):
   ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``; the smallest positive root is taken (none: the
   interceptor cannot catch the target). PIP = p + v t; fly-out time = t.
 * **Launch rule.** A fire unit launches iff the PIP lies inside the envelope of one of its
-  interceptors for the target's class (slant range between min and max, PIP altitude above mean
-  sea level between min and max), the target speed is at most ``max_target_speed``, a round is
+  interceptors for the target's class (slant range between min and max, PIP height above the
+  launcher's ground between min and max: over terrain an envelope's "altitude" is height over the
+  fire unit, not above sea level), the PIP lies inside the azimuth sector of the unit's
+  fire-control radar (which must guide the round), the target speed is at most
+  ``max_target_speed``, a round is
   ready, a fire-control channel is free, the reaction time has elapsed since the fire unit first
   had a track on the threat, and the fire-control condition of its network mode holds. Among
   usable interceptors the one with the highest P_k for the class is fired.
@@ -44,7 +47,7 @@ CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
 # reports the reason of the type that got furthest
 _STAGE = {
     "class_not_engageable": 0, "too_fast": 1, "beyond_max_range": 2, "out_of_envelope": 3,
-    "below_min_altitude": 4, "above_max_altitude": 4, "no_interceptor": 5,
+    "below_min_altitude": 4, "above_max_altitude": 4, "outside_fcr_sector": 5, "no_interceptor": 6,
 }  # fmt: skip
 
 
@@ -69,6 +72,10 @@ class FireUnits:
 
     site: np.ndarray  # (F,) site index
     ecef_m: np.ndarray  # (F, 3) launcher position
+    ground_m: np.ndarray  # (F,) launcher height above the ellipsoid; envelope altitudes are over it
+    enu_rot: np.ndarray  # (F, 3, 3) rows: east, north, up unit vectors at the launcher (ECEF)
+    heading_rad: np.ndarray  # (F,) boresight of the fire-control radar (site heading_deg)
+    half_sector_rad: np.ndarray  # (F,) half its azimuth sector (pi: all round)
     channels: np.ndarray  # (F,)
     salvo: np.ndarray
     shoot_look_shoot: np.ndarray
@@ -122,9 +129,14 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
             ready[k, j] = min(n, load[k, j])
             reserve[k, j] = n - ready[k, j]
     doc = [(r[1].doctrine, r[2]) for r in rows]
+    ecef = np.asarray(site_ecef_m, float)[[r[0] for r in rows]].reshape(f, 3)
     fu = FireUnits(
         site=np.array([r[0] for r in rows], np.int64),
-        ecef_m=np.asarray(site_ecef_m)[[r[0] for r in rows]].reshape(f, 3),
+        ecef_m=ecef,
+        ground_m=np.array([geodetic_height_m(*p) for p in ecef], float),
+        enu_rot=np.array([_enu_rotation(r[1].lat, r[1].lon) for r in rows]).reshape(f, 3, 3),
+        heading_rad=np.radians([r[1].heading_deg for r in rows]),
+        half_sector_rad=np.array([_fcr_half_sector_rad(it) for _, it in doc], float),
         channels=np.array([d.max_simultaneous or int(it.fire_control_channels.si) for d, it in doc], np.int64),
         # a salvo is capped by the missiles one fire-control channel can guide at once
         salvo=np.array([min(d.salvo_size, int(it.missiles_per_channel.si)) for d, it in doc], np.int64),
@@ -134,6 +146,22 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
         types=types, ready0=ready, reserve0=reserve, loadout=load,
     )  # fmt: skip
     return fu, build_interceptors(type_ids)
+
+
+def _enu_rotation(lat_deg: float, lon_deg: float) -> np.ndarray:
+    """Rows: the local east, north and up unit vectors (ECEF) at a geodetic position."""
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    return np.array([
+        [-np.sin(lo), np.cos(lo), 0.0],
+        [-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)],
+        [np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)],
+    ])  # fmt: skip
+
+
+def _fcr_half_sector_rad(system) -> float:
+    """Half the azimuth sector of a system's fire-control radar (pi when it looks all round)."""
+    fcr = catalog.get(system.fire_control_radar, kind="radar")
+    return float(min(np.radians(fcr.azimuth_sector.si), 2 * np.pi) / 2)  # catalog angles: deg
 
 
 def intercept_time_s(p_rel, v, speed):
@@ -190,6 +218,15 @@ def _intercept_t(px, py, pz, vx, vy, vz, s):
 
 
 @numba.njit(cache=True)
+def _in_sector(qx, qy, qz, rot, heading, half_sector):
+    """Is the launcher-relative point q inside the azimuth sector around ``heading``?"""
+    e = rot[0, 0] * qx + rot[0, 1] * qy + rot[0, 2] * qz
+    n = rot[1, 0] * qx + rot[1, 1] * qy + rot[1, 2] * qz
+    daz = (np.arctan2(e, n) - heading + np.pi) % (2 * np.pi) - np.pi
+    return abs(daz) <= half_sector + 1e-12
+
+
+@numba.njit(cache=True)
 def _evaluate_nb(
     f,
     pos,
@@ -198,6 +235,10 @@ def _evaluate_nb(
     types,
     ready,
     launcher,
+    ground,
+    enu,
+    heading,
+    half_sector,
     speed,
     vmax,
     has,
@@ -213,7 +254,7 @@ def _evaluate_nb(
     reason = np.zeros(c_n, np.int64)
     tgo = np.full(c_n, np.nan)
     pip = np.full((c_n, 3), np.nan)
-    (r_cls, r_fast, r_range, r_min, r_low, r_high, r_inv) = codes
+    (r_cls, r_fast, r_range, r_min, r_low, r_high, r_sector, r_inv) = codes
     for i in range(c_n):
         u, c = f[i], cls[i]
         best_pk, best_stage = -1.0, -1
@@ -253,13 +294,17 @@ def _evaluate_nb(
             elif rng < min_r[t, c]:
                 code, stage = r_min, 3
             else:  # the altitude (trigonometry) only for PIPs inside the range band
-                alt = geodetic_height_m(ex, ey, ez)
+                alt = geodetic_height_m(ex, ey, ez) - ground[u]
                 if alt < min_a[t, c]:
                     code, stage = r_low, 4
                 elif alt > max_a[t, c]:
                     code, stage = r_high, 4
+                elif half_sector[u] < np.pi and not _in_sector(
+                    qx, qy, qz, enu[u], heading[u], half_sector[u]
+                ):
+                    code, stage = r_sector, 5
                 elif ready[u, j] <= 0:
-                    code, stage = r_inv, 5
+                    code, stage = r_inv, 6
             better = code == 0 and pk[t, c] > best_pk
             if better:
                 slot[i], best_pk = j, pk[t, c]
@@ -277,13 +322,16 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready):
     Returns ``slot`` (-1 when none), ``reason`` codes (0 when a slot is usable; otherwise the
     reason of the slot that passed most checks), intercept time ``tgo_s`` and the PIP (ECEF)
     of the chosen (or that) slot. Checks in order: class, target speed, catch-up/max range,
-    min range, min/max altitude, ready rounds. Compiled with numba (one pass, no temporaries).
+    min range, min/max height above the launcher, PIP inside the fire-control radar's azimuth
+    sector (sector radars such as AN/MPQ-65 face the site's ``heading_deg``), ready rounds. Compiled with numba (one pass, no temporaries).
     """
     codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
-             _R["below_min_altitude"], _R["above_max_altitude"], _R["no_interceptor"])  # fmt: skip
+             _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
+             _R["no_interceptor"])  # fmt: skip
     return _evaluate_nb(
         np.ascontiguousarray(f, np.int64), np.ascontiguousarray(pos, float), np.ascontiguousarray(vel, float),
-        np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, icp.speed_mps,
+        np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, fu.ground_m, fu.enu_rot, fu.heading_rad,
+        fu.half_sector_rad, icp.speed_mps,
         icp.max_target_speed_mps, icp.has_class, icp.min_range_m, icp.max_range_m, icp.min_alt_m,
         icp.max_alt_m, np.nan_to_num(icp.pk, nan=-1.0), codes,
     )  # fmt: skip

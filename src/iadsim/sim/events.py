@@ -76,6 +76,7 @@ REASONS = (
     "killed",
     "lost",
     "impacted",
+    "outside_fcr_sector",
 )
 REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 
