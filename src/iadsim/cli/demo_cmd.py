@@ -1,10 +1,12 @@
 """``iadsim demo``: the article's illustrative example, end to end.
 
 1. Coverage of an S-400 battery near Ankara beside two Patriot batteries at 100 m, 1 km and
-   10 km target altitude (maps, GeoJSON, GeoTIFF, summaries) and vertical coverage diagrams.
-2. The same illustrative raid (low cruise missiles, short- and medium-range ballistic missiles)
-   flown N times against (a) one S-400 battery standalone and (b) two Patriot batteries
-   networked with a forward AN/TPY-2, and the side-by-side numbers.
+   10 km target altitude, once over a smooth 4/3 Earth (what range rings with a radar horizon
+   show) and once over real terrain (NOAA GLOBE heights, targets above ground): maps, GeoJSON,
+   GeoTIFF, summaries, and vertical coverage diagrams.
+2. The same illustrative raid (cruise missiles low over the terrain, short- and medium-range
+   ballistic missiles) flown N times against (a) one S-400 battery standalone and (b) three
+   Patriot batteries networked with a forward AN/TPY-2, and the side-by-side numbers.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 DEMO_ALTITUDES_M = (100.0, 1000.0, 10000.0)
+DEMO_DEM = "anatolia-globe.tif"  # NOAA GLOBE heights shipped with the examples
 RAIDS = {
     "S-400 standalone": ("raid_s400_standalone.yaml", "raid-s400-standalone"),
     "Patriot networked": ("raid_patriot_networked.yaml", "raid-patriot-networked"),
@@ -53,11 +57,12 @@ def demo(
 ) -> None:
     """Run the illustrative example from the article and write everything to OUT.
 
-    Coverage of an S-400 near Ankara beside Patriot batteries at 100 m, 1 km and 10 km
-    (maps, GeoJSON, GeoTIFF, summary.json, vertical coverage diagrams), then one illustrative
-    raid against an S-400 battery standalone and against Patriot batteries networked with a
-    forward AN/TPY-2, with Monte Carlo statistics side by side. Positions, raid and many
-    parameters are illustrative.
+    Coverage of an S-400 near Ankara beside Patriot batteries at 100 m, 1 km and 10 km, over a
+    smooth Earth and over real terrain (NOAA GLOBE): maps, GeoJSON, GeoTIFF, summary.json,
+    vertical coverage diagrams. Then one illustrative raid (cruise missiles low over the
+    terrain, ballistic missiles) against an S-400 battery standalone and against three Patriot
+    batteries networked with a forward AN/TPY-2, with Monte Carlo statistics side by side.
+    Positions, raid and many parameters are illustrative.
     """
     from iadsim.api import compare, run
     from iadsim.coverage.products import run_coverage_job
@@ -71,44 +76,57 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, Path]] = []
 
-    # 1. coverage
+    # 1. coverage: smooth Earth (horizon only) and terrain (GLOBE), same sites and altitudes
     scn = load_scenario(example_path("ankara.yaml"))
     cov_dir = out / "coverage"
-    with _progress(console) as bar:
-        task = bar.add_task("coverage: line-of-sight pass per site", total=len(scn.sites))
-        job = run_coverage_job(
-            scn,
-            altitudes_m=DEMO_ALTITUDES_M,
-            resolution_km=resolution_km,
-            out_dir=cov_dir,
-            vcd="s-400",
-            progress=lambda n: bar.advance(task, n),
-        )
-    vcd_patriot = write_vcd("patriot", cov_dir / "vcd-patriot.png")
-    table = Table(title=f"{scn.name}: coverage vs fighter-4gen (smooth Earth)")
-    for col in ("altitude", "site", "system", "detection km²", "engagement km²"):
-        table.add_column(col, justify="right" if "km" in col else "left")
-    for entry in job["altitudes"]:
-        summ = entry["summary"]
-        for s in summ["sites"]:
-            table.add_row(
-                f"{entry['altitude_m']:g} m",
-                s["id"],
-                s["system"],
-                f"{s['detection_area_km2']:,.0f}",
-                f"{s['engagement_area_km2']:,.0f}",
+    jobs = {}
+    for kind, dem, agl in (("smooth", None, False), ("terrain", example_path(DEMO_DEM), True)):
+        with _progress(console) as bar:
+            task = bar.add_task(f"coverage ({kind}): one pass per site", total=len(scn.sites))
+            jobs[kind] = run_coverage_job(
+                scn,
+                altitudes_m=DEMO_ALTITUDES_M,
+                resolution_km=resolution_km,
+                out_dir=cov_dir / kind,
+                agl=agl,
+                dem=dem,
+                vcd="s-400" if kind == "smooth" else False,
+                progress=lambda n, t=task: bar.advance(t, n),
             )
+    vcd_patriot = write_vcd("patriot", cov_dir / "smooth" / "vcd-patriot.png")
+    table = Table(
+        title=f"{scn.name}: coverage vs fighter-4gen, smooth 4/3 Earth vs GLOBE terrain (km²)"
+    )
+    for col in ("target", "site", "system"):
+        table.add_column(col, no_wrap=True)
+    for col in ("detect smooth", "detect terrain", "engage smooth", "engage terrain"):
+        table.add_column(col, justify="right")
+    for smooth, terrain in zip(
+        jobs["smooth"]["altitudes"], jobs["terrain"]["altitudes"], strict=True
+    ):
+        alt = f"{smooth['altitude_m']:g} m"
+        rows = list(zip(smooth["summary"]["sites"], terrain["summary"]["sites"], strict=True))
+        for a, b in rows:
+            table.add_row(
+                alt, a["id"], a["system"],
+                *(f"{x[k]:,.0f}" for k in ("detection_area_km2",) for x in (a, b)),
+                *(f"{x[k]:,.0f}" for k in ("engagement_area_km2",) for x in (a, b)),
+            )  # fmt: skip
+        ua, ub = smooth["summary"]["union"], terrain["summary"]["union"]
         table.add_row(
-            f"{entry['altitude_m']:g} m",
-            "[b]union[/b]",
-            "",
-            f"{summ['union']['detection_area_km2']:,.0f}",
-            f"{summ['union']['engagement_area_km2']:,.0f}",
+            alt, "[b]union[/b]", "",
+            *(f"{x['detection_area_km2']:,.0f}" for x in (ua, ub)),
+            *(f"{x['engagement_area_km2']:,.0f}" for x in (ua, ub)),
             end_section=True,
-        )
-        written.append((f"coverage at {entry['altitude_m']:g} m", entry["dir"]))
+        )  # fmt: skip
+        written.append((f"coverage at {alt}, smooth Earth", smooth["dir"]))
+        written.append((f"coverage at {alt} above ground, terrain", terrain["dir"]))
     console.print(table)
-    written.append(("vertical coverage diagram, S-400", Path(job["vcd"]["png"])))
+    console.print(
+        "smooth: targets at the altitude over a sea-level 4/3 Earth; terrain: targets at the "
+        "height above the GLOBE ground, sites on the ground, hills mask line of sight"
+    )
+    written.append(("vertical coverage diagram, S-400", Path(jobs["smooth"]["vcd"]["png"])))
     written.append(("vertical coverage diagram, Patriot", Path(vcd_patriot["png"])))
 
     # 2. the raid against both deployments
@@ -139,7 +157,7 @@ def demo(
         cmp.add_column(label, justify="right")
     for metric, row in table_df.iterrows():
         cmp.add_row(
-            str(metric),
+            escape(str(metric)),
             *(_fmt(row[lb], row[f"{lb} ci_low"], row[f"{lb} ci_high"]) for lb in labels),
         )
     console.print(cmp)
