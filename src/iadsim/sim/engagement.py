@@ -8,14 +8,14 @@ Abstract and public (no guidance laws, seekers or fuzing):
   ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``; the smallest positive root is taken (none: the
   interceptor cannot catch the target). PIP = p + v t; fly-out time = t.
 * **Launch rule.** A fire unit launches iff the PIP lies inside the envelope of one of its
-  interceptors for the target's class (slant range between min and max, PIP height above the
-  launcher's ground between min and max: over terrain an envelope's "altitude" is height over the
-  fire unit, not above sea level), the PIP lies inside the azimuth sector of the unit's
-  fire-control radar (which must guide the round), the target speed is at most
-  ``max_target_speed``, a round is
-  ready, a fire-control channel is free, the reaction time has elapsed since the fire unit first
-  had a track on the threat, and the fire-control condition of its network mode holds. Among
-  usable interceptors the one with the highest P_k for the class is fired.
+  interceptors for the target's class (slant range between min and max; PIP height above the
+  terrain under the target now between min and max: an envelope's "altitude" is a height above
+  ground, so a cruise missile 30 m over a 1,000 m plateau is at 30 m, not 1,030 m), the PIP lies
+  inside the azimuth sector of the unit's fire-control radar (which must guide the round), the
+  target speed is at most ``max_target_speed``, a round is ready, a fire-control channel is
+  free, the reaction time has elapsed since the fire unit first had a track on the threat, and
+  the fire-control condition of its network mode holds. Among usable interceptors the one with
+  the highest P_k for the class is fired.
 * **Doctrine.** ``salvo_size`` rounds per engagement (at most the system's
   ``missiles_per_channel``), each killing independently with P_k
   (P(kill) = 1 - (1 - P_k)^n). A channel is busy from launch to intercept. With
@@ -72,7 +72,6 @@ class FireUnits:
 
     site: np.ndarray  # (F,) site index
     ecef_m: np.ndarray  # (F, 3) launcher position
-    ground_m: np.ndarray  # (F,) launcher height above the ellipsoid; envelope altitudes are over it
     enu_rot: np.ndarray  # (F, 3, 3) rows: east, north, up unit vectors at the launcher (ECEF)
     heading_rad: np.ndarray  # (F,) boresight of the fire-control radar (site heading_deg)
     half_sector_rad: np.ndarray  # (F,) half its azimuth sector (pi: all round)
@@ -129,11 +128,9 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
             ready[k, j] = min(n, load[k, j])
             reserve[k, j] = n - ready[k, j]
     doc = [(r[1].doctrine, r[2]) for r in rows]
-    ecef = np.asarray(site_ecef_m, float)[[r[0] for r in rows]].reshape(f, 3)
     fu = FireUnits(
         site=np.array([r[0] for r in rows], np.int64),
-        ecef_m=ecef,
-        ground_m=np.array([geodetic_height_m(*p) for p in ecef], float),
+        ecef_m=np.asarray(site_ecef_m, float)[[r[0] for r in rows]].reshape(f, 3),
         enu_rot=np.array([_enu_rotation(r[1].lat, r[1].lon) for r in rows]).reshape(f, 3, 3),
         heading_rad=np.radians([r[1].heading_deg for r in rows]),
         half_sector_rad=np.array([_fcr_half_sector_rad(it) for _, it in doc], float),
@@ -235,7 +232,7 @@ def _evaluate_nb(
     types,
     ready,
     launcher,
-    ground,
+    tgt_ground,
     enu,
     heading,
     half_sector,
@@ -294,7 +291,7 @@ def _evaluate_nb(
             elif rng < min_r[t, c]:
                 code, stage = r_min, 3
             else:  # the altitude (trigonometry) only for PIPs inside the range band
-                alt = geodetic_height_m(ex, ey, ez) - ground[u]
+                alt = geodetic_height_m(ex, ey, ez) - tgt_ground[i]
                 if alt < min_a[t, c]:
                     code, stage = r_low, 4
                 elif alt > max_a[t, c]:
@@ -316,21 +313,27 @@ def _evaluate_nb(
     return slot, reason, tgo, pip
 
 
-def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready):
+def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m=None):
     """Best interceptor slot for candidates (unit f, target state pos/vel ECEF, class code).
+
+    ``ground_m`` is the terrain height under each candidate's target (None: 0, sea level); the
+    PIP's height above it is compared with the envelope's altitudes.
 
     Returns ``slot`` (-1 when none), ``reason`` codes (0 when a slot is usable; otherwise the
     reason of the slot that passed most checks), intercept time ``tgo_s`` and the PIP (ECEF)
     of the chosen (or that) slot. Checks in order: class, target speed, catch-up/max range,
-    min range, min/max height above the launcher, PIP inside the fire-control radar's azimuth
-    sector (sector radars such as AN/MPQ-65 face the site's ``heading_deg``), ready rounds. Compiled with numba (one pass, no temporaries).
+    min range, min/max height above ground, PIP inside the fire-control radar's azimuth
+    sector (sector radars such as AN/MPQ-65 face the site's ``heading_deg``), ready rounds.
+    Compiled with numba (one pass, no temporaries).
     """
+    n = len(np.atleast_1d(f))
+    ground = np.zeros(n) if ground_m is None else np.ascontiguousarray(ground_m, float)
     codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
              _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
              _R["no_interceptor"])  # fmt: skip
     return _evaluate_nb(
         np.ascontiguousarray(f, np.int64), np.ascontiguousarray(pos, float), np.ascontiguousarray(vel, float),
-        np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, fu.ground_m, fu.enu_rot, fu.heading_rad,
+        np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, ground, fu.enu_rot, fu.heading_rad,
         fu.half_sector_rad, icp.speed_mps,
         icp.max_target_speed_mps, icp.has_class, icp.min_range_m, icp.max_range_m, icp.min_alt_m,
         icp.max_alt_m, np.nan_to_num(icp.pk, nan=-1.0), codes,

@@ -58,6 +58,9 @@ class PreparedScenario:
     q_accel: np.ndarray  # (N,) track filter white-noise acceleration by threat class
     site_ecef: np.ndarray  # (S, 3)
     site_scan: np.ndarray  # (T, S) bool: a radar of the site starts a scan at this step
+    #: (N, T) terrain height under each threat (m; None without a DEM = sea-level ground):
+    #: engagement envelope altitudes are heights above it
+    threat_ground_m: np.ndarray | None = None
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
@@ -105,6 +108,17 @@ def _trajectories(scenario, time_s):
 
     with Dem.open(dem_path) as dem:
         return sample_raids(scenario, time_s, terrain=dem.height_at)
+
+
+def _threat_ground_m(scenario, traj) -> np.ndarray | None:
+    """Terrain height (float32, 0 outside the DEM / on nodata) under every threat sample."""
+    if scenario.dem_path() is None or traj.lat_deg.size == 0:
+        return None
+    from iadsim.geo.dem import Dem
+
+    with Dem.open(scenario.dem_path()) as dem:
+        h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel())
+    return np.nan_to_num(h, nan=0.0).astype(np.float32).reshape(traj.lat_deg.shape)
 
 
 def _reach_step(fu, icp, traj, cls) -> np.ndarray:
@@ -181,5 +195,5 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
-        site_ecef, _site_scans(radars, time_s, len(sites)),
+        site_ecef, _site_scans(radars, time_s, len(sites)), _threat_ground_m(scenario, traj),
     )  # fmt: skip

@@ -331,7 +331,10 @@ def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
         return
     fu = p.fu
     pos, vel, use_own = _candidate_states(p, st, f, n, own, snaps, t)
-    slot, reason, tgo, pip = eng.evaluate(fu, p.icp, f, pos, vel, p.threat_class[n], st.ready)
+    ground = None if p.threat_ground_m is None else p.threat_ground_m[n, k]
+    slot, reason, tgo, pip = eng.evaluate(
+        fu, p.icp, f, pos, vel, p.threat_class[n], st.ready, ground_m=ground
+    )
     mode, s = p.fu_mode[f], fu.site[f]
     fcr_h = st.tab.fcr_hits[s, n]
     cue = own[f, n] | ((mode == net.MODE_CODE["cued"]) & remote[f, n])
