@@ -26,9 +26,6 @@ from iadsim.fileio import atomic_path, atomic_write, atomic_write_text
 from iadsim.geo.cities import cities_on_grid, load_cities
 from iadsim.geo.countries import load_countries, rasterize_countries
 
-# Kept for callers that still import it from here (iadsim.report.vcd).
-_atomic_write = atomic_write
-
 NOTE = (
     "Illustrative analysis from public data: catalog values are open-source estimates, "
     "not the performance of any real deployment."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 
 def fractal_dem(n: int, seed: int, relief_m=(50.0, 1550.0), beta: float = 3.2) -> np.ndarray:
@@ -56,7 +56,7 @@ def write_geotiff(
         "count": 1,
         "dtype": "float32",
         "crs": crs,
-        "transform": from_origin(origin[0], origin[1], cell_size_m, cell_size_m),
+        "transform": Affine(cell_size_m, 0.0, origin[0], 0.0, -cell_size_m, origin[1]),
         "nodata": nodata,
     }
     with rasterio.open(path, "w", **profile) as dst:

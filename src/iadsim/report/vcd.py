@@ -245,10 +245,10 @@ def write_vcd(
     antenna_height_m: float | None = None,
 ) -> dict:
     """Compute, plot and save the VCD (PNG, plus the curves as CSV beside it)."""
-    from iadsim.coverage.products import _atomic_write
+    from iadsim.fileio import atomic_write
 
     out_png = Path(out_png)
     curves = vcd_curves(item_id, threat, k_factor, antenna_height_m)
-    png = _atomic_write(out_png, lambda p: plot_vcd(curves, p))
-    csv_path = _atomic_write(out_png.with_suffix(".csv"), lambda p: write_vcd_csv(curves, p))
+    png = atomic_write(out_png, lambda p: plot_vcd(curves, p))
+    csv_path = atomic_write(out_png.with_suffix(".csv"), lambda p: write_vcd_csv(curves, p))
     return {"png": png, "csv": csv_path, "curves": curves}
