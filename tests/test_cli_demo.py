@@ -45,6 +45,8 @@ def test_demo_writes_every_product(demo):
             assert im.size[0] > 600 and im.size[1] > 300
     for d in ("raid-s400-standalone", "raid-patriot-networked"):
         assert (out / d / "results.duckdb").is_file() and (out / d / "summary.json").is_file()
+        with Image.open(out / d / "raid-map.png") as im:
+            assert im.size[0] > im.size[1] > 400
     assert str(out / "comparison.png") in stdout.replace("\n", "")
 
 

@@ -69,6 +69,7 @@ def demo(
     from iadsim.examples import example_path
     from iadsim.fileio import atomic_write_text
     from iadsim.report.compare import plot_comparison
+    from iadsim.report.raidmap import plot_raid_map
     from iadsim.report.vcd import write_vcd
     from iadsim.scenario import load_scenario
 
@@ -143,6 +144,9 @@ def demo(
                 progress=lambda done, total, t=task: bar.update(t, completed=done, total=total),
             )
         written.append((f"raid vs {label} (DuckDB + summary.json)", out / dirname))
+        scn_raid = load_scenario(example_path(fname))
+        png = plot_raid_map(scn_raid, results[label].events, out / dirname / "raid-map.png")
+        written.append((f"raid vs {label}, map of run 0", png))
 
     labels = tuple(RAIDS)
     table_df = compare(results[labels[0]], results[labels[1]], labels=labels)

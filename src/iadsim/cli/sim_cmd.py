@@ -83,8 +83,14 @@ def run_command(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (default: start a local cluster)"
     ),
+    raid_map: bool = typer.Option(
+        False, "--map", help="also draw run 0 (tracks, detections, intercepts, leaks): raid-map.png"
+    ),
 ) -> None:
-    """Run a raid scenario N times and write results.duckdb and summary.json to --out."""
+    """Run a raid scenario N times and write results.duckdb and summary.json to --out.
+
+    Example: iadsim run examples/raid_patriot_networked.yaml --runs 500 --workers 2 --out out/p
+    """
     from iadsim.api import run
 
     if backend not in ("local", "dask"):
@@ -110,6 +116,11 @@ def run_command(
     s = rs.summary
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
+    if raid_map:
+        from iadsim.report.raidmap import plot_raid_map
+        from iadsim.scenario import load_scenario
+
+        typer.echo(f"wrote {plot_raid_map(load_scenario(scenario), rs.events, out / 'raid-map.png')}")
 
 
 def results_command(

@@ -1,0 +1,233 @@
+"""Map of one simulated raid: threat ground tracks, sites with their fire-control sectors, where
+each threat was first detected, intercepts and leaks, over terrain shading when the scenario
+has a DEM.
+
+Plate carrée (longitude, latitude) with the aspect set for the map's mean latitude, so that
+distances look right at that latitude; a scale bar gives kilometres. The threats' flights are
+the engine's own (:func:`iadsim.sim.kinematics.sample_raids`, re-sampled every 5 s); events
+come from one run of a Monte Carlo job (``events`` of :class:`iadsim.api.RunSet`, or the
+``events`` table of ``results.duckdb``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Wedge  # noqa: E402
+
+from iadsim import catalog  # noqa: E402
+from iadsim.fileio import atomic_write  # noqa: E402
+
+CLASS_COLORS = {"ballistic": "#7b2cbf", "cruise": "#d9480f", "aircraft": "#1971c2"}
+NOTE = "Illustrative: open-source estimates, invented positions and raid. iadsim"
+
+
+def _trajectories(scenario, step_s: float = 5.0):
+    from iadsim.sim.kinematics import sample_raids
+
+    t = np.arange(0.0, scenario.time.duration_s + step_s, step_s)
+    dem_path = scenario.dem_path()
+    if dem_path is None:
+        return sample_raids(scenario, t)
+    from iadsim.geo.dem import Dem
+
+    with Dem.open(dem_path) as dem:
+        return sample_raids(scenario, t, terrain=dem.height_at)
+
+
+def _hillshade(ax, dem_path, lon0, lon1, lat0, lat1) -> None:
+    """Grey hillshade (and a faint height tint) of the DEM under the map, read in one window."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    with rasterio.open(dem_path) as ds:
+        b = transform_bounds("EPSG:4326", ds.crs, lon0, lat0, lon1, lat1)
+        win = from_bounds(*b, transform=ds.transform).round_offsets().round_lengths()
+        scale = max(1, int(max(win.width, win.height) // 1200))
+        h = ds.read(
+            1,
+            window=win,
+            out_shape=(max(1, int(win.height // scale)), max(1, int(win.width // scale))),
+            resampling=Resampling.average,
+            boundless=True,
+            fill_value=0,
+            masked=True,
+        ).filled(0).astype(float)
+        if ds.crs.to_epsg() != 4326:  # a projected DEM: shade only, placed by its bounds
+            pass
+    if h.size < 4:
+        return
+    gy, gx = np.gradient(h)
+    az, alt = np.radians(315.0), np.radians(45.0)
+    slope = np.pi / 2 - np.arctan(np.hypot(gx, gy) / 30.0)
+    aspect = np.arctan2(-gx, gy)
+    shade = np.sin(alt) * np.sin(slope) + np.cos(alt) * np.cos(slope) * np.cos(az - aspect)
+    ax.imshow(shade, extent=(lon0, lon1, lat0, lat1), cmap="Greys_r", alpha=0.35,
+              origin="upper", zorder=0, interpolation="bilinear")  # fmt: skip
+    ax.imshow(np.ma.masked_less_equal(h, 0), extent=(lon0, lon1, lat0, lat1), cmap="terrain",
+              vmin=-800, vmax=3500, alpha=0.35, origin="upper", zorder=0)  # fmt: skip
+
+
+def _borders(ax, lon0, lon1, lat0, lat1) -> None:
+    import shapely
+
+    from iadsim.geo.countries import load_countries
+
+    c = load_countries()
+    for i in c.in_bbox(lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1):
+        g = shapely.clip_by_rect(c.geometries[i], lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1)
+        for poly in getattr(g, "geoms", [g]):
+            if poly.is_empty or poly.geom_type != "Polygon":
+                continue
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color="0.25", lw=0.6, zorder=1)
+
+
+def _sector(ax, site, kx: float) -> None:
+    """The fire-control (or only) radar's azimuth sector, 60 km deep, as a wedge."""
+    item = catalog.get(site.system, kind=("system", "radar"))
+    radar_id = item.fire_control_radar if item.kind == "system" else item.id
+    radar = catalog.get(radar_id, kind="radar")
+    sector = float(radar.azimuth_sector.si)  # catalog angles are degrees
+    if sector >= 360:
+        return
+    r_deg = 60.0 / 111.32
+    # matplotlib angles: counter-clockwise from east; azimuth: clockwise from north
+    a0 = 90.0 - (site.heading_deg + sector / 2)
+    # the x axis is squeezed by cos(lat) through the aspect: draw in "equal" units, then scale
+    w = Wedge((0, 0), r_deg, a0, a0 + sector, color="#2b8a3e", alpha=0.15, lw=0)
+    from matplotlib.transforms import Affine2D
+
+    w.set_transform(Affine2D().scale(1 / kx, 1.0).translate(site.lon, site.lat) + ax.transData)
+    ax.add_patch(w)
+
+
+def _bounds(lats, lons, pad_deg):
+    return (float(np.min(lats)) - pad_deg, float(np.max(lats)) + pad_deg,
+            float(np.min(lons)) - pad_deg, float(np.max(lons)) + pad_deg)  # fmt: skip
+
+
+def _draw(ax, scenario, traj, ev, bounds, labels: bool) -> dict:
+    lat0, lat1, lon0, lon1 = bounds
+    kx = np.cos(np.radians((lat0 + lat1) / 2))
+    ax.set_facecolor("#eef3f7")
+    if scenario.dem_path() is not None:
+        _hillshade(ax, scenario.dem_path(), lon0, lon1, lat0, lat1)
+    _borders(ax, lon0, lon1, lat0, lat1)
+    classes = np.asarray(traj.target_class)
+    for n in range(traj.n_threats):
+        m = traj.active[n]
+        if m.any():
+            ax.plot(traj.lon_deg[n, m], traj.lat_deg[n, m], lw=0.9, alpha=0.8,
+                    color=CLASS_COLORS.get(classes[n], "0.3"), zorder=3)  # fmt: skip
+    for a in scenario.assets:
+        r = a.radius_km / 111.32
+        ax.add_patch(matplotlib.patches.Ellipse((a.lon, a.lat), 2 * r / kx, 2 * r, fill=False,
+                                                ec="black", ls="--", lw=0.8, zorder=4))  # fmt: skip
+        if labels:
+            ax.annotate(a.id, (a.lon, a.lat), xytext=(6, -11), textcoords="offset points",
+                        fontsize=7, color="0.15", zorder=6)  # fmt: skip
+    for s in scenario.sites:
+        _sector(ax, s, kx)
+        item = catalog.get(s.system, kind=("system", "radar"))
+        ax.plot(s.lon, s.lat, marker="^" if item.kind == "system" else "o", ms=9, color="black",
+                mec="white", zorder=7)  # fmt: skip
+        inside = lat0 <= s.lat <= lat1 and lon0 <= s.lon <= lon1
+        if inside and (labels or item.kind != "system"):
+            ax.annotate(f"{s.id}\n({s.system})", (s.lon, s.lat), xytext=(7, 5),
+                        textcoords="offset points", fontsize=8, zorder=8,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))  # fmt: skip
+    counts = {}
+    first = ev[(ev.kind == "detection_start") & ev.lat.notna()].sort_values("time_s")
+    first = first.drop_duplicates("threat")
+    if len(first):
+        ax.scatter(first.lon, first.lat, s=24, facecolors="none", edgecolors="#1864ab", lw=1.2,
+                   zorder=9)  # fmt: skip
+    for kind, style in (
+        ("intercept", dict(marker="x", s=55, color="#2b8a3e", linewidths=2)),
+        ("leak", dict(marker="*", s=150, color="#c92a2a", edgecolors="white", linewidths=0.5)),
+    ):
+        e = ev[(ev.kind == kind) & ev.lat.notna()]
+        counts[kind] = len(e)
+        if len(e):
+            ax.scatter(e.lon, e.lat, zorder=9, **style)
+    # scale bar at the map's mean latitude: a round length about a fifth of the width
+    width_km = (lon1 - lon0) * 111.32 * kx
+    bar_km = next(v for v in (500, 200, 100, 50, 20, 10, 5) if v <= width_km / 4)
+    bar_deg = bar_km / (111.32 * kx)
+    x0, y0 = lon1 - bar_deg - 0.04 * (lon1 - lon0), lat0 + 0.04 * (lat1 - lat0)
+    ax.plot([x0, x0 + bar_deg], [y0, y0], color="black", lw=3, zorder=10)
+    ax.text(x0 + bar_deg / 2, y0 + 0.015 * (lat1 - lat0), f"{bar_km} km", ha="center", fontsize=8)
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1 / kx)
+    ax.set_xlabel("longitude (deg E)")
+    ax.set_ylabel("latitude (deg N)")
+    return counts
+
+
+def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = None) -> Path:
+    """Draw run ``run_id`` of ``events`` (a DataFrame with the events table's columns) for
+    ``scenario`` (a loaded Scenario) and write a PNG atomically: the whole raid on the left,
+    the defended area (assets and fire units) enlarged on the right. Returns the path."""
+    ev = events[events.run_id == run_id] if "run_id" in events else events
+    traj = _trajectories(scenario)
+    classes = set(np.asarray(traj.target_class))
+    lats = [s.lat for s in scenario.sites] + [a.lat for a in scenario.assets]
+    lons = [s.lon for s in scenario.sites] + [a.lon for a in scenario.assets]
+    if traj.n_threats:
+        lats += list(traj.lat_deg[traj.active])
+        lons += list(traj.lon_deg[traj.active])
+    overview = _bounds(lats, lons, 0.4)
+    units = [s for s in scenario.sites
+             if catalog.get(s.system, kind=("system", "radar")).kind == "system"]  # fmt: skip
+    core_lat = [s.lat for s in units] + [a.lat for a in scenario.assets]
+    core_lon = [s.lon for s in units] + [a.lon for a in scenario.assets]
+    zoom = _bounds(core_lat, core_lon, 0.45) if core_lat else overview
+
+    def aspect(b):
+        kx = np.cos(np.radians((b[0] + b[1]) / 2))
+        return (b[1] - b[0]) / max((b[3] - b[2]) * kx, 1e-6)
+
+    h_in = 6.5
+    widths = [h_in / aspect(overview), h_in / aspect(zoom)]
+    fig, axes = plt.subplots(1, 2, figsize=(min(sum(widths), 22) + 1.0, h_in + 1.3),
+                             gridspec_kw={"width_ratios": widths})  # fmt: skip
+    counts = _draw(axes[0], scenario, traj, ev, overview, labels=False)
+    _draw(axes[1], scenario, traj, ev, zoom, labels=True)
+    axes[0].set_title("whole raid", fontsize=10)
+    axes[1].set_title("defended area", fontsize=10)
+    lat0, lat1, lon0, lon1 = zoom
+    axes[0].add_patch(matplotlib.patches.Rectangle((lon0, lat0), lon1 - lon0, lat1 - lat0,
+                                                   fill=False, ec="black", lw=1.0, zorder=11))  # fmt: skip
+    handles = [Line2D([], [], color=c, lw=1.5, label=f"{k} threat track")
+               for k, c in CLASS_COLORS.items() if k in classes]  # fmt: skip
+    handles += [
+        Line2D([], [], ls="none", marker="o", mfc="none", mec="#1864ab", label="first detection"),
+        Line2D([], [], ls="none", marker="x", color="#2b8a3e", mew=2,
+               label=f"intercept ({counts['intercept']})"),  # fmt: skip
+        Line2D([], [], ls="none", marker="*", color="#c92a2a", ms=11,
+               label=f"leak ({counts['leak']})"),  # fmt: skip
+        Line2D([], [], ls="none", marker="^", color="black", label="fire unit"),
+        Line2D([], [], ls="none", marker="o", color="black", label="radar-only site"),
+        matplotlib.patches.Patch(color="#2b8a3e", alpha=0.15, label="radar sector (60 km shown)"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)  # fmt: skip
+    fig.suptitle(title or f"{scenario.name}\nrun {run_id}: threat tracks, first detections, "
+                 "intercepts and leaks", fontsize=11)  # fmt: skip
+    fig.text(0.01, 0.005, NOTE, fontsize=7, color="0.35")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    try:
+        return atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
