@@ -43,38 +43,37 @@ def _trajectories(scenario, step_s: float = 5.0):
 
 
 def _hillshade(ax, dem_path, lon0, lon1, lat0, lat1) -> None:
-    """Grey hillshade (and a faint height tint) of the DEM under the map, read in one window."""
+    """Grey hillshade and a faint height tint of the DEM under the map. Any CRS: GDAL warps
+    the DEM onto a longitude/latitude grid about 1,200 cells across (outside it: sea level)."""
     import rasterio
     from rasterio.enums import Resampling
-    from rasterio.warp import transform_bounds
-    from rasterio.windows import from_bounds
+    from rasterio.transform import from_bounds
+    from rasterio.warp import reproject
 
-    with rasterio.open(dem_path) as ds:
-        b = transform_bounds("EPSG:4326", ds.crs, lon0, lat0, lon1, lat1)
-        win = from_bounds(*b, transform=ds.transform).round_offsets().round_lengths()
-        scale = max(1, int(max(win.width, win.height) // 1200))
-        h = ds.read(
-            1,
-            window=win,
-            out_shape=(max(1, int(win.height // scale)), max(1, int(win.width // scale))),
-            resampling=Resampling.average,
-            boundless=True,
-            fill_value=0,
-            masked=True,
-        ).filled(0).astype(float)
-        if ds.crs.to_epsg() != 4326:  # a projected DEM: shade only, placed by its bounds
-            pass
+    ncols = 1200
+    nrows = max(2, int(ncols * (lat1 - lat0) / (lon1 - lon0)))
+    h = np.full((nrows, ncols), np.nan, dtype=np.float32)
+    with rasterio.open(dem_path) as src:
+        reproject(
+            source=rasterio.band(src, 1), destination=h, dst_crs="EPSG:4326",
+            dst_transform=from_bounds(lon0, lat0, lon1, lat1, ncols, nrows),
+            dst_nodata=np.nan, resampling=Resampling.bilinear,
+        )  # fmt: skip
+    h = np.nan_to_num(h.astype(float), nan=0.0)
     if h.size < 4:
         return
-    gy, gx = np.gradient(h)
+    # slopes in metres per metre: cell sizes in metres at the map's latitude
+    dy_m = (lat1 - lat0) / nrows * 111_320.0
+    dx_m = (lon1 - lon0) / ncols * 111_320.0 * np.cos(np.radians((lat0 + lat1) / 2))
+    gy, gx = np.gradient(h, dy_m, dx_m)
     az, alt = np.radians(315.0), np.radians(45.0)
-    slope = np.pi / 2 - np.arctan(np.hypot(gx, gy) / 30.0)
+    slope = np.pi / 2 - np.arctan(5.0 * np.hypot(gx, gy))  # x5 vertical exaggeration
     aspect = np.arctan2(-gx, gy)
     shade = np.sin(alt) * np.sin(slope) + np.cos(alt) * np.cos(slope) * np.cos(az - aspect)
     ax.imshow(shade, extent=(lon0, lon1, lat0, lat1), cmap="Greys_r", alpha=0.35,
               origin="upper", zorder=0, interpolation="bilinear")  # fmt: skip
     ax.imshow(np.ma.masked_less_equal(h, 0), extent=(lon0, lon1, lat0, lat1), cmap="terrain",
-              vmin=-800, vmax=3500, alpha=0.35, origin="upper", zorder=0)  # fmt: skip
+              vmin=-1300, vmax=4000, alpha=0.35, origin="upper", zorder=0)  # 0 m: green
 
 
 def _borders(ax, lon0, lon1, lat0, lat1) -> None:
