@@ -17,28 +17,32 @@ Two engines share this model:
 
 * :func:`min_visible_height_exact` marches the sight line to every cell (O(n) per cell); it is
   the independent reference for tests and the benchmark.
-* :func:`min_visible_height` is a radial sweep. Per octant it casts rays of minor/major slope
-  ``i / N`` with ``N = ray_density * (cells to the edge)``, so that neighbouring rays are at most
-  ``1 / ray_density`` cells apart, and keeps the running maximum slope along each ray (exact for
-  targets on the ray; O(n) per ray, ``2 * ray_density`` ray steps per cell). A cell between two
-  rays sits at a fixed fraction f between them along its whole sight line (all three lines pass
-  through the observer), so its slope over the far part of the line is the larger blend
-  ``(1-f) lo + f up`` at the two rays' running-maximum blockers. Where that puts the ground
-  within ``local_margin_m`` of the visibility limit, the last ``local_steps`` major steps before
-  the cell (where a nearby crest decides) are marched exactly on its own line instead.
-  Optionally (``refine_tol_m``) cells whose bracketing rays disagree by more than a tolerance
-  are marched in full.
+* :func:`min_visible_height` is a radial sweep run as a wavefront. Per octant it casts rays of
+  minor/major slope ``i / N`` with ``N = ray_density * (cells to the edge)``, so that
+  neighbouring rays are at most ``1 / ray_density`` cells apart; all rays advance together one
+  major step at a time, each keeping its running maximum slope (exact for targets on the ray)
+  and the bin (major interval) where it lies, so memory use is O(N) and the DEM is read one
+  row or column at a time. A cell between two rays sits at a fixed fraction f between them
+  along its whole sight line (all three lines pass through the observer), so its slope is
+  estimated by the larger blend ``(1-f) lo + f up`` at the two rays' running-maximum blockers;
+  where a blocker lies in the far 70 % of the line and the rays disagree by 0.5 m or more at
+  the cell, the cell's own line is sampled exactly in the blockers' bins instead (the terrain
+  between the rays there decides). Where that puts the ground within ``local_margin_m`` of the
+  visibility limit, the last ``local_steps`` to ``2 * local_steps`` major steps before the cell
+  (where a nearby crest decides) are marched exactly on its own line. Optionally
+  (``refine_tol_m``) cells whose bracketing rays disagree by more than a tolerance are marched
+  in full.
 
-Accuracy against the exact march (fractal DEMs of 301^2-401^2 cells, 30 m, observer 10 m,
-defaults): >= 99.99 % of cells agree from a valley and >= 99.91 % from the highest peak (~55 %
-visible), at 0 and 100 m above ground; 99.99 % from the centre of a 2000^2 DEM (gdal_viewshed:
-98.5 %). ``ray_density=1, local_steps=0`` costs ~60 % of the time and agrees >= 99.97 % from a
-valley but only ~99.4-99.7 % from a peak. Known weakness: long straight walls parallel to a
-ray's major axis (man-made shapes), where blending between rays can underestimate by tens of
-metres for a few per cent of the shadowed cells.
+Accuracy against the exact march (defaults, target 100 m and 0 m above ground): fractal DEMs
+of 301^2 cells (30 m, observer 10 m; tests/test_los.py) >= 99.94 % of cells agree from the
+highest peak, 100 % from a valley; 2000^2 (benchmarks/coverage_vs_gdal.py): 99.99 % from the
+centre and 99.98 % from the peak (gdal_viewshed: 98.5 % and 98.0 %). Known weakness: long
+straight walls parallel to a ray's major axis (man-made shapes), where blending between rays
+can err by tens of metres for a few per cent of the shadowed cells.
 
-Cost on the 2-core benchmark machine: ~45 ns of CPU per cell with the defaults (~27 ns fast),
-several times gdal_viewshed's ~8 ns (a single-pass, less exact scan); see benchmarks/README.md.
+Cost on the 2-core benchmark machine: ~20 ns of CPU per cell with the defaults (one thread,
+4000^2), against gdal_viewshed's ~8 ns (a single-pass, less exact scan); both cores are used
+(16 tasks per observer); see benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ from iadsim.errors import InputError
 from iadsim.geo.earth import R_EARTH_M
 
 _NO_SLOPE = -1.0e30  # "nothing blocks yet"; finite so that interpolation stays finite
+_WEDGES = 2  # tasks per octant (rays split in equal slope ranges), for load balance
+_BIN_FROM = 0.3  # exact blocker-bin samples when a blocker lies beyond this fraction of the line
+_BIN_TOL_M = 0.5  # ... and the bracketing rays disagree by this much (m) at the cell
 
 
 def _prepare(
@@ -171,125 +178,61 @@ def min_visible_height_exact(
     return out
 
 
-# Octant geometry g = (r0, c0, drj, dcj, dra, dca, nr, jlim, amax, local_steps): the cell at
-# major offset j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); rays have
-# minor/major slope i/nr, and a ray's minor position j*i/nr is tracked exactly as q + rem/nr.
-# Physics p = (z0, cell, inv2a, range2, refine_tol, local_margin). Per ray and major offset j
-# the cast keeps run[j] = max slope of the samples at major position < j (what the R3 march to a target at
-# major offset j on this ray sees), binmax[j] = max slope of the samples in [j, j+1) and
-# argbin[j] = the bin holding run[j].
+# Octant geometry g = (r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag): the cell
+# at major offset j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); the
+# octant fills a_first <= a <= min(j, amax), and a = j only if a_diag, so that every cell on an
+# axis or a diagonal is filled by exactly one octant. Rays have minor/major slope i/nray
+# (0 <= i <= nray); a ray's minor position j*i/nray is tracked exactly as q + rem/nray.
+# Physics p = (z0, cell, inv2a, range2, refine_tol, local_margin). DEM reads use unsigned
+# indices (numba then skips its negative-index wraparound).
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _cast(dem, g, p, i, run, binmax, argbin, inv_j):
-    """Cast the ray of slope i/nr; fill its three profiles; return the last valid j.
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
+def _line_bin(flat, lg, j, a, b, inv_j, cd, inv_cd):
+    """Max slope of the R3 samples of the sight line to the cell (j, a) in the major bin
+    [b, b+1), 0 <= b < j: the major-line sample at b (if b >= 1) and the minor-line crossing
+    strictly inside the bin, if any. ``lg = (base, sj, sa, amax, inv_int, z0, inv2a)`` (flat
+    index of the observer, flat steps along the major and minor axes, minor extent, 1/k
+    table, eye altitude, curvature); ``cd`` = distance per major step along this line,
+    ``inv_cd`` = 1/cd. Floors of n/j use n * inv_j + 1e-9: exact, as n/j is either an
+    integer or at least 1/j away from one."""
+    base, sj, sa, amax, inv_int, z0, inv2a = lg
+    num = b * a
+    qq = int(num * inv_j + 1e-9)
+    rr = num - qq * j
+    ia = base + b * sj + qq * sa
+    za = flat[np.uint64(ia)]
+    zb = flat[np.uint64(ia + sa if qq < amax else ia)]
+    z = za + (rr * inv_j) * (zb - za)
+    s = (z - z0) * (inv_int[b] * inv_cd) - b * cd * inv2a
+    s = s if (b >= 1 and s > _NO_SLOPE) else _NO_SLOPE  # NaN never blocks
+    num1 = num + a
+    q1 = int(num1 * inv_j + 1e-9)
+    if q1 > qq and q1 * j < num1:  # minor line q1 crossed strictly inside the bin
+        w = q1 * j / a - b
+        ic = base + b * sj + q1 * sa
+        zc = flat[np.uint64(ic)]
+        z = zc + w * (flat[np.uint64(ic + sj)] - zc)
+        sl = (z - z0) * (a * inv_int[q1] * inv_j * inv_cd) - (b + w) * cd * inv2a
+        if sl > s:
+            s = sl
+    return s
 
-    The loop avoids data-dependent branches where it can (a row crossing is computed every
-    step and discarded when absent) because mispredictions dominate its cost.
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
+def _wedge(dem, g, p, nray, i0, i1, out):
+    """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
+    i1 == nray, the octant's diagonal if it owns it).
+
+    The rays i0..i1 advance together, one major step j at a time, each keeping O(1) state:
+    ``run`` = max slope of its samples at major position < j, ``arg`` = the bin (major interval
+    [b, b+1)) holding it, and per pair of neighbouring rays (lo, up) ``cl`` = up's bin maximum
+    in lo's blocker bin and ``cu`` = lo's bin maximum in up's: all that the blend of
+    :func:`min_visible_height` needs. The ray loop has no data-dependent branches (a minor-line
+    crossing is computed every step and discarded when absent). Every ``kloc`` steps ``run``
+    and ``arg`` are copied (two snapshots are kept) for the local refinement.
     """
-    r0, c0, drj, dcj, dra, dca, nr, jlim, amax = g[:9]
-    z0, cell, inv2a = p[0], p[1], p[2]
-    s = _NO_SLOPE
-    arg = 0
-    q = 0
-    rem = 0
-    step = cell * math.sqrt(1.0 + (i / nr) ** 2)
-    inv_step = 1.0 / step
-    inv_i = 1.0 / i if i > 0 else 0.0
-    inv_nr = 1.0 / nr
-    binmax[0] = _NO_SLOPE
-    # stop where even the lower neighbour ray (slope (i-1)/nr) is beyond the range limit
-    m_lo = max(i - 1, 0) / nr
-    jend = jlim
-    if p[3] < (jlim * cell) ** 2 * (1.0 + m_lo * m_lo):
-        jend = int(math.sqrt(p[3] / (1.0 + m_lo * m_lo)) / cell) + 1
-    flat = dem.ravel()
-    ncol = dem.shape[1]
-    base = r0 * ncol + c0
-    sj = drj * ncol + dcj  # flat index step along the major axis
-    sa = dra * ncol + dca  # ... and along the minor axis
-    for j in range(1, jend + 1):
-        rem += i
-        carry = 1 if rem >= nr else 0
-        rem -= carry * nr
-        q += carry
-        if q > amax:
-            return j - 1
-        # crossing of minor line q at major x = j - rem/i (only real if q just grew, rem > 0)
-        w = 1.0 - rem * inv_i
-        ia = base + (j - 1) * sj + q * sa
-        za = flat[ia]
-        z = za + w * (flat[ia + sj] - za)
-        d = (j - 1 + w) * step
-        slope = (z - d * d * inv2a - z0) / d
-        if carry == 0 or rem == 0 or not slope > _NO_SLOPE:  # absent, or NaN (never blocks)
-            slope = _NO_SLOPE
-        bm = binmax[j - 1]
-        binmax[j - 1] = slope if slope > bm else bm
-        if slope > s:
-            s = slope
-            arg = j - 1
-        run[j] = s
-        argbin[j] = arg
-        if rem > 0 and q >= amax:
-            return j
-        ib = base + j * sj + q * sa  # crossing of major line j at minor q + rem/nr
-        z = flat[ib]
-        if rem > 0:
-            z = z + (rem * inv_nr) * (flat[ib + sa] - z)
-        d = j * step
-        slope = (z - d * d * inv2a - z0) * (inv_j[j] * inv_step)
-        if not slope > _NO_SLOPE:
-            slope = _NO_SLOPE
-        binmax[j] = slope
-        if slope > s:
-            s = slope
-            arg = j
-    return jend
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _fill_on_ray(dem, g, p, i, run, last, out):
-    """Cells lying exactly on ray i (the diagonal): the ray's running maximum is exact there."""
-    r0, c0, drj, dcj, dra, dca, nr = g[:7]
-    z0, cell, inv2a, range2 = p[:4]
-    for j in range(1, last + 1):
-        if (j * i) % nr == 0:
-            a = (j * i) // nr
-            d2 = (j * j + a * a) * cell * cell
-            zt = dem[r0 + j * drj + a * dra, c0 + j * dcj + a * dca]
-            if d2 <= range2 and np.isfinite(zt):
-                h = z0 + run[j] * math.sqrt(d2) + d2 * inv2a
-                out[r0 + j * drj + a * dra, c0 + j * dcj + a * dca] = max(float(zt), h)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _blend(lo, last_lo, up, last_up, jr, f):
-    """Slope over the samples at major position < jr of the line at fraction f between the
-    rays: the larger blend (1-f)*lo + f*up at the two rays' running-maximum blockers."""
-    run_lo, bin_lo, arg_lo = lo
-    run_up, bin_up, arg_up = up
-    if jr < 1:
-        return _NO_SLOPE
-    if jr > last_up:
-        return run_lo[jr]
-    est = run_lo[jr] + f * (bin_up[arg_lo[jr]] - run_lo[jr])
-    b = arg_up[jr]
-    e2 = bin_lo[b] + f * (run_up[jr] - bin_lo[b])
-    return e2 if e2 > est else est
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
-    """Cells on ray i-1 or strictly between rays i-1 and i (at most one per major offset j).
-
-    A cell at fraction f between the rays has a sight line whose samples lie at that same
-    fraction between the rays' samples at every distance (all three lines pass through the
-    observer), so its slope is estimated by :func:`_blend`. Where that puts the ground within
-    ``local_margin`` of the visibility limit, the last K major steps before the cell (where a
-    nearby crest decides) are instead marched exactly on the cell's own line.
-    """
-    r0, c0, drj, dcj, dra, dca, nr, jlim, amax, kloc = g
+    r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag = g
     z0, cell, inv2a, range2, tol, margin = p
     flat = dem.ravel()
     out_flat = out.ravel()
@@ -298,68 +241,171 @@ def _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out):
     sj = drj * ncol + dcj
     sa = dra * ncol + dca
     cell2 = cell * cell
-    q = 0  # ray i-1 at major j: minor position j*(i-1)/nr = q + rem/nr
-    rem = 0
-    for j in range(1, min(jlim, last_lo) + 1):
-        rem += i - 1
-        if rem >= nr:
-            rem -= nr
-            q += 1
-        a = q + 1 if rem > 0 else q  # first cell at or above ray i-1
-        if a > amax:
-            break
-        back = j + rem - nr if rem > 0 else j  # nr * (minor distance from the cell up to ray i)
-        if back <= 0:
-            continue  # the cell is on or above ray i: not this pair's
-        d2 = (j * j + a * a) * cell2
-        if d2 > range2:
-            continue
-        idx = base + j * sj + a * sa
-        zt = flat[idx]
-        if not np.isfinite(zt):
-            continue  # nodata stays NaN
-        f = 1.0 - back / j
-        dist = math.sqrt(d2)
-        est = _blend(lo, last_lo, up, last_up, j, f)
-        h = z0 + est * dist + d2 * inv2a
-        tr = r0 + j * drj + a * dra
-        tc = c0 + j * dcj + a * dca
-        if kloc > 0 and abs(h - zt) < margin:
-            est = _blend(lo, last_lo, up, last_up, j - kloc, f)
-            e2 = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j - kloc, 0) / j)
-            h = z0 + max(est, e2) * dist + d2 * inv2a
-        if j <= last_up and abs(up[0][j] - lo[0][j]) * dist >= tol:
-            out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
-        elif j > last_up and tol <= 0.0:
-            out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
-        else:
-            out_flat[idx] = max(float(zt), h)
+    n = i1 - i0 + 1
+    run = np.full(n, _NO_SLOPE)
+    arg = np.zeros(n, np.int64)
+    cl = np.full(n, _NO_SLOPE)
+    cu = np.full(n, _NO_SLOPE)
+    bb = np.empty(n)
+    q = np.zeros(n, np.int64)
+    rem = np.zeros(n, np.int64)
+    ii = np.arange(i0, i1 + 1)
+    step = cell * np.sqrt(1.0 + (ii / nray) ** 2)  # distance per major step along each ray
+    inv_step = 1.0 / step
+    curv = step * step * inv2a
+    inv_i = 1.0 / np.maximum(ii, 1)
+    inv_int = 1.0 / np.maximum(np.arange(max(jlim, amax) + 2), 1.0)
+    lg = (base, sj, sa, amax, inv_int, z0, inv2a)
+    nsnap = 2 if kloc > 0 else 0
+    snap_run = np.full((nsnap, n), _NO_SLOPE)
+    snap_arg = np.zeros((nsnap, n), np.int64)
+    cand = np.empty(max(jlim, amax) + 2, np.int64)
+    inv_n = 1.0 / nray
+    nk = n
+    last_wedge = i1 == nray
+    for j in range(1, jlim + 1):
+        a_end = min(j, amax)  # the octant's cells at major j within range: a <= a_end
+        if range2 < (j * j + a_end * a_end) * cell2:
+            a_end = int(math.sqrt(max(range2 / cell2 - j * j, 0.0)))
+            while a_end >= 0 and (j * j + a_end * a_end) * cell2 > range2:
+                a_end -= 1
+        if a_end < 0 or i0 * j > a_end * nray:
+            break  # the wedge has left the DEM or the range for good
+        # rays needed: up to the first at or above the wedge's highest cell at major j, and
+        # only rays whose samples are all inside the DEM (both limits only shrink with j)
+        top = (a_end * nray - i0 * j + j - 1) // j
+        if j > 1:
+            top = min(top, (amax * nray) // (j - 1) - i0)
+        nk = min(nk, top + 1)
+        # 1) each ray's bin j-1: the major-line sample at j-1 and the minor-line crossing in
+        #    (j-1, j), if any
+        row = base + (j - 1) * sj
+        jm1 = float(j - 1)
+        inv_jm1 = 1.0 / jm1 if j > 1 else 0.0
+        first = j > 1
+        for k in range(nk):
+            qq = q[k]
+            rr = rem[k]
+            ia = row + qq * sa
+            za = flat[np.uint64(ia)]
+            zb = flat[np.uint64(ia + (sa if rr > 0 else 0))]
+            z = za + (rr * inv_n) * (zb - za)
+            bm = (z - z0 - jm1 * jm1 * curv[k]) * (inv_jm1 * inv_step[k])
+            bm = bm if (bm > _NO_SLOPE and first) else _NO_SLOPE  # NaN never blocks
+            rr += ii[k]
+            carry = rr >= nray
+            rr = rr - nray if carry else rr
+            qq = qq + 1 if carry else qq
+            ic = row + min(qq, amax) * sa
+            zc = flat[np.uint64(ic)]
+            w = 1.0 - rr * inv_i[k]
+            z = zc + w * (flat[np.uint64(ic + sj)] - zc)
+            x = jm1 + w
+            sl = (z - z0 - x * x * curv[k]) / (x * step[k])
+            bm = sl if (carry and rr > 0 and sl > bm) else bm
+            q[k] = qq
+            rem[k] = rr
+            bb[k] = bm
+        # 2) pair states, then running maxima (strict: the first maximum is the blocker)
+        for k in range(nk - 1):
+            blo = bb[k]
+            bup = bb[k + 1]
+            cl[k] = bup if blo > run[k] else cl[k]
+            cu[k] = blo if bup > run[k + 1] else cu[k]
+        for k in range(nk):
+            new = bb[k] > run[k]
+            arg[k] = j - 1 if new else arg[k]
+            run[k] = bb[k] if new else run[k]
+        if nsnap and j % kloc == 0:
+            sn = (j // kloc) % 2
+            snap_run[sn, :nk] = run[:nk]
+            snap_arg[sn, :nk] = arg[:nk]
+        # 3) the cells at major j, between rays lo and up = lo + 1 at fraction f
+        a_lo = max((i0 * j + nray - 1) // nray, a_first)
+        a_hi = a_end if a_diag or a_end < j else j - 1
+        if not last_wedge:
+            a_hi = min(a_hi, (i1 * j - 1) // nray)
+        inv_j = 1.0 / j
+        far = _BIN_FROM * j
+        last = nk - 1
+        nc = 0
+        for a in range(a_lo, a_hi + 1):
+            t = (a * nray - i0 * j) * inv_j
+            kk = int(t + 1e-7)  # t is a multiple of 1/j >> 1e-7: exact floor
+            f = t - kk
+            f = f if f > 0.0 else 0.0
+            lo = min(kk, last)
+            f = f if kk < last else 0.0  # above the last ray (near the DEM edge): lo alone
+            up = min(lo + 1, last)
+            rl = run[lo]
+            ru = run[up]
+            d2 = (j * j + a * a) * cell2
+            dist = math.sqrt(d2)
+            if f > 0.0 and abs(ru - rl) * dist >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
+                # the terrain between the rays at a far blocker decides: sample the cell's own
+                # line exactly in both blockers' bins
+                cd = dist * inv_j
+                inv_cd = j / dist
+                est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
+                if arg[up] != arg[lo]:
+                    e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
+                    est = e2 if e2 > est else est
+            else:
+                est = rl + f * (cl[lo] - rl)
+                e2 = cu[lo] + f * (ru - cu[lo])
+                est = e2 if (f > 0.0 and e2 > est) else est
+            hh = z0 + est * dist + d2 * inv2a
+            idx = base + j * sj + a * sa
+            zt = flat[np.uint64(idx)]
+            out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
+            cand[nc] = a  # cells to refine (step 4), appended without a branch
+            nc += 1 if (abs(hh - zt) < margin or abs(ru - rl) * dist >= tol) else 0
+        # 4) cells near the visibility limit: the estimate up to the snapshot J0 (kloc to
+        #    2*kloc steps back) and the exact march of their own line from there; cells whose
+        #    rays diverge by refine_tol or more: the exact march in full
+        j0 = (j // kloc - 1) * kloc if kloc > 0 else 0
+        sn0 = (j // kloc - 1) % 2 if kloc > 0 else 0
+        for ci in range(nc):
+            a = cand[ci]
+            t = (a * nray - i0 * j) * inv_j
+            kk = int(t + 1e-7)
+            f = t - kk
+            f = f if f > 0.0 else 0.0
+            lo = min(kk, last)
+            f = f if kk < last else 0.0
+            up = min(lo + 1, last)
+            d2 = (j * j + a * a) * cell2
+            dist = math.sqrt(d2)
+            tr = r0 + j * drj + a * dra
+            tc = c0 + j * dcj + a * dca
+            idx = base + j * sj + a * sa
+            if abs(run[up] - run[lo]) * dist >= tol:
+                out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
+                continue
+            if kloc == 0:
+                continue
+            e_old = _NO_SLOPE
+            if j0 >= 1 and f > 0.0:
+                cd = dist * inv_j
+                inv_cd = j / dist
+                e_old = _line_bin(flat, lg, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
+                e2 = _line_bin(flat, lg, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
+                e_old = e2 if e2 > e_old else e_old
+            elif j0 >= 1:
+                e_old = snap_run[sn0, lo]  # the cell is on ray lo: exact
+            e_loc = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j0, 0) / j)
+            hh = z0 + max(e_old, e_loc) * dist + d2 * inv2a
+            out_flat[idx] = max(float(flat[idx]), hh)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def _sweep(dem, octants, tasks, p, out):
-    """Run every task (octant, first ray, end ray) in parallel; a task casts its rays in order
-    and fills the cells between consecutive rays, so tasks write disjoint cells (cells shared
-    by two octants, on the axes and diagonals, get bit-identical values from both)."""
+    """Run every task (octant, first ray, last ray, ray count) in parallel; tasks write
+    disjoint cells, so the result does not depend on the scheduling."""
     for t in nb.prange(tasks.shape[0]):
-        o, i0, i1 = tasks[t, 0], tasks[t, 1], tasks[t, 2]
-        v = octants[o]
-        g = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9])
-        nr, jlim = v[6], v[7]
-        inv_j = 1.0 / np.maximum(np.arange(jlim + 1.0), 1.0)
-        lo = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
-        up = (np.empty(jlim + 1), np.empty(jlim + 1), np.empty(jlim + 1, dtype=np.int64))
-        last_lo = 0
-        if i0 > 0:
-            last_lo = _cast(dem, g, p, i0 - 1, lo[0], lo[1], lo[2], inv_j)
-        for i in range(i0, i1):
-            last_up = _cast(dem, g, p, i, up[0], up[1], up[2], inv_j)
-            if i > 0:  # pair (0, 1) also fills the cells on ray 0 (the axis)
-                _fill_pair(dem, g, p, i, lo, last_lo, up, last_up, out)
-            if i == nr:
-                _fill_on_ray(dem, g, p, i, up[0], last_up, out)  # the diagonal
-            lo, up = up, lo
-            last_lo = last_up
+        v = octants[tasks[t, 0]]
+        g = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10])
+        _wedge(dem, g, p, tasks[t, 3], tasks[t, 1], tasks[t, 2], out)
 
 
 def min_visible_height(
@@ -372,7 +418,7 @@ def min_visible_height(
     max_range_m=None,
     earth_radius_m=R_EARTH_M,
     *,
-    ray_density=2.0,
+    ray_density=1.0,
     local_steps=4,
     local_margin_m=30.0,
     refine_tol_m=None,
@@ -387,10 +433,12 @@ def min_visible_height(
         k_factor, earth_radius_m: curvature drop ``d^2 / (2 k R)`` (GDAL ``-cc = R_srs/(k R)``).
         max_range_m: cells farther than this (centre to centre) are NaN.
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
-            ``1/ray_density`` cells apart, and the error shrinks about in proportion.
-        local_steps: major steps before a cell marched exactly on its own sight line, for
-            cells whose estimated minimum visible altitude is within ``local_margin_m`` of
-            the ground (where a nearby crest decides whether the ground is seen).
+            ``1/ray_density`` cells apart. Cost grows about as ``1 + ray_density``; 2 trims
+            the remaining disagreement with the exact march by about half.
+        local_steps: for cells whose estimated minimum visible altitude is within
+            ``local_margin_m`` of the ground (where a nearby crest decides whether the ground
+            is seen), the last ``local_steps`` to ``2 * local_steps`` major steps before the
+            cell are marched exactly on its own line.
         refine_tol_m: if given, cells whose two bracketing rays disagree by this much or more at
             the cell are marched exactly (costly on large DEMs: most shadowed cells qualify).
 
@@ -410,10 +458,15 @@ def min_visible_height(
     )
     if not ray_density >= 1.0:
         raise InputError(f"ray_density must be >= 1, got {ray_density}")
-    out = np.full(dem.shape, np.nan, dtype=np.float32)
-    out[r0, c0] = dem[r0, c0]
+    if not local_steps >= 0:
+        raise InputError(f"local_steps must be >= 0, got {local_steps}")
     nrow, ncol = dem.shape
     cell = float(cell_size_m)
+    if math.isfinite(range_m):
+        out = np.full(dem.shape, np.nan, dtype=np.float32)
+    else:
+        out = np.empty(dem.shape, dtype=np.float32)  # the octants write every cell
+    out[r0, c0] = dem[r0, c0]
     range_cells = math.floor(range_m / cell) if math.isfinite(range_m) else max(nrow, ncol)
     range2 = range_m * range_m if math.isfinite(range_m) else math.inf
     tol = math.inf if refine_tol_m is None else float(refine_tol_m)
@@ -427,12 +480,14 @@ def min_visible_height(
             amax = min(extent[(dra, dca)], range_cells)
             if jlim < 1:
                 continue
-            nr = max(1, math.ceil(ray_density * jlim))
-            octants.append((r0, c0, drj, dcj, dra, dca, nr, jlim, amax, int(local_steps)))
-            nchunks = min(nr + 1, 48)
-            for k in range(nchunks):  # rays i0..i1-1; small tasks balance busy cores
-                i0, i1 = k * (nr + 1) // nchunks, (k + 1) * (nr + 1) // nchunks
-                tasks.append((len(octants) - 1, i0, i1))
+            a_first = 0 if sign == 1 else 1  # the axis belongs to the + octant
+            a_diag = 1 if drj == 0 else 0  # the diagonal to the row-major octants
+            nray = _WEDGES * math.ceil(ray_density * jlim / _WEDGES)
+            kloc = int(local_steps)
+            octants.append((r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag))
+            for w in range(_WEDGES):  # equal slope ranges: similar work
+                i0, i1 = w * nray // _WEDGES, (w + 1) * nray // _WEDGES
+                tasks.append((len(octants) - 1, i0, i1, nray))
     if tasks:
         with nb.parallel_chunksize(1):  # hand tasks out one by one (dynamic scheduling)
             _sweep(dem, np.array(octants, np.int64), np.array(tasks, np.int64), p, out)
