@@ -320,7 +320,8 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             sn = (j // kloc) % 2
             snap_run[sn, :nk] = run[:nk]
             snap_arg[sn, :nk] = arg[:nk]
-        # 3) the cells at major j, between rays lo and up = lo + 1 at fraction f
+        # 3) the cells at major j, between rays lo and up = lo + 1 at fraction f: the blend
+        #    first (no branches), and a list of the cells to treat further in step 4
         a_lo = max((i0 * j + nray - 1) // nray, a_first)
         a_hi = a_end if a_diag or a_end < j else j - 1
         if not last_wedge:
@@ -339,30 +340,24 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             up = min(lo + 1, last)
             rl = run[lo]
             ru = run[up]
+            est = rl + f * (cl[lo] - rl)
+            e2 = cu[lo] + f * (ru - cu[lo])
+            est = e2 if (f > 0.0 and e2 > est) else est
             d2 = (j * j + a * a) * cell2
             dist = math.sqrt(d2)
-            if f > 0.0 and abs(ru - rl) * dist >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
-                # the terrain between the rays at a far blocker decides: sample the cell's own
-                # line exactly in both blockers' bins
-                cd = dist * inv_j
-                inv_cd = j / dist
-                est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
-                if arg[up] != arg[lo]:
-                    e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
-                    est = e2 if e2 > est else est
-            else:
-                est = rl + f * (cl[lo] - rl)
-                e2 = cu[lo] + f * (ru - cu[lo])
-                est = e2 if (f > 0.0 and e2 > est) else est
             hh = z0 + est * dist + d2 * inv2a
             idx = base + j * sj + a * sa
             zt = flat[np.uint64(idx)]
             out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
-            cand[nc] = a  # cells to refine (step 4), appended without a branch
-            nc += 1 if (abs(hh - zt) < margin or abs(ru - rl) * dist >= tol) else 0
-        # 4) cells near the visibility limit: the estimate up to the snapshot J0 (kloc to
-        #    2*kloc steps back) and the exact march of their own line from there; cells whose
-        #    rays diverge by refine_tol or more: the exact march in full
+            split = abs(ru - rl) * dist
+            far_bin = f > 0.0 and split >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far
+            cand[nc] = a  # appended without a branch
+            nc += 1 if (far_bin or abs(hh - zt) < margin or split >= tol) else 0
+        # 4) cells whose rays diverge by refine_tol or more: the exact march in full. Cells
+        #    whose blocker lies far along the line (where the terrain between the rays
+        #    decides): the cell's own line sampled exactly in both blockers' bins. Then cells
+        #    near the visibility limit: that estimate up to the snapshot J0 (kloc to 2*kloc
+        #    steps back) and the exact march of their own line from there.
         j0 = (j // kloc - 1) * kloc if kloc > 0 else 0
         sn0 = (j // kloc - 1) % 2 if kloc > 0 else 0
         for ci in range(nc):
@@ -374,20 +369,35 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             lo = min(kk, last)
             f = f if kk < last else 0.0
             up = min(lo + 1, last)
+            rl = run[lo]
+            ru = run[up]
             d2 = (j * j + a * a) * cell2
             dist = math.sqrt(d2)
             tr = r0 + j * drj + a * dra
             tc = c0 + j * dcj + a * dca
             idx = base + j * sj + a * sa
-            if abs(run[up] - run[lo]) * dist >= tol:
+            zt = flat[idx]
+            if abs(ru - rl) * dist >= tol:
                 out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
                 continue
-            if kloc == 0:
+            cd = dist * inv_j
+            inv_cd = j / dist
+            if f > 0.0 and abs(ru - rl) * dist >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
+                est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
+                if arg[up] != arg[lo]:
+                    e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
+                    est = e2 if e2 > est else est
+                hh = z0 + est * dist + d2 * inv2a
+                out_flat[idx] = max(float(zt), hh)
+            else:
+                est = rl + f * (cl[lo] - rl)
+                e2 = cu[lo] + f * (ru - cu[lo])
+                est = e2 if (f > 0.0 and e2 > est) else est
+                hh = z0 + est * dist + d2 * inv2a
+            if kloc == 0 or not abs(hh - zt) < margin:
                 continue
             e_old = _NO_SLOPE
             if j0 >= 1 and f > 0.0:
-                cd = dist * inv_j
-                inv_cd = j / dist
                 e_old = _line_bin(flat, lg, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
                 e2 = _line_bin(flat, lg, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
                 e_old = e2 if e2 > e_old else e_old
@@ -395,7 +405,7 @@ def _wedge(dem, g, p, nray, i0, i1, out):
                 e_old = snap_run[sn0, lo]  # the cell is on ray lo: exact
             e_loc = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j0, 0) / j)
             hh = z0 + max(e_old, e_loc) * dist + d2 * inv2a
-            out_flat[idx] = max(float(flat[idx]), hh)
+            out_flat[idx] = max(float(zt), hh)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
