@@ -117,3 +117,22 @@ def test_dem_not_covering_the_site_is_a_user_error(ridge):
     far = SiteSpec("far", "t", 10.0, 100.0, site.radars, 0, site.envelopes)
     with pytest.raises(DemError, match="does not cover site 'far'"):
         compute_coverage_multi(None, [100.0], sites=[far], resolution_km=4.0, dem=path)
+
+
+def test_envelope_floor_is_height_above_the_ground_under_the_target(ridge):
+    """An interceptor with a 200 m floor: over the 1,000 m ridge a target 100 m above the
+    ground (1,100 m AMSL) is below the floor and not engageable, although 1,100 m AMSL is far
+    above it; 300 m above ground clears it."""
+    path, site = ridge
+    floor = SiteSpec(site.id, site.system, site.lat, site.lon, site.radars, 0,
+                     (EnvelopeSpec("m", 0.0, 30e3, 200.0, 20e3),))  # fmt: skip
+    for agl_m, engaged in ((100.0, False), (300.0, True)):
+        res = compute_coverage_multi(None, [agl_m], agl=True, sites=[floor], resolution_km=1.0,
+                                     dem=path)[0]  # fmt: skip
+        lon, lat = res.grid.centres_lonlat()
+        xx, yy = Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True).transform(lon, lat)
+        in_range = np.hypot(xx - CX, yy - CY) < 28e3  # inside the 30 km envelope
+        on_ridge = (np.abs(xx - RIDGE_X) <= RIDGE_HALF_M - CELL) & res.detection[0] & in_range
+        assert on_ridge.sum() > 20  # seen (the ridge top faces the radar)
+        assert res.engagement[0][on_ridge].all() == engaged
+        assert res.engagement[0][on_ridge].any() == engaged

