@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -20,15 +21,10 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     cmd = [sys.executable, "-m", "iadsim.cli.main", "demo", "--out", str(out), "--runs", "3",
            "--workers", "1", "--resolution-km", "5"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "200", **_env()})
+    # a wide console, whatever COLUMNS the caller exported, so table cells are not truncated
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     return out, proc.stdout
-
-
-def _env():
-    import os
-
-    return dict(os.environ)
 
 
 def test_demo_writes_every_product(demo):

@@ -129,3 +129,21 @@ def test_hills_around_the_ankara_basin_rise_above_the_s400_horizon():
             h = dem.height_at(lat, lon)
             elev_deg = np.degrees(np.arctan((h - d**2 / (2 * a_m) - z0) / d))
             assert (elev_deg.max() > 1.0) if hills else (elev_deg.max() < 0.0), (az, elev_deg.max())
+
+
+@pytest.mark.parametrize(
+    ("peak", "lat", "lon"),
+    # summits whose 30" cell is the highest in its 3 x 3 neighbourhood (GLOBE averages ~1 km)
+    [("Erciyes", 38.5311, 35.4467), ("Ararat", 39.7016, 44.2983), ("Elbrus", 43.3499, 42.4453)],
+)
+def test_summit_lies_in_the_highest_cell_registration(tmp_path, peak, lat, lon):
+    """Cell-registered grid: the cell containing a summit (by the transform) is the highest
+    of its 3 x 3 neighbourhood. A half-cell or one-cell shift of the transform moves it."""
+    out = tmp_path / "p.tif"
+    # bounds deliberately off the 30" cell edges: snapping outwards must keep the registration
+    extract_globe(lat - 0.0717, lon - 0.0683, lat + 0.0731, lon + 0.0699, out)
+    with rasterio.open(out) as ds:
+        h = ds.read(1)
+        r, c = ds.index(lon, lat)
+    block = h[r - 1 : r + 2, c - 1 : c + 2]
+    assert h[r, c] == block.max(), (peak, block)

@@ -72,8 +72,9 @@ class Quantity(_Strict):
 
 
 class Envelope(_Strict):
-    """Engagement envelope against one target class (ranges are ground/slant ranges from
-    the launcher; altitudes of the target above mean sea level)."""
+    """Engagement envelope against one target class (ranges are slant ranges from the
+    launcher; altitudes are the target's height above the ground under it, sea level when
+    there is no terrain)."""
 
     min_range: Quantity
     max_range: Quantity

@@ -98,7 +98,7 @@ def demo(
     table = Table(
         title=f"{scn.name}: coverage vs fighter-4gen, smooth 4/3 Earth vs GLOBE terrain (km²)"
     )
-    for col in ("target", "site", "system"):
+    for col in ("altitude", "site", "system"):
         table.add_column(col, no_wrap=True)
     for col in ("detect smooth", "detect terrain", "engage smooth", "engage terrain"):
         table.add_column(col, justify="right")
@@ -125,7 +125,9 @@ def demo(
     console.print(table)
     console.print(
         "smooth: targets at the altitude over a sea-level 4/3 Earth; terrain: targets at the "
-        "height above the GLOBE ground, sites on the ground, hills mask line of sight"
+        "height above the GLOBE ground, sites on the ground, hills mask line of sight. Sector "
+        "radars may face any azimuth here ('iadsim coverage --fixed-sectors' fixes them at "
+        "heading_deg, as the raid simulation does)"
     )
     written.append(("vertical coverage diagram, S-400", Path(jobs["smooth"]["vcd"]["png"])))
     written.append(("vertical coverage diagram, Patriot", Path(vcd_patriot["png"])))

@@ -91,14 +91,15 @@ def _borders(ax, lon0, lon1, lat0, lat1) -> None:
             ax.plot(x, y, color="0.25", lw=0.6, zorder=1)
 
 
-def _sector(ax, site, kx: float) -> None:
-    """The fire-control (or only) radar's azimuth sector, 60 km deep, as a wedge."""
+def _sector(ax, site, kx: float) -> bool:
+    """The fire-control (or only) radar's azimuth sector, 60 km deep, as a wedge (False when
+    the radar looks all round and nothing is drawn)."""
     item = catalog.get(site.system, kind=("system", "radar"))
     radar_id = item.fire_control_radar if item.kind == "system" else item.id
     radar = catalog.get(radar_id, kind="radar")
     sector = float(radar.azimuth_sector.si)  # catalog angles are degrees
     if sector >= 360:
-        return
+        return False
     r_deg = 60.0 / 111.32
     # matplotlib angles: counter-clockwise from east; azimuth: clockwise from north
     a0 = 90.0 - (site.heading_deg + sector / 2)
@@ -108,6 +109,7 @@ def _sector(ax, site, kx: float) -> None:
 
     w.set_transform(Affine2D().scale(1 / kx, 1.0).translate(site.lon, site.lat) + ax.transData)
     ax.add_patch(w)
+    return True
 
 
 def _bounds(lats, lons, pad_deg):
@@ -135,8 +137,9 @@ def _draw(ax, scenario, traj, ev, bounds, labels: bool) -> dict:
         if labels:
             ax.annotate(a.id, (a.lon, a.lat), xytext=(6, -11), textcoords="offset points",
                         fontsize=7, color="0.15", zorder=6)  # fmt: skip
+    counts = {"sectors": 0}
     for s in scenario.sites:
-        _sector(ax, s, kx)
+        counts["sectors"] += _sector(ax, s, kx)
         item = catalog.get(s.system, kind=("system", "radar"))
         ax.plot(s.lon, s.lat, marker="^" if item.kind == "system" else "o", ms=9, color="black",
                 mec="white", zorder=7)  # fmt: skip
@@ -145,9 +148,9 @@ def _draw(ax, scenario, traj, ev, bounds, labels: bool) -> dict:
             ax.annotate(f"{s.id}\n({s.system})", (s.lon, s.lat), xytext=(7, 5),
                         textcoords="offset points", fontsize=8, zorder=8,
                         bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))  # fmt: skip
-    counts = {}
     first = ev[(ev.kind == "detection_start") & ev.lat.notna()].sort_values("time_s")
     first = first.drop_duplicates("threat")
+    counts["first_detection"] = len(first)
     if len(first):
         ax.scatter(first.lon, first.lat, s=24, facecolors="none", edgecolors="#1864ab", lw=1.2,
                    zorder=9)  # fmt: skip
@@ -197,9 +200,10 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
         kx = np.cos(np.radians((b[0] + b[1]) / 2))
         return (b[1] - b[0]) / max((b[3] - b[2]) * kx, 1e-6)
 
-    h_in = 6.5
-    widths = [h_in / aspect(overview), h_in / aspect(zoom)]
-    fig, axes = plt.subplots(1, 2, figsize=(min(sum(widths), 22) + 1.0, h_in + 1.3),
+    # panel height grows for tall raids; every panel at least 4 inches wide
+    h_in = float(np.clip(6.5 * np.sqrt(max(aspect(overview), 1.0)), 6.5, 10.0))
+    widths = [float(np.clip(h_in / aspect(b), 4.0, 14.0)) for b in (overview, zoom)]
+    fig, axes = plt.subplots(1, 2, figsize=(sum(widths) + 1.2, h_in + 1.8),
                              gridspec_kw={"width_ratios": widths})  # fmt: skip
     counts = _draw(axes[0], scenario, traj, ev, overview, labels=False)
     _draw(axes[1], scenario, traj, ev, zoom, labels=True)
@@ -210,22 +214,29 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
                                                    fill=False, ec="black", lw=1.0, zorder=11))  # fmt: skip
     handles = [Line2D([], [], color=c, lw=1.5, label=f"{k} threat track")
                for k, c in CLASS_COLORS.items() if k in classes]  # fmt: skip
+    if counts["first_detection"]:
+        handles.append(Line2D([], [], ls="none", marker="o", mfc="none", mec="#1864ab",
+                              label=f"first detection ({counts['first_detection']})"))  # fmt: skip
     handles += [
-        Line2D([], [], ls="none", marker="o", mfc="none", mec="#1864ab", label="first detection"),
         Line2D([], [], ls="none", marker="x", color="#2b8a3e", mew=2,
                label=f"intercept ({counts['intercept']})"),  # fmt: skip
         Line2D([], [], ls="none", marker="*", color="#c92a2a", ms=11,
                label=f"leak ({counts['leak']})"),  # fmt: skip
-        Line2D([], [], ls="none", marker="^", color="black", label="fire unit"),
-        Line2D([], [], ls="none", marker="o", color="black", label="radar-only site"),
-        matplotlib.patches.Patch(color="#2b8a3e", alpha=0.15, label="radar sector (60 km shown)"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-               frameon=False)  # fmt: skip
+    if units:
+        handles.append(Line2D([], [], ls="none", marker="^", color="black", label="fire unit"))
+    if len(units) < len(scenario.sites):
+        handles.append(Line2D([], [], ls="none", marker="o", color="black",
+                              label="radar-only site"))  # fmt: skip
+    if counts["sectors"]:
+        handles.append(matplotlib.patches.Patch(color="#2b8a3e", alpha=0.15,
+                                                label="radar sector (60 km shown)"))  # fmt: skip
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 0.02))  # fmt: skip
     fig.suptitle(title or f"{scenario.name}\nrun {run_id}: threat tracks, first detections, "
                  "intercepts and leaks", fontsize=11)  # fmt: skip
     fig.text(0.01, 0.005, NOTE, fontsize=7, color="0.35")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     try:
         return atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     finally:
