@@ -340,12 +340,16 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             up = min(lo + 1, last)
             rl = run[lo]
             ru = run[up]
-            est = rl + f * (cl[lo] - rl)
-            e2 = cu[lo] + f * (ru - cu[lo])
-            est = e2 if (f > 0.0 and e2 > est) else est
+            # blend the blockers' heights (slope x distance per major step), not their slopes:
+            # exact for a straight crest across the major axis on a flat Earth
+            sl = step[lo] * (1.0 - f)
+            su = step[up] * f
+            e1 = rl * sl + cl[lo] * su
+            e2 = cu[lo] * sl + ru * su
+            e1 = e2 if (f > 0.0 and e2 > e1) else e1
             d2 = (j * j + a * a) * cell2
             dist = math.sqrt(d2)
-            hh = z0 + est * dist + d2 * inv2a
+            hh = z0 + e1 * j + d2 * inv2a
             idx = base + j * sj + a * sa
             zt = flat[np.uint64(idx)]
             out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
@@ -390,10 +394,12 @@ def _wedge(dem, g, p, nray, i0, i1, out):
                 hh = z0 + est * dist + d2 * inv2a
                 out_flat[idx] = max(float(zt), hh)
             else:
-                est = rl + f * (cl[lo] - rl)
-                e2 = cu[lo] + f * (ru - cu[lo])
-                est = e2 if (f > 0.0 and e2 > est) else est
-                hh = z0 + est * dist + d2 * inv2a
+                sl = step[lo] * (1.0 - f)
+                su = step[up] * f
+                e1 = rl * sl + cl[lo] * su
+                e2 = cu[lo] * sl + ru * su
+                e1 = e2 if (f > 0.0 and e2 > e1) else e1
+                hh = z0 + e1 * j + d2 * inv2a
             if kloc == 0 or not abs(hh - zt) < margin:
                 continue
             e_old = _NO_SLOPE
@@ -428,7 +434,7 @@ def min_visible_height(
     max_range_m=None,
     earth_radius_m=R_EARTH_M,
     *,
-    ray_density=1.0,
+    ray_density=0.75,
     local_steps=4,
     local_margin_m=30.0,
     refine_tol_m=None,
@@ -443,8 +449,9 @@ def min_visible_height(
         k_factor, earth_radius_m: curvature drop ``d^2 / (2 k R)`` (GDAL ``-cc = R_srs/(k R)``).
         max_range_m: cells farther than this (centre to centre) are NaN.
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
-            ``1/ray_density`` cells apart. Cost grows about as ``1 + ray_density``; 2 trims
-            the remaining disagreement with the exact march by about half.
+            ``1/ray_density`` cells apart. The rays cost ~12 ns of CPU per cell and unit of
+            ray_density, the rest ~8 ns per cell; 2 instead of 0.75 cuts the disagreement
+            with the exact march by about 5x (see the module docstring).
         local_steps: for cells whose estimated minimum visible altitude is within
             ``local_margin_m`` of the ground (where a nearby crest decides whether the ground
             is seen), the last ``local_steps`` to ``2 * local_steps`` major steps before the
@@ -466,8 +473,8 @@ def min_visible_height(
         max_range_m,
         earth_radius_m,
     )
-    if not ray_density >= 1.0:
-        raise InputError(f"ray_density must be >= 1, got {ray_density}")
+    if not ray_density > 0.0:
+        raise InputError(f"ray_density must be > 0, got {ray_density}")
     if not local_steps >= 0:
         raise InputError(f"local_steps must be >= 0, got {local_steps}")
     nrow, ncol = dem.shape
