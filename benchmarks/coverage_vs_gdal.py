@@ -62,16 +62,22 @@ def gdal_viewshed(dem_path, out_path, row, col, max_range_m=0.0):
     subprocess.run(cmd, check=True, capture_output=True)
 
 
-MODES = {  # iadsim settings compared: the defaults and the faster, coarser sweep
+MODES = {  # iadsim settings compared: the defaults and a denser, slower sweep
     "default": {},
-    "fast": {"ray_density": 1.0, "local_steps": 0},
+    "dense": {"ray_density": 2.0},
 }
 
 
 def write_mask(path, mask, profile):
     prof = dict(profile, dtype="uint8", nodata=None, count=1)
     with rasterio.open(path, "w", **prof) as dst:
-        dst.write(mask.astype(np.uint8) * 255, 1)
+        dst.write(np.multiply(mask, 255, dtype=np.uint8), 1)
+
+
+def visible_agl(dem, minvis, agl_m):
+    """dem + agl >= minvis, reusing minvis as scratch (NaN, out of range: False)."""
+    np.subtract(minvis, dem, out=minvis)
+    return minvis <= agl_m
 
 
 def mvh(dem, row, col, mode, max_range_m=None):
@@ -84,7 +90,7 @@ def iadsim_end_to_end(dem_path, out_path, row, col, mode):
     with rasterio.open(dem_path) as src:
         dem = src.read(1)
         profile = src.profile
-    write_mask(out_path, dem + TARGET_M >= mvh(dem, row, col, mode), profile)
+    write_mask(out_path, visible_agl(dem, mvh(dem, row, col, mode), TARGET_M), profile)
 
 
 def single_observer(paths, work, repeats, have_gdal):
@@ -154,7 +160,8 @@ def multi_site(path, n, work, have_gdal, n_sites=10, radius_m=30_000.0):
             r0, r1 = max(row - reach, 0), min(row + reach + 1, n)
             c0, c1 = max(col - reach, 0), min(col + reach + 1, n)
             win = dem[r0:r1, c0:c1]
-            union[r0:r1, c0:c1] |= win + TARGET_M >= mvh(win, row - r0, col - c0, mode, radius_m)
+            mv = mvh(win, row - r0, col - c0, mode, radius_m)
+            union[r0:r1, c0:c1] |= visible_agl(win, mv, TARGET_M)
         write_mask(work / "union.tif", union, profile)
         return union
 

@@ -204,3 +204,9 @@ def test_cells_on_rays_match_the_exact_march():
     axes = np.r_[got[60, :], got[:, 60], np.diag(got), np.diag(np.fliplr(got))]
     ref = np.r_[exact[60, :], exact[:, 60], np.diag(exact), np.diag(np.fliplr(exact))]
     np.testing.assert_allclose(axes, ref, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [dict(ray_density=0.0), dict(local_steps=-1)])
+def test_bad_sweep_settings_are_rejected(bad):
+    with pytest.raises(InputError, match="must be"):
+        min_visible_height(np.zeros((8, 8), np.float32), CELL_M, 4, 4, 10.0, **bad)

@@ -348,12 +348,11 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             e2 = cu[lo] * sl + ru * su
             e1 = e2 if (f > 0.0 and e2 > e1) else e1
             d2 = (j * j + a * a) * cell2
-            dist = math.sqrt(d2)
             hh = z0 + e1 * j + d2 * inv2a
             idx = base + j * sj + a * sa
             zt = flat[np.uint64(idx)]
             out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
-            split = abs(ru - rl) * dist
+            split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
             far_bin = f > 0.0 and split >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far
             cand[nc] = a  # appended without a branch
             nc += 1 if (far_bin or abs(hh - zt) < margin or split >= tol) else 0
@@ -381,12 +380,13 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             tc = c0 + j * dcj + a * dca
             idx = base + j * sj + a * sa
             zt = flat[idx]
-            if abs(ru - rl) * dist >= tol:
+            split = abs(ru - rl) * (j * step[up])  # as in step 3
+            if split >= tol:
                 out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
                 continue
             cd = dist * inv_j
             inv_cd = j / dist
-            if f > 0.0 and abs(ru - rl) * dist >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
+            if f > 0.0 and split >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
                 est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
                 if arg[up] != arg[lo]:
                     e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
