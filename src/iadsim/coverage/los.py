@@ -56,7 +56,7 @@ from iadsim.errors import InputError
 from iadsim.geo.earth import R_EARTH_M
 
 _NO_SLOPE = -1.0e30  # "nothing blocks yet"; finite so that interpolation stays finite
-_WEDGES = 2  # tasks per octant (rays split in equal slope ranges), for load balance
+_TASKS = 24  # tasks per observer (octants split in slope ranges), for dynamic load balance
 _BIN_FROM = 0.3  # exact blocker-bin samples when a blocker lies beyond this fraction of the line
 _BIN_TOL_M = 0.5  # ... and the bracketing rays disagree by this much (m) at the cell
 
@@ -489,7 +489,7 @@ def min_visible_height(
     tol = math.inf if refine_tol_m is None else float(refine_tol_m)
     p = (z0, cell, inv2a, range2, tol, float(local_margin_m))
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
-    octants, tasks = [], []
+    octants, areas = [], []
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
         for sign in (1, -1):
             dra, dca = (sign, 0) if drj == 0 else (0, sign)
@@ -499,12 +499,18 @@ def min_visible_height(
                 continue
             a_first = 0 if sign == 1 else 1  # the axis belongs to the + octant
             a_diag = 1 if drj == 0 else 0  # the diagonal to the row-major octants
-            nray = _WEDGES * math.ceil(ray_density * jlim / _WEDGES)
-            kloc = int(local_steps)
-            octants.append((r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag))
-            for w in range(_WEDGES):  # equal slope ranges: similar work
-                i0, i1 = w * nray // _WEDGES, (w + 1) * nray // _WEDGES
-                tasks.append((len(octants) - 1, i0, i1, nray))
+            octants.append(
+                (r0, c0, drj, dcj, dra, dca, jlim, amax, int(local_steps), a_first, a_diag)
+            )
+            areas.append(jlim * jlim / 2 if amax >= jlim else amax * (jlim - amax / 2))
+    tasks = []  # (estimated work, octant, first ray, last ray, ray count)
+    for o, (v, area) in enumerate(zip(octants, areas, strict=True)):
+        # octants split into slope ranges of about equal size (more for larger octants)
+        nw = max(1, round(_TASKS * area / sum(areas)))
+        nray = nw * math.ceil(ray_density * v[6] / nw)
+        for w in range(nw):
+            tasks.append((area / nw, o, w * nray // nw, (w + 1) * nray // nw, nray))
+    tasks = [t[1:] for t in sorted(tasks, reverse=True)]  # largest first
     if tasks:
         with nb.parallel_chunksize(1):  # hand tasks out one by one (dynamic scheduling)
             _sweep(dem, np.array(octants, np.int64), np.array(tasks, np.int64), p, out)
