@@ -23,26 +23,30 @@ Two engines share this model:
   major step at a time, each keeping its running maximum slope (exact for targets on the ray)
   and the bin (major interval) where it lies, so memory use is O(N) and the DEM is read one
   row or column at a time. A cell between two rays sits at a fixed fraction f between them
-  along its whole sight line (all three lines pass through the observer), so its slope is
-  estimated by the larger blend ``(1-f) lo + f up`` at the two rays' running-maximum blockers;
-  where a blocker lies in the far 70 % of the line and the rays disagree by 0.5 m or more at
-  the cell, the cell's own line is sampled exactly in the blockers' bins instead (the terrain
-  between the rays there decides). Where that puts the ground within ``local_margin_m`` of the
-  visibility limit, the last ``local_steps`` to ``2 * local_steps`` major steps before the cell
-  (where a nearby crest decides) are marched exactly on its own line. Optionally
-  (``refine_tol_m``) cells whose bracketing rays disagree by more than a tolerance are marched
-  in full.
+  along its whole sight line (all three lines pass through the observer), so its horizon is
+  estimated from the two rays' running-maximum blockers: the larger of the blends
+  ``(1-f) lo + f up`` of the blocker heights in lo's and in up's blocker bin (exact where the
+  terrain between the rays is linear). Where the rays straddle a cell-centre line in a blocker
+  bin (a kink of the interpolated terrain, so the blend is not exact) and disagree by 0.5 m or
+  more at the cell, the cell's own line is sampled exactly in both blocker bins instead. Where
+  the result puts the ground within ``local_margin_m`` of the visibility limit, the last
+  ``local_steps`` to ``2 * local_steps`` major steps before the cell (where a nearby crest
+  decides) are marched exactly on its own line. Optionally (``refine_tol_m``) cells whose
+  bracketing rays disagree by more than a tolerance are marched in full.
 
-Accuracy against the exact march (defaults, target 100 m and 0 m above ground): fractal DEMs
-of 301^2 cells (30 m, observer 10 m; tests/test_los.py) >= 99.94 % of cells agree from the
-highest peak, 100 % from a valley; 2000^2 (benchmarks/coverage_vs_gdal.py): 99.99 % from the
-centre and 99.98 % from the peak (gdal_viewshed: 98.5 % and 98.0 %). Known weakness: long
-straight walls parallel to a ray's major axis (man-made shapes), where blending between rays
-can err by tens of metres for a few per cent of the shadowed cells.
+Accuracy against the exact march (defaults, ``ray_density=0.75``; visible/hidden verdicts at
+0 m and 100 m above ground): fractal DEMs of 301^2 cells (30 m, observer 10 m;
+tests/test_los.py) >= 99.93 % of cells agree from the highest peak, 100 % from a valley; 2000^2
+(benchmarks/coverage_vs_gdal.py, 100 m): 99.993 % from the centre and 99.97 % from the peak
+(gdal_viewshed: 98.5 % and 98.0 %; ``ray_density=2``: 99.999 % and 99.995 %). Known weakness:
+long straight walls parallel to a ray's major axis (man-made shapes), where blending between
+rays can err by tens of metres for a few per cent of the shadowed cells.
 
-Cost on the 2-core benchmark machine: ~20 ns of CPU per cell with the defaults (one thread,
-4000^2), against gdal_viewshed's ~8 ns (a single-pass, less exact scan); both cores are used
-(16 tasks per observer); see benchmarks/README.md.
+Cost on the 2-core benchmark machine (AMD EPYC, 2.6 GHz): ~18-21 ns of CPU per cell with the
+defaults on one thread (4000^2 full raster; the rays ~12 ns per unit of ray_density, the
+rest ~8 ns; more where much of the ground is near the visibility limit), ~10 ns wall with both
+cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
+single-pass, less exact scan takes ~8 ns. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -57,8 +61,7 @@ from iadsim.geo.earth import R_EARTH_M
 
 _NO_SLOPE = -1.0e30  # "nothing blocks yet"; finite so that interpolation stays finite
 _TASKS = 24  # tasks per observer (octants split in slope ranges), for dynamic load balance
-_BIN_FROM = 0.3  # exact blocker-bin samples when a blocker lies beyond this fraction of the line
-_BIN_TOL_M = 0.5  # ... and the bracketing rays disagree by this much (m) at the cell
+_BIN_TOL_M = 0.5  # exact blocker-bin samples if the bracketing rays disagree by this much (m)
 
 
 def _prepare(
@@ -219,6 +222,14 @@ def _line_bin(flat, lg, j, a, b, inv_j, cd, inv_cd):
     return s
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _kinked(b, i_lo, i_up, inv_n):
+    """True if the rays i_lo < i_up straddle a cell-centre line at major position b, where the
+    terrain profile between them has a kink and blending them is not exact."""
+    y_lo = b * i_lo * inv_n
+    return math.floor(y_lo) + 1.0 < b * i_up * inv_n - 1e-9
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
 def _wedge(dem, g, p, nray, i0, i1, out):
     """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
@@ -327,7 +338,6 @@ def _wedge(dem, g, p, nray, i0, i1, out):
         if not last_wedge:
             a_hi = min(a_hi, (i1 * j - 1) // nray)
         inv_j = 1.0 / j
-        far = _BIN_FROM * j
         last = nk - 1
         nc = 0
         for a in range(a_lo, a_hi + 1):
@@ -353,12 +363,18 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             zt = flat[np.uint64(idx)]
             out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
             split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
-            far_bin = f > 0.0 and split >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far
+            kink = f > 0.0 and split >= _BIN_TOL_M
+            b_lo = arg[lo]
+            b_up = arg[up]
+            kink = kink and (
+                _kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n)
+            )
             cand[nc] = a  # appended without a branch
-            nc += 1 if (far_bin or abs(hh - zt) < margin or split >= tol) else 0
+            nc += 1 if (kink or abs(hh - zt) < margin or split >= tol) else 0
         # 4) cells whose rays diverge by refine_tol or more: the exact march in full. Cells
-        #    whose blocker lies far along the line (where the terrain between the rays
-        #    decides): the cell's own line sampled exactly in both blockers' bins. Then cells
+        #    whose rays straddle a kink of the terrain in a blocker bin (where the terrain
+        #    between the rays decides): their own line sampled exactly in both blocker bins;
+        #    then cells
         #    near the visibility limit: that estimate up to the snapshot J0 (kloc to 2*kloc
         #    steps back) and the exact march of their own line from there.
         j0 = (j // kloc - 1) * kloc if kloc > 0 else 0
@@ -386,7 +402,13 @@ def _wedge(dem, g, p, nray, i0, i1, out):
                 continue
             cd = dist * inv_j
             inv_cd = j / dist
-            if f > 0.0 and split >= _BIN_TOL_M and max(arg[lo], arg[up]) >= far:
+            b_lo = arg[lo]
+            b_up = arg[up]
+            if (
+                f > 0.0
+                and split >= _BIN_TOL_M
+                and (_kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n))
+            ):
                 est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
                 if arg[up] != arg[lo]:
                     e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
@@ -451,7 +473,7 @@ def min_visible_height(
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
             ``1/ray_density`` cells apart. The rays cost ~12 ns of CPU per cell and unit of
             ray_density, the rest ~8 ns per cell; 2 instead of 0.75 cuts the disagreement
-            with the exact march by about 5x (see the module docstring).
+            with the exact march several times (see the module docstring).
         local_steps: for cells whose estimated minimum visible altitude is within
             ``local_margin_m`` of the ground (where a nearby crest decides whether the ground
             is seen), the last ``local_steps`` to ``2 * local_steps`` major steps before the
