@@ -373,10 +373,9 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             nc += 1 if (kink or abs(hh - zt) < margin or split >= tol) else 0
         # 4) cells whose rays diverge by refine_tol or more: the exact march in full. Cells
         #    whose rays straddle a kink of the terrain in a blocker bin (where the terrain
-        #    between the rays decides): their own line sampled exactly in both blocker bins;
-        #    then cells
-        #    near the visibility limit: that estimate up to the snapshot J0 (kloc to 2*kloc
-        #    steps back) and the exact march of their own line from there.
+        #    between the rays decides): their own line sampled exactly in both blocker bins.
+        #    Then cells near the visibility limit: that estimate up to the snapshot J0 (kloc
+        #    to 2*kloc steps back) and the exact march of their own line from there.
         j0 = (j // kloc - 1) * kloc if kloc > 0 else 0
         sn0 = (j // kloc - 1) % 2 if kloc > 0 else 0
         for ci in range(nc):
