@@ -38,6 +38,11 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def _kkm2(area_km2: float) -> str:
+    """An area in thousands of km², short enough for an 80-column table."""
+    return f"{area_km2 / 1000:,.1f}"
+
+
 def _fmt(v: float, lo: float, hi: float) -> str:
     if v != v:  # NaN: metric not applicable to this deployment
         return "-"
@@ -96,12 +101,13 @@ def demo(
             )
     vcd_patriot = write_vcd("patriot", cov_dir / "smooth" / "vcd-patriot.png")
     table = Table(
-        title=f"{scn.name}: coverage vs fighter-4gen, smooth 4/3 Earth vs GLOBE terrain (km²)"
+        title=f"{scn.name}: coverage vs fighter-4gen, smooth 4/3 Earth vs GLOBE terrain (1,000 km²)",
+        pad_edge=False,  # fits 80 columns
     )
     for col in ("altitude", "site", "system"):
         table.add_column(col, no_wrap=True)
-    for col in ("detect smooth", "detect terrain", "engage smooth", "engage terrain"):
-        table.add_column(col, justify="right")
+    for col in ("detect\nsmooth", "detect\nterrain", "engage\nsmooth", "engage\nterrain"):
+        table.add_column(col, justify="right", min_width=7)
     for smooth, terrain in zip(
         jobs["smooth"]["altitudes"], jobs["terrain"]["altitudes"], strict=True
     ):
@@ -110,14 +116,14 @@ def demo(
         for a, b in rows:
             table.add_row(
                 alt, a["id"], a["system"],
-                *(f"{x[k]:,.0f}" for k in ("detection_area_km2",) for x in (a, b)),
-                *(f"{x[k]:,.0f}" for k in ("engagement_area_km2",) for x in (a, b)),
+                *(_kkm2(x[k]) for k in ("detection_area_km2",) for x in (a, b)),
+                *(_kkm2(x[k]) for k in ("engagement_area_km2",) for x in (a, b)),
             )  # fmt: skip
         ua, ub = smooth["summary"]["union"], terrain["summary"]["union"]
         table.add_row(
             alt, "[b]union[/b]", "",
-            *(f"{x['detection_area_km2']:,.0f}" for x in (ua, ub)),
-            *(f"{x['engagement_area_km2']:,.0f}" for x in (ua, ub)),
+            *(_kkm2(x["detection_area_km2"]) for x in (ua, ub)),
+            *(_kkm2(x["engagement_area_km2"]) for x in (ua, ub)),
             end_section=True,
         )  # fmt: skip
         written.append((f"coverage at {alt}, smooth Earth", smooth["dir"]))
