@@ -33,6 +33,12 @@ Two engines share this model:
   ``local_steps`` to ``2 * local_steps`` major steps before the cell (where a nearby crest
   decides) are marched exactly on its own line. Optionally (``refine_tol_m``) cells whose
   bracketing rays disagree by more than a tolerance are marched in full.
+* :func:`visible_mask` runs the same sweep with the threshold at a target height above ground
+  inside the kernel (a uint8 mask, no float raster): the local march is aimed at cells within
+  ``local_margin_m`` (default 5 m) of the target altitude instead of the ground, and the exact
+  blocker-bin samples are skipped where the verdict is further from the limit than the rays'
+  disagreement plus that margin. Several observers (e.g. the sites of a union) run in one call
+  as one pool of tasks, each touching only the cells within its range of the shared DEM.
 
 Accuracy against the exact march (defaults, ``ray_density=0.75``; visible/hidden verdicts at
 0 m and 100 m above ground): fractal DEMs of 301^2 cells (30 m, observer 10 m;
@@ -231,7 +237,7 @@ def _kinked(b, i_lo, i_up, inv_n):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
-def _wedge(dem, g, p, nray, i0, i1, out):
+def _wedge(dem, g, p, nray, i0, i1, out, mask):
     """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
     i1 == nray, the octant's diagonal if it owns it).
 
@@ -244,9 +250,13 @@ def _wedge(dem, g, p, nray, i0, i1, out):
     and ``arg`` are copied (two snapshots are kept) for the local refinement.
     """
     r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag = g
-    z0, cell, inv2a, range2, tol, margin = p
+    z0, cell, inv2a, range2, tol, margin, agl, vis = p
+    vv = np.uint8(vis)
     flat = dem.ravel()
     out_flat = out.ravel()
+    mask_flat = mask.ravel()
+    mmode = mask_flat.size > 1  # mask mode: set mask = 1 where dem + agl >= H, write no H
+    dref = agl if mmode else 0.0  # the local march's margin is about zt + dref
     ncol = dem.shape[1]
     base = r0 * ncol + c0
     sj = drj * ncol + dcj
@@ -361,7 +371,7 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             hh = z0 + e1 * j + d2 * inv2a
             idx = base + j * sj + a * sa
             zt = flat[np.uint64(idx)]
-            out_flat[np.uint64(idx)] = hh if hh > zt else zt  # NaN (nodata) stays NaN
+            hv = hh if hh > zt else zt  # NaN (nodata) stays NaN
             split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
             kink = f > 0.0 and split >= _BIN_TOL_M
             b_lo = arg[lo]
@@ -369,8 +379,17 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             kink = kink and (
                 _kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n)
             )
+            dh = abs(hh - zt - dref)
+            # in mask mode only cells whose verdict the exact samples could change
+            kink = kink and (not mmode or dh < split + margin)
+            need = kink or dh < margin or split >= tol
+            if mmode:
+                if zt + agl >= hv and not need:
+                    mask_flat[np.uint64(idx)] = vv  # only ever set (sites may share cells)
+            else:
+                out_flat[np.uint64(idx)] = hv
             cand[nc] = a  # appended without a branch
-            nc += 1 if (kink or abs(hh - zt) < margin or split >= tol) else 0
+            nc += 1 if need else 0
         # 4) cells whose rays diverge by refine_tol or more: the exact march in full. Cells
         #    whose rays straddle a kink of the terrain in a blocker bin (where the terrain
         #    between the rays decides): their own line sampled exactly in both blocker bins.
@@ -387,62 +406,145 @@ def _wedge(dem, g, p, nray, i0, i1, out):
             lo = min(kk, last)
             f = f if kk < last else 0.0
             up = min(lo + 1, last)
-            rl = run[lo]
-            ru = run[up]
             d2 = (j * j + a * a) * cell2
             dist = math.sqrt(d2)
             tr = r0 + j * drj + a * dra
             tc = c0 + j * dcj + a * dca
             idx = base + j * sj + a * sa
             zt = flat[idx]
-            split = abs(ru - rl) * (j * step[up])  # as in step 3
+            split = abs(run[up] - run[lo]) * (j * step[up])  # as in step 3
             if split >= tol:
-                out_flat[idx] = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
-                continue
-            cd = dist * inv_j
-            inv_cd = j / dist
-            b_lo = arg[lo]
-            b_up = arg[up]
-            if (
-                f > 0.0
-                and split >= _BIN_TOL_M
-                and (_kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n))
-            ):
-                est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
-                if arg[up] != arg[lo]:
-                    e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
-                    est = e2 if e2 > est else est
-                hh = z0 + est * dist + d2 * inv2a
-                out_flat[idx] = max(float(zt), hh)
+                res = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
             else:
-                sl = step[lo] * (1.0 - f)
-                su = step[up] * f
-                e1 = rl * sl + cl[lo] * su
-                e2 = cu[lo] * sl + ru * su
-                e1 = e2 if (f > 0.0 and e2 > e1) else e1
-                hh = z0 + e1 * j + d2 * inv2a
-            if kloc == 0 or not abs(hh - zt) < margin:
-                continue
-            e_old = _NO_SLOPE
-            if j0 >= 1 and f > 0.0:
-                e_old = _line_bin(flat, lg, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
-                e2 = _line_bin(flat, lg, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
-                e_old = e2 if e2 > e_old else e_old
-            elif j0 >= 1:
-                e_old = snap_run[sn0, lo]  # the cell is on ray lo: exact
-            e_loc = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j0, 0) / j)
-            hh = z0 + max(e_old, e_loc) * dist + d2 * inv2a
-            out_flat[idx] = max(float(zt), hh)
+                res = _refine(
+                    dem,
+                    flat,
+                    lg,
+                    g,
+                    z0,
+                    cell,
+                    inv2a,
+                    margin,
+                    dref,
+                    j,
+                    a,
+                    f,
+                    lo,
+                    up,
+                    tr,
+                    tc,
+                    zt,
+                    d2,
+                    dist,
+                    inv_j,
+                    j0,
+                    sn0,
+                    split,
+                    run,
+                    cl,
+                    cu,
+                    arg,
+                    step,
+                    ii,
+                    inv_n,
+                    snap_run,
+                    snap_arg,
+                )
+            if mmode:
+                if zt + agl >= res:
+                    mask_flat[idx] = vv
+            else:
+                out_flat[idx] = res
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
+def _refine(
+    dem,
+    flat,
+    lg,
+    g,
+    z0,
+    cell,
+    inv2a,
+    margin,
+    dref,
+    j,
+    a,
+    f,
+    lo,
+    up,
+    tr,
+    tc,
+    zt,
+    d2,
+    dist,
+    inv_j,
+    j0,
+    sn0,
+    split,
+    run,
+    cl,
+    cu,
+    arg,
+    step,
+    ii,
+    inv_n,
+    snap_run,
+    snap_arg,
+):
+    """Step 4 of :func:`_wedge` for one cell: exact samples in kinked blocker bins, then the
+    exact local march near the visibility limit (``|H - zt - dref| < margin``); returns the
+    cell's minimum visible altitude."""
+    r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag = g
+    rl = run[lo]
+    ru = run[up]
+    cd = dist * inv_j
+    inv_cd = j / dist
+    b_lo = arg[lo]
+    b_up = arg[up]
+    if (
+        f > 0.0
+        and split >= _BIN_TOL_M
+        and (_kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n))
+    ):
+        est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
+        if arg[up] != arg[lo]:
+            e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
+            est = e2 if e2 > est else est
+        hh = z0 + est * dist + d2 * inv2a
+    else:
+        sl = step[lo] * (1.0 - f)
+        su = step[up] * f
+        e1 = rl * sl + cl[lo] * su
+        e2 = cu[lo] * sl + ru * su
+        e1 = e2 if (f > 0.0 and e2 > e1) else e1
+        hh = z0 + e1 * j + d2 * inv2a
+    if kloc == 0 or not abs(hh - zt - dref) < margin:
+        return max(float(zt), hh)
+    e_old = _NO_SLOPE
+    if j0 >= 1 and f > 0.0:
+        e_old = _line_bin(flat, lg, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
+        e2 = _line_bin(flat, lg, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
+        e_old = e2 if e2 > e_old else e_old
+    elif j0 >= 1:
+        e_old = snap_run[sn0, lo]  # the cell is on ray lo: exact
+    e_loc = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j0, 0) / j)
+    hh = z0 + max(e_old, e_loc) * dist + d2 * inv2a
+    return max(float(zt), hh)
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def _sweep(dem, octants, tasks, p, out):
-    """Run every task (octant, first ray, last ray, ray count) in parallel; tasks write
-    disjoint cells, so the result does not depend on the scheduling."""
+def _sweep(dem, octants, params, tasks, out, mask):
+    """Run every task (octant, first ray, last ray, ray count) in parallel; the octants may
+    belong to several observers (``params`` row per octant). The tasks of one observer write
+    disjoint cells and the mask is only ever set, never cleared, so the result does not depend
+    on the scheduling."""
     for t in nb.prange(tasks.shape[0]):
         v = octants[tasks[t, 0]]
         g = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10])
-        _wedge(dem, g, p, tasks[t, 3], tasks[t, 1], tasks[t, 2], out)
+        w = params[tasks[t, 0]]
+        p = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+        _wedge(dem, g, p, tasks[t, 3], tasks[t, 1], tasks[t, 2], out, mask)
 
 
 def min_visible_height(
@@ -494,21 +596,105 @@ def min_visible_height(
         max_range_m,
         earth_radius_m,
     )
-    if not ray_density > 0.0:
-        raise InputError(f"ray_density must be > 0, got {ray_density}")
-    if not local_steps >= 0:
-        raise InputError(f"local_steps must be >= 0, got {local_steps}")
-    nrow, ncol = dem.shape
-    cell = float(cell_size_m)
+    _check_settings(ray_density, local_steps)
     if math.isfinite(range_m):
         out = np.full(dem.shape, np.nan, dtype=np.float32)
     else:
         out = np.empty(dem.shape, dtype=np.float32)  # the octants write every cell
     out[r0, c0] = dem[r0, c0]
+    tol = math.inf if refine_tol_m is None else float(refine_tol_m)
+    p = (z0, float(cell_size_m), inv2a, range_m, tol, float(local_margin_m), math.nan, 0.0)
+    octants, params, tasks = _plan(dem.shape, r0, c0, p, ray_density, local_steps, 0)
+    _run(dem, octants, params, tasks, out, np.zeros((1, 1), np.uint8))
+    return out
+
+
+def visible_mask(
+    dem_m,
+    cell_size_m,
+    observers,
+    observer_height_m,
+    target_height_m,
+    k_factor=4 / 3,
+    max_range_m=None,
+    earth_radius_m=R_EARTH_M,
+    *,
+    visible_value=1,
+    ray_density=0.75,
+    local_steps=4,
+    local_margin_m=5.0,
+):
+    """Where a target ``target_height_m`` above the ground is seen by at least one observer.
+
+    Same model and settings as :func:`min_visible_height`, with the threshold done in the
+    kernel: no float raster is written, and the cells that the blend leaves within
+    ``local_margin_m`` of the target altitude (rather than of the ground) get the exact local
+    march; exact blocker-bin samples are taken only where the rays' disagreement could change
+    the verdict. All observers' octants run as one pool of tasks on all cores.
+
+    Args:
+        observers: sequence of (row, col) cells (each snapped to the nearest cell centre).
+        observer_height_m: eye height above the observer's cell (one value or one per observer).
+        target_height_m: target height above each cell's ground (m, >= 0).
+        max_range_m: cells farther than this from an observer are not seen by it.
+        visible_value: value (1-255) written where visible; 0 elsewhere (nodata: 0).
+
+    Returns:
+        uint8 raster of the DEM's shape.
+    """
+    obs = [tuple(o) for o in observers]
+    heights = np.broadcast_to(np.asarray(observer_height_m, dtype=float), (len(obs),))
+    if not target_height_m >= 0:
+        raise InputError(f"target_height_m must be >= 0, got {target_height_m}")
+    if not 1 <= int(visible_value) <= 255:
+        raise InputError(f"visible_value must be in 1..255, got {visible_value}")
+    _check_settings(ray_density, local_steps)
+    mask = None
+    all_oct, all_par, all_tasks = [], [], []
+    for (row, col), h in zip(obs, heights, strict=True):
+        dem, r0, c0, z0, inv2a, range_m = _prepare(
+            dem_m, cell_size_m, row, col, h, k_factor, max_range_m, earth_radius_m
+        )
+        dem_m = dem  # converted once
+        if mask is None:
+            mask = np.zeros(dem.shape, dtype=np.uint8)
+        mask[r0, c0] = visible_value  # H = dem at the observer, target_height_m >= 0
+        p = (
+            z0,
+            float(cell_size_m),
+            inv2a,
+            range_m,
+            math.inf,
+            float(local_margin_m),
+            float(target_height_m),
+            float(visible_value),
+        )
+        o, pr, t = _plan(dem.shape, r0, c0, p, ray_density, local_steps, len(all_oct))
+        all_oct.extend(o)
+        all_par.extend(pr)
+        all_tasks.extend(t)
+    if mask is None:
+        return np.zeros(np.shape(dem_m), dtype=np.uint8)
+    all_tasks.sort(reverse=True)  # largest first, over all observers
+    _run(dem, all_oct, all_par, all_tasks, np.zeros((1, 1), np.float32), mask)
+    return mask
+
+
+def _check_settings(ray_density, local_steps):
+    if not ray_density > 0.0:
+        raise InputError(f"ray_density must be > 0, got {ray_density}")
+    if not local_steps >= 0:
+        raise InputError(f"local_steps must be >= 0, got {local_steps}")
+
+
+def _plan(shape, r0, c0, p, ray_density, local_steps, first_octant):
+    """Octants (geometry rows), their physics rows and the tasks (estimated work, octant index
+    from ``first_octant``, first ray, last ray, ray count) of one observer."""
+    nrow, ncol = shape
+    cell, range_m = p[1], p[3]
     range_cells = math.floor(range_m / cell) if math.isfinite(range_m) else max(nrow, ncol)
     range2 = range_m * range_m if math.isfinite(range_m) else math.inf
-    tol = math.inf if refine_tol_m is None else float(refine_tol_m)
-    p = (z0, cell, inv2a, range2, tol, float(local_margin_m))
+    p = (p[0], p[1], p[2], range2) + tuple(p[4:])
     extent = {(0, 1): ncol - 1 - c0, (0, -1): c0, (1, 0): nrow - 1 - r0, (-1, 0): r0}
     octants, areas = [], []
     for drj, dcj in ((0, 1), (0, -1), (1, 0), (-1, 0)):  # major axis and direction
@@ -530,9 +716,19 @@ def min_visible_height(
         nw = max(1, round(_TASKS * area / sum(areas)))
         nray = nw * math.ceil(ray_density * v[6] / nw)
         for w in range(nw):
-            tasks.append((area / nw, o, w * nray // nw, (w + 1) * nray // nw, nray))
-    tasks = [t[1:] for t in sorted(tasks, reverse=True)]  # largest first
+            tasks.append((area / nw, first_octant + o, w * nray // nw, (w + 1) * nray // nw, nray))
+    return octants, [p] * len(octants), tasks
+
+
+def _run(dem, octants, params, tasks, out, mask):
     if tasks:
+        tasks = [t[1:] for t in sorted(tasks, reverse=True)]  # largest first
         with nb.parallel_chunksize(1):  # hand tasks out one by one (dynamic scheduling)
-            _sweep(dem, np.array(octants, np.int64), np.array(tasks, np.int64), p, out)
-    return out
+            _sweep(
+                dem,
+                np.array(octants, np.int64),
+                np.array(params, np.float64),
+                np.array(tasks, np.int64),
+                out,
+                mask,
+            )
