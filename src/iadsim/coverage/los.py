@@ -38,22 +38,29 @@ Two engines share this model:
   ``local_margin_m`` (default 5 m) of the target altitude instead of the ground, and the exact
   blocker-bin samples are skipped where the verdict is further from the limit than the rays'
   disagreement plus that margin (a tighter window, the margin alone, lost 0.1-0.25 % of the
-  verdicts from the peaks of tests/test_los_mask.py). Several observers (e.g. the sites of a union) run in one call
-  as one pool of tasks, each touching only the cells within its range of the shared DEM.
+  verdicts from the peaks of tests/test_los_mask.py). Several observers (e.g. the sites of a
+  union) run in one call as one pool of tasks, each touching only the cells within its range
+  of the shared DEM; the mask is only ever set, so sites may share cells.
 
 Accuracy against the exact march (defaults, ``ray_density=0.75``; visible/hidden verdicts at
 0 m and 100 m above ground): fractal DEMs of 301^2 cells (30 m, observer 10 m;
-tests/test_los.py) >= 99.93 % of cells agree from the highest peak, 100 % from a valley; 2000^2
-(benchmarks/coverage_vs_gdal.py, 100 m): 99.993 % from the centre and 99.97 % from the peak
-(gdal_viewshed: 98.5 % and 98.0 %; ``ray_density=2``: 99.999 % and 99.995 %). Known weakness:
-long straight walls parallel to a ray's major axis (man-made shapes), where blending between
-rays can err by tens of metres for a few per cent of the shadowed cells.
+tests/test_los.py, tests/test_los_mask.py) >= 99.9 % of cells agree from the highest peak,
+100 % from a valley; 2000^2 (benchmarks/coverage_vs_gdal.py, 100 m): :func:`visible_mask`
+99.996 % from the centre and 99.979 % from the peak, the thresholded raster of
+:func:`min_visible_height` 99.993 % and 99.967 % (gdal_viewshed: 98.5 % and 98.0 %;
+``ray_density=2``: 100.000 % and 99.999 %; ``ray_density=0.6``: 99.993 % and 99.958 %).
+Known weakness: long straight walls parallel to a ray's major axis (man-made shapes), where
+blending between rays can err by tens of metres for a few per cent of the shadowed cells.
 
 Cost on the 2-core benchmark machine (AMD EPYC, 2.6 GHz): ~18-21 ns of CPU per cell with the
-defaults on one thread (4000^2 full raster; the rays ~12 ns per unit of ray_density, the
-rest ~8 ns; more where much of the ground is near the visibility limit), ~10 ns wall with both
-cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
-single-pass, less exact scan takes ~8 ns. See benchmarks/README.md.
+defaults on one thread (4000^2 full raster from the centre; the rays ~12 ns per unit of
+ray_density, the rest ~8 ns; ~25 ns per in-range cell for the benchmark's 30 km union sites,
+where more ground lies near the visibility limit; ~21-24 ns at 8000^2), ~10-12 ns wall with
+both cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
+single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end (GeoTIFF to
+GeoTIFF, 100 m AGL, :func:`visible_mask`): 1.14x at 4000^2 and at 8000^2 in the final run
+(0.78-1.41x and 0.86-1.14x over runs on a shared machine), 2.8-3.2x for a union of 10 sites.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
