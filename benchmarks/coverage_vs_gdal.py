@@ -14,6 +14,7 @@ sight (R3) on a 2000^2 DEM (iadsim: the mask, and the minimum-visible-height ras
 
     .venv/bin/python benchmarks/coverage_vs_gdal.py           # full run (several minutes)
     .venv/bin/python benchmarks/coverage_vs_gdal.py --quick   # smoke run (small DEMs)
+    .venv/bin/python benchmarks/coverage_vs_gdal.py --union-only   # part 3 alone (4000^2)
 
 Needs ``gdal_viewshed`` on PATH for the GDAL columns (Debian: apt-get install -y gdal-bin).
 """
@@ -210,8 +211,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small DEMs, few repeats")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--union-only", action="store_true", help="only part 3, the union of 10 sites"
+    )
     args = parser.parse_args()
     sizes, agree_n, repeats = ([1000], 300, 2) if args.quick else ([4000, 8000], 2000, 5)
+    if args.union_only:
+        sizes = sizes[:1]  # the union runs on the first DEM only
     have_gdal = shutil.which("gdal_viewshed") is not None
     if not have_gdal:
         print("gdal_viewshed not found: GDAL columns are NaN (apt-get install -y gdal-bin)")
@@ -223,8 +229,9 @@ def main():
         if not paths[n].exists():
             write_geotiff(paths[n], fractal_dem(n, 0), CELL_M, "EPSG:32633", ORIGIN)
     print(f"DEMs in {work}; gdal -cc {GDAL_CC}; iadsim k={K:.4f}, R={R_SRS:.0f} m")
-    single_observer(paths, work, repeats, have_gdal)
-    agreement(agree_n, work, have_gdal)
+    if not args.union_only:
+        single_observer(paths, work, repeats, have_gdal)
+        agreement(agree_n, work, have_gdal)
     multi_site(paths[sizes[0]], sizes[0], work, have_gdal)
 
 

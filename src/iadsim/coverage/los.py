@@ -381,15 +381,13 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
             zt = flat[np.uint64(idx)]
             hv = hh if hh > zt else zt  # NaN (nodata) stays NaN
             split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
-            kink = f > 0.0 and split >= _BIN_TOL_M
-            b_lo = arg[lo]
-            b_up = arg[up]
-            kink = kink and (
-                _kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n)
-            )
             dh = abs(hh - zt - dref)
+            kink = False
             # in mask mode only cells whose verdict the exact samples could change
-            kink = kink and (not mmode or dh < split + margin)
+            if f > 0.0 and split >= _BIN_TOL_M and (not mmode or dh < split + margin):
+                kink = _kinked(arg[lo], ii[lo], ii[up], inv_n) or _kinked(
+                    arg[up], ii[lo], ii[up], inv_n
+                )
             need = kink or dh < margin or split >= tol
             if mmode:
                 if zt + agl >= hv and not need:
