@@ -54,13 +54,14 @@ blending between rays can err by tens of metres for a few per cent of the shadow
 
 Cost on the 2-core benchmark machine (AMD EPYC, 2.6 GHz): ~18-21 ns of CPU per cell with the
 defaults on one thread (4000^2 full raster from the centre; the rays ~12 ns per unit of
-ray_density, the rest ~8 ns; ~25 ns per in-range cell for the benchmark's 30 km union sites,
+ray_density, the rest ~8 ns; ~22-25 ns per in-range cell for the benchmark's 30 km union sites,
 where more ground lies near the visibility limit; ~21-24 ns at 8000^2), ~10-12 ns wall with
 both cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
 single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end (GeoTIFF to
-GeoTIFF, 100 m AGL, :func:`visible_mask`): 1.14x at 4000^2 and at 8000^2 in the final run
-(0.78-1.41x and 0.86-1.14x over runs on a shared machine), 2.8-3.2x for a union of 10 sites.
-See benchmarks/README.md.
+GeoTIFF, 100 m AGL, :func:`visible_mask`, the benchmark reading plain GeoTIFFs in one file
+read): 1.68x at 4000^2 and 1.37x at 8000^2 in the last full run (1.44x and 1.19x against GDAL
+with ``GTIFF_DIRECT_IO``), 2.99-3.61x for a union of 10 sites (2.47-3.25x against GDAL with
+``GTIFF_DIRECT_IO``). See benchmarks/README.md.
 """
 
 from __future__ import annotations
