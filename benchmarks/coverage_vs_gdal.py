@@ -62,7 +62,7 @@ def cell_xy(row, col):
 
 def gdal_viewshed(dem_path, out_path, row, col, max_range_m=0.0, direct_io=False):
     """One gdal_viewshed CLI call; ``direct_io`` adds ``--config GTIFF_DIRECT_IO YES`` (GDAL's
-    own faster read of uncompressed GeoTIFFs, the counterpart of iadsim's one-read path)."""
+    own faster read of uncompressed GeoTIFFs, printed for reference)."""
     x, y = cell_xy(row, col)
     cmd = ["gdal_viewshed", "-q"] + (["--config", "GTIFF_DIRECT_IO", "YES"] if direct_io else [])
     cmd += ["-oz", str(OBS_M), "-tz", str(TARGET_M), "-cc", GDAL_CC]
@@ -78,62 +78,12 @@ MODES = {  # iadsim settings compared: the defaults, a sparser faster and a dens
 READ_THREADS = 2  # the DEM is read as horizontal strips, one dataset handle per thread
 
 
-def _plain_data_offset(path, profile):
-    """Byte offset of the pixels if the file is a little-endian classic TIFF whose first image
-    is uncompressed, one sample per pixel, striped, and stored as one contiguous block in row
-    order (as GDAL writes plain GeoTIFFs); else None."""
-    if profile["count"] != 1 or profile.get("tiled"):
-        return None
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if head[:4] != b"II*\x00":
-            return None
-        f.seek(int.from_bytes(head[4:8], "little"))
-        n = int.from_bytes(f.read(2), "little")
-        entry = np.dtype([("tag", "<u2"), ("typ", "<u2"), ("cnt", "<u4"), ("val", "<u4")])
-        tags = {int(e["tag"]): e for e in np.frombuffer(f.read(12 * n), entry)}
-
-        def values(tag, default):
-            if tag not in tags:
-                return np.array([default])
-            e = tags[tag]
-            dt = {3: np.dtype("<u2"), 4: np.dtype("<u4")}.get(int(e["typ"]))
-            if dt is None:
-                return None
-            cnt = int(e["cnt"])
-            if cnt * dt.itemsize <= 4:
-                return np.frombuffer(e["val"].tobytes(), dt)[:cnt].astype(np.int64)
-            f.seek(int(e["val"]))
-            return np.frombuffer(f.read(cnt * dt.itemsize), dt).astype(np.int64)
-
-        # Compression none, SamplesPerPixel 1 (so PlanarConfiguration does not matter); no
-        # TileWidth; StripOffsets and StripByteCounts
-        if any(v is None or v.size != 1 or v[0] != 1 for v in (values(259, 1), values(277, 1))):
-            return None
-        if 322 in tags or 273 not in tags or 279 not in tags:
-            return None
-        offsets, counts = values(273, 0), values(279, 0)
-    nbytes = profile["height"] * profile["width"] * np.dtype(profile["dtype"]).itemsize
-    if (
-        offsets is None
-        or counts is None
-        or offsets.size != counts.size
-        or counts.sum() != nbytes
-        or np.any(offsets[1:] != offsets[:-1] + counts[:-1])
-    ):
-        return None
-    return int(offsets[0])
-
-
 def read_dem(path):
-    """Band 1 and the profile. A plain GeoTIFF (uncompressed contiguous strips) is read with
-    one file read; otherwise strips are read concurrently by GDAL (it releases the GIL)."""
+    """Band 1 and the profile, read by rasterio/GDAL in horizontal strips on concurrent
+    threads (GDAL releases the GIL). No hand-written TIFF reader: this is the read any iadsim
+    user gets."""
     with rasterio.open(path) as src:
         profile, h, w = src.profile, src.height, src.width
-    offset = _plain_data_offset(path, profile)
-    if offset is not None:
-        dt = np.dtype(profile["dtype"]).newbyteorder("<")
-        return np.fromfile(path, dt, count=h * w, offset=offset).reshape(h, w), profile
     dem = np.empty((h, w), profile["dtype"])
 
     def strip(k):

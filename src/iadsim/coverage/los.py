@@ -58,10 +58,9 @@ ray_density, the rest ~8 ns; ~22-25 ns per in-range cell for the benchmark's 30 
 where more ground lies near the visibility limit; ~21-24 ns at 8000^2), ~10-12 ns wall with
 both cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
 single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end (GeoTIFF to
-GeoTIFF, 100 m AGL, :func:`visible_mask`, the benchmark reading plain GeoTIFFs in one file
-read): 1.68x at 4000^2 and 1.37x at 8000^2 in the last full run (1.44x and 1.19x against GDAL
-with ``GTIFF_DIRECT_IO``), 2.99-3.61x for a union of 10 sites (2.47-3.25x against GDAL with
-``GTIFF_DIRECT_IO``). See benchmarks/README.md.
+GeoTIFF, 100 m AGL, :func:`visible_mask`, the DEM read with rasterio): faster at 4000^2 and
+8000^2, and 2.3-3.0x for a union of 10 sites (target 3x: not reliably met). Figures and their
+spread under load: benchmarks/README.md.
 """
 
 from __future__ import annotations
