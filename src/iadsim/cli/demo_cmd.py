@@ -141,10 +141,11 @@ def demo(
     # 2. the raid against both deployments
     results = {}
     for label, (fname, dirname) in RAIDS.items():
+        scn_raid = load_scenario(example_path(fname))  # loaded once: the run and its map
         with _progress(console) as bar:
             task = bar.add_task(f"raid vs {label}", total=runs)
             results[label] = run(
-                example_path(fname),
+                scn_raid,
                 runs=runs,
                 seed=seed,
                 workers=workers,
@@ -152,7 +153,6 @@ def demo(
                 progress=lambda done, total, t=task: bar.update(t, completed=done, total=total),
             )
         written.append((f"raid vs {label} (DuckDB + summary.json)", out / dirname))
-        scn_raid = load_scenario(example_path(fname))
         png = plot_raid_map(scn_raid, results[label].events, out / dirname / "raid-map.png")
         written.append((f"raid vs {label}, map of run 0", png))
 

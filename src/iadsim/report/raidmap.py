@@ -30,16 +30,12 @@ NOTE = "Illustrative: open-source estimates, invented positions and raid. iadsim
 
 
 def _trajectories(scenario, step_s: float = 5.0):
-    from iadsim.sim.kinematics import sample_raids
+    """The engine's own flights, re-sampled every ``step_s`` for drawing."""
+    from iadsim.sim.prepared import open_dem, scenario_trajectories
 
     t = np.arange(0.0, scenario.time.duration_s + step_s, step_s)
-    dem_path = scenario.dem_path()
-    if dem_path is None:
-        return sample_raids(scenario, t)
-    from iadsim.geo.dem import Dem
-
-    with Dem.open(dem_path) as dem:
-        return sample_raids(scenario, t, terrain=dem.height_at)
+    with open_dem(scenario) as dem:
+        return scenario_trajectories(scenario, t, dem)
 
 
 def _hillshade(ax, dem_path, lon0, lon1, lat0, lat1) -> None:

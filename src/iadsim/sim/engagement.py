@@ -40,6 +40,7 @@ import numpy as np
 from iadsim import catalog
 from iadsim.catalog.models import TARGET_CLASSES
 from iadsim.sim.events import REASON_CODE
+from iadsim.sim.sensors import enu_rotation
 
 KILL_ASSESSMENT_S = 2.0  #: time after the intercept before the unit knows the outcome
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
@@ -132,7 +133,8 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
     fu = FireUnits(
         site=np.array([r[0] for r in rows], np.int64),
         ecef_m=np.asarray(site_ecef_m, float)[[r[0] for r in rows]].reshape(f, 3),
-        enu_rot=np.array([_enu_rotation(r[1].lat, r[1].lon) for r in rows]).reshape(f, 3, 3),
+        enu_rot=enu_rotation(np.array([r[1].lat for r in rows], float),
+                             np.array([r[1].lon for r in rows], float)).reshape(f, 3, 3),
         heading_rad=np.radians([r[1].heading_deg for r in rows]),
         half_sector_rad=np.array([_fcr_half_sector_rad(it) for _, it in doc], float),
         channels=np.array([d.max_simultaneous or int(it.fire_control_channels.si) for d, it in doc], np.int64),
@@ -144,16 +146,6 @@ def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
         types=types, ready0=ready, reserve0=reserve, loadout=load,
     )  # fmt: skip
     return fu, build_interceptors(type_ids)
-
-
-def _enu_rotation(lat_deg: float, lon_deg: float) -> np.ndarray:
-    """Rows: the local east, north and up unit vectors (ECEF) at a geodetic position."""
-    la, lo = np.radians(lat_deg), np.radians(lon_deg)
-    return np.array([
-        [-np.sin(lo), np.cos(lo), 0.0],
-        [-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)],
-        [np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)],
-    ])  # fmt: skip
 
 
 def _fcr_half_sector_rad(system) -> float:

@@ -6,6 +6,7 @@ points and the first step each threat comes within each fire unit's reach.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,50 +84,47 @@ class PreparedScenario:
         return len(self.threat_class)
 
 
-def _site_ground_m(scenario) -> np.ndarray:
-    dem_path = scenario.dem_path()
+def open_dem(scenario):
+    """Context manager: the scenario's DEM, opened once (``None`` without terrain)."""
+    if scenario.dem_path() is None:
+        return contextlib.nullcontext(None)
+    from iadsim.geo.dem import Dem
+
+    return Dem.open(scenario.dem_path())
+
+
+def scenario_trajectories(scenario, time_s, dem=None):
+    """All threats of the scenario sampled on ``time_s`` (AGL routes follow ``dem``)."""
+    from iadsim.sim.kinematics import sample_raids
+
+    return sample_raids(scenario, time_s, terrain=None if dem is None else dem.height_at)
+
+
+def _site_ground_m(scenario, dem) -> np.ndarray:
     ground = np.array(
         [s.ground_altitude_m if s.ground_altitude_m is not None else np.nan for s in scenario.sites]
     )
-    if dem_path is not None and np.isnan(ground).any():
-        from iadsim.geo.dem import Dem
-
-        with Dem.open(dem_path) as dem:
-            lat = np.array([s.lat for s in scenario.sites])
-            lon = np.array([s.lon for s in scenario.sites])
-            ground = np.where(np.isnan(ground), dem.height_at(lat, lon), ground)
+    if dem is not None and np.isnan(ground).any():
+        lat = np.array([s.lat for s in scenario.sites])
+        lon = np.array([s.lon for s in scenario.sites])
+        ground = np.where(np.isnan(ground), dem.height_at(lat, lon), ground)
     return np.nan_to_num(ground, nan=0.0)
 
 
-def _trajectories(scenario, time_s):
-    from iadsim.sim.kinematics import sample_raids
-
-    dem_path = scenario.dem_path()
-    if dem_path is None:
-        return sample_raids(scenario, time_s)
-    from iadsim.geo.dem import Dem
-
-    with Dem.open(dem_path) as dem:
-        return sample_raids(scenario, time_s, terrain=dem.height_at)
-
-
-def _threat_ground_m(scenario, traj) -> np.ndarray | None:
+def _threat_ground_m(dem, traj) -> np.ndarray | None:
     """The ground that envelope altitudes are measured from, per threat sample (float32, 0
     outside the DEM / on nodata): under the threat for aircraft and cruise missiles (they keep
     their height above ground to the PIP); at the aim point for ballistic missiles (a PIP in
     their terminal phase lies above the defended area, not under the missile's current
     position tens of kilometres back)."""
-    if scenario.dem_path() is None or traj.lat_deg.size == 0:
+    if dem is None or traj.lat_deg.size == 0:
         return None
-    from iadsim.geo.dem import Dem
-
-    with Dem.open(scenario.dem_path()) as dem:
-        h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel()).reshape(traj.lat_deg.shape)
-        ballistic = np.asarray(traj.target_class) == "ballistic"
-        if ballistic.any():
-            aim = dem.height_at(np.asarray(traj.impact_lat_deg)[ballistic],
-                                np.asarray(traj.impact_lon_deg)[ballistic])  # fmt: skip
-            h[ballistic] = np.asarray(aim)[:, None]
+    h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel()).reshape(traj.lat_deg.shape)
+    ballistic = np.asarray(traj.target_class) == "ballistic"
+    if ballistic.any():
+        aim = dem.height_at(np.asarray(traj.impact_lat_deg)[ballistic],
+                            np.asarray(traj.impact_lon_deg)[ballistic])  # fmt: skip
+        h[ballistic] = np.asarray(aim)[:, None]
     return np.nan_to_num(h, nan=0.0).astype(np.float32)
 
 
@@ -157,20 +155,21 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
     cfg = config or EngineConfig()
     step = scenario.time.step_s
     time_s = np.arange(int(np.floor(scenario.time.duration_s / step + 1e-9)) + 1) * step
-    traj = trajectories if trajectories is not None else _trajectories(scenario, time_s)
     sites = scenario.sites
-    ground = _site_ground_m(scenario)
-    radars = sensors.build_radars(sites, ground)
+    k_factor = scenario.environment.k_factor
+    with open_dem(scenario) as dem:  # one open for every terrain lookup below
+        if trajectories is None:
+            trajectories = scenario_trajectories(scenario, time_s, dem)
+        traj = trajectories
+        ground = _site_ground_m(scenario, dem)
+        radars = sensors.build_radars(sites, ground)
+        opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
+        if dem is not None:
+            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
+        threat_ground = _threat_ground_m(dem, traj)
     site_ecef = np.stack(
         pymap3d.geodetic2ecef([s.lat for s in sites], [s.lon for s in sites], ground), -1
     ).reshape(len(sites), 3)
-    k_factor = scenario.environment.k_factor
-    opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
-    if scenario.dem_path() is not None:
-        from iadsim.geo.dem import Dem
-
-        with Dem.open(scenario.dem_path()) as dem:
-            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
     fu, icp = eng.build_fire_units(sites, site_ecef)
     nets = net.build_networks(scenario, step)
     cls = np.array([eng.CLASS_CODE[c] for c in np.asarray(traj.target_class)], np.int64)
@@ -204,5 +203,5 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
-        site_ecef, _site_scans(radars, time_s, len(sites)), _threat_ground_m(scenario, traj),
+        site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground,
     )  # fmt: skip
