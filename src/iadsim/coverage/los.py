@@ -69,6 +69,7 @@ import math
 
 import numba as nb
 import numpy as np
+from numba.core.compiler import CompilerBase, DefaultPassBuilder
 
 from iadsim.errors import InputError
 from iadsim.geo.earth import R_EARTH_M
@@ -244,6 +245,72 @@ def _kinked(b, i_lo, i_up, inv_n):
     return math.floor(y_lo) + 1.0 < b * i_up * inv_n - 1e-9
 
 
+class _NoAliasCompiler(CompilerBase):
+    """numba's default nopython pipeline, with the array arguments marked ``noalias`` (the
+    flag numba itself sets on parfor kernels whose arrays it proved distinct). LLVM then
+    vectorizes loops that store to some arrays and gather from another (AVX2/AVX-512), which
+    it must otherwise assume may overlap. Only for functions whose array arguments never
+    share memory."""
+
+    def define_pipelines(self):
+        self.state.flags.noalias = True
+        return [DefaultPassBuilder.define_nopython_pipeline(self.state)]
+
+
+@nb.njit(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"contract", "arcp"},
+    pipeline_class=_NoAliasCompiler,
+)
+def _advance_rays(
+    flat, row, sa, sj, amax, nk, j, nray, inv_n, z0,
+    ii, inv_i, curv, inv_step, step, q, rem, bb, run, arg, cl, cu,
+):  # fmt: skip
+    """Steps 1 and 2 of :func:`_wedge` at major position j for the rays 0..nk-1 (all arrays
+    distinct: compiled with ``noalias`` so that the loops vectorize). 1) each ray's bin j-1:
+    the major-line sample at j-1 (``row`` = flat index of the observer's cell moved j-1
+    major steps) and the minor-line crossing in (j-1, j), if any, into ``bb``; q, rem
+    advance to j. 2) the pair states cl/cu, then the running maxima ``run`` and their bins
+    ``arg`` (strict: the first maximum is the blocker)."""
+    jm1 = float(j - 1)
+    inv_jm1 = 1.0 / jm1 if j > 1 else 0.0
+    first = j > 1
+    for k in range(nk):  # no data-dependent branches: a crossing is computed every step
+        qq = q[k]
+        rr = rem[k]
+        ia = row + qq * sa
+        za = flat[np.uint64(ia)]
+        zb = flat[np.uint64(ia + (sa if rr > 0 else 0))]
+        z = za + (rr * inv_n) * (zb - za)
+        bm = (z - z0 - jm1 * jm1 * curv[k]) * (inv_jm1 * inv_step[k])
+        bm = bm if (bm > _NO_SLOPE and first) else _NO_SLOPE  # NaN never blocks
+        rr += ii[k]
+        carry = rr >= nray
+        rr = rr - nray if carry else rr
+        qq = qq + 1 if carry else qq
+        ic = row + min(qq, amax) * sa
+        zc = flat[np.uint64(ic)]
+        w = 1.0 - rr * inv_i[k]
+        z = zc + w * (flat[np.uint64(ic + sj)] - zc)
+        x = jm1 + w
+        sl = (z - z0 - x * x * curv[k]) / (x * step[k])
+        bm = sl if (carry and rr > 0 and sl > bm) else bm
+        q[k] = qq
+        rem[k] = rr
+        bb[k] = bm
+    for k in range(nk - 1):
+        blo = bb[k]
+        bup = bb[k + 1]
+        cl[k] = bup if blo > run[k] else cl[k]
+        cu[k] = blo if bup > run[k + 1] else cu[k]
+    for k in range(nk):
+        new = bb[k] > run[k]
+        arg[k] = j - 1 if new else arg[k]
+        run[k] = bb[k] if new else run[k]
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
 def _wedge(dem, g, p, nray, i0, i1, out, mask):
     """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
@@ -306,45 +373,11 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
         if j > 1:
             top = min(top, (amax * nray) // (j - 1) - i0)
         nk = min(nk, top + 1)
-        # 1) each ray's bin j-1: the major-line sample at j-1 and the minor-line crossing in
-        #    (j-1, j), if any
-        row = base + (j - 1) * sj
-        jm1 = float(j - 1)
-        inv_jm1 = 1.0 / jm1 if j > 1 else 0.0
-        first = j > 1
-        for k in range(nk):
-            qq = q[k]
-            rr = rem[k]
-            ia = row + qq * sa
-            za = flat[np.uint64(ia)]
-            zb = flat[np.uint64(ia + (sa if rr > 0 else 0))]
-            z = za + (rr * inv_n) * (zb - za)
-            bm = (z - z0 - jm1 * jm1 * curv[k]) * (inv_jm1 * inv_step[k])
-            bm = bm if (bm > _NO_SLOPE and first) else _NO_SLOPE  # NaN never blocks
-            rr += ii[k]
-            carry = rr >= nray
-            rr = rr - nray if carry else rr
-            qq = qq + 1 if carry else qq
-            ic = row + min(qq, amax) * sa
-            zc = flat[np.uint64(ic)]
-            w = 1.0 - rr * inv_i[k]
-            z = zc + w * (flat[np.uint64(ic + sj)] - zc)
-            x = jm1 + w
-            sl = (z - z0 - x * x * curv[k]) / (x * step[k])
-            bm = sl if (carry and rr > 0 and sl > bm) else bm
-            q[k] = qq
-            rem[k] = rr
-            bb[k] = bm
-        # 2) pair states, then running maxima (strict: the first maximum is the blocker)
-        for k in range(nk - 1):
-            blo = bb[k]
-            bup = bb[k + 1]
-            cl[k] = bup if blo > run[k] else cl[k]
-            cu[k] = blo if bup > run[k + 1] else cu[k]
-        for k in range(nk):
-            new = bb[k] > run[k]
-            arg[k] = j - 1 if new else arg[k]
-            run[k] = bb[k] if new else run[k]
+        # 1) each ray's bin j-1 and 2) the pair states and running maxima (see _advance_rays)
+        _advance_rays(
+            flat, base + (j - 1) * sj, sa, sj, amax, nk, j, nray, inv_n, z0,
+            ii, inv_i, curv, inv_step, step, q, rem, bb, run, arg, cl, cu,
+        )  # fmt: skip
         if nsnap and j % kloc == 0:
             sn = (j // kloc) % 2
             snap_run[sn, :nk] = run[:nk]
