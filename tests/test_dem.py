@@ -8,6 +8,7 @@ import pytest
 import rasterio
 from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
+from rasterio.windows import Window
 
 from iadsim.errors import DemError
 from iadsim.geo.dem import Dem
@@ -128,6 +129,45 @@ def test_nodata_becomes_nan(tmp_path):
     assert np.isnan(h[0])
     assert h[1] == pytest.approx(z[40, 40], abs=1e-3)
     assert np.isnan(grid.heights_m[grid.centre_row, grid.centre_col])
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {},  # plain strips: GDAL's direct IO path
+        {"tiled": True, "blockxsize": 64, "blockysize": 64},  # tiles: direct IO too
+        {"compress": "deflate"},  # compressed: the block-cache path
+        {"dtype": "int16", "nodata": -32768},  # integers and nodata converted after the read
+    ],
+    ids=["strips", "tiles", "deflate", "int16-nodata"],
+)
+def test_windowed_reads_equal_gdal_block_cache_reads(tmp_path, profile):
+    """Dem opens GeoTIFFs with GTIFF_DIRECT_IO (speed); every window must still hold exactly
+    the values GDAL's ordinary read returns, nodata as NaN."""
+    z = np.round(fractal_dem(300, 3) * 10) / 10
+    z[40:50, 200:230] = np.nan
+    dtype = profile.get("dtype", "float32")
+    nodata = profile.get("nodata", -9999.0)
+    path = tmp_path / "dem.tif"
+    prof = {
+        "driver": "GTiff", "height": 300, "width": 300, "count": 1, "crs": "EPSG:32633",
+        "transform": from_origin(500000, 4500000, 30, 30), **profile,
+        "dtype": dtype, "nodata": nodata,
+    }  # fmt: skip
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(np.where(np.isnan(z), nodata, z).astype(dtype), 1)
+    windows = [Window(0, 0, 300, 300), Window(17, 33, 101, 77), Window(250, 290, 80, 80)]
+    with Dem.open(path) as dem:
+        ours = [dem.read_window(w) for w in windows]
+    with rasterio.open(path) as ds:  # no direct IO
+        full = ds.read(1).astype(np.float32)
+    full[full == np.float32(nodata)] = np.nan
+    expected = [full[33:110, 17:118], full[290:300, 250:300]]
+    assert np.array_equal(ours[0], full, equal_nan=True)
+    assert np.isnan(ours[0][45, 210])
+    for got, want in zip(ours[1:], expected, strict=True):
+        assert got.dtype == np.float32
+        assert np.array_equal(got, want, equal_nan=True)
 
 
 def test_resample_to_another_grid_nearest(dems):
