@@ -311,6 +311,61 @@ def _advance_rays(
         run[k] = bb[k] if new else run[k]
 
 
+@nb.njit(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"contract", "arcp"},
+    pipeline_class=_NoAliasCompiler,
+)
+def _blend_cells(
+    flat, rowj, sa, a_lo, a_hi, j, nray, i0, inv_j, last, mmode,
+    z0, cell2, inv2a, dref, margin, tol, agl, run, cl, cu, step, hv_buf, lo_buf, code,
+):  # fmt: skip
+    """Step 3 of :func:`_wedge` for the cells a_lo..a_hi at major position j (``rowj`` = flat
+    index of the cell a = 0): one loop without branches (all arrays distinct, compiled with
+    ``noalias``: it vectorizes). Per cell m = a - a_lo: ``hv_buf`` = the blended minimum
+    visible altitude (at least the ground; NaN on nodata), ``lo_buf`` = the lower bracketing
+    ray, ``code`` = 1 if visible at ``agl`` above ground (mask mode) | 2 if step 4 is needed
+    (within ``margin`` of the limit, or rays ``tol`` apart) | 4 if step 4 may be needed as
+    the rays straddle a kink of the terrain in a blocker bin (the caller checks). The cells'
+    flat offsets are ``int(a * float(sa))`` (exact): with the integer stride ``a * sa`` in the
+    index, LLVM versions the loop on ``sa == 1`` and runs the other octants' cells scalar;
+    through the conversion it gathers for every stride (~10 % less CPU in all)."""
+    saf = float(sa)
+    for a in range(a_lo, a_hi + 1):
+        t = (a * nray - i0 * j) * inv_j
+        kk = int(t + 1e-7)  # t is a multiple of 1/j >> 1e-7: exact floor
+        f = t - kk
+        f = f if f > 0.0 else 0.0
+        lo = min(kk, last)
+        f = f if kk < last else 0.0  # above the last ray (near the DEM edge): lo alone
+        up = min(lo + 1, last)
+        rl = run[lo]
+        ru = run[up]
+        # blend the blockers' heights (slope x distance per major step), not their slopes:
+        # exact for a straight crest across the major axis on a flat Earth
+        sl = step[lo] * (1.0 - f)
+        su = step[up] * f
+        e1 = rl * sl + cl[lo] * su
+        e2 = cu[lo] * sl + ru * su
+        e1 = e2 if (f > 0.0 and e2 > e1) else e1
+        d2 = (j * j + a * a) * cell2
+        hh = z0 + e1 * j + d2 * inv2a
+        zt = flat[np.uint64(rowj + int(a * saf))]  # = rowj + a * sa (see the docstring)
+        hv = hh if hh > zt else zt  # NaN (nodata) stays NaN
+        split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
+        dh = abs(hh - zt - dref)
+        # kinks matter only where the rays disagree, and in mask mode only for cells whose
+        # verdict the exact samples could change
+        maybe = (f > 0.0) & (split >= _BIN_TOL_M) & ((not mmode) | (dh < split + margin))
+        sure = (dh < margin) | (split >= tol)
+        vis = mmode & (zt + agl >= hv)
+        hv_buf[a - a_lo] = hv
+        lo_buf[a - a_lo] = lo
+        code[a - a_lo] = np.uint8((1 if vis else 0) | (2 if sure else 0) | (4 if maybe else 0))
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
 def _wedge(dem, g, p, nray, i0, i1, out, mask):
     """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
@@ -356,6 +411,10 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
     snap_run = np.full((nsnap, n), _NO_SLOPE)
     snap_arg = np.zeros((nsnap, n), np.int64)
     cand = np.empty(max(jlim, amax) + 2, np.int64)
+    hv_buf = np.empty(max(jlim, amax) + 2)
+    lo_buf = np.empty(max(jlim, amax) + 2, np.int64)
+    code64 = np.zeros((max(jlim, amax) + 17) // 8, np.uint64)  # per-cell flags, 8 to a word
+    code = code64.view(np.uint8)
     inv_n = 1.0 / nray
     nk = n
     last_wedge = i1 == nray
@@ -383,7 +442,8 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
             snap_run[sn, :nk] = run[:nk]
             snap_arg[sn, :nk] = arg[:nk]
         # 3) the cells at major j, between rays lo and up = lo + 1 at fraction f: the blend
-        #    first (no branches), and a list of the cells to treat further in step 4
+        #    (vectorized, see _blend_cells), then the mask or raster written and a list of
+        #    the cells to treat further in step 4
         a_lo = max((i0 * j + nray - 1) // nray, a_first)
         a_hi = a_end if a_diag or a_end < j else j - 1
         if not last_wedge:
@@ -391,44 +451,31 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
         inv_j = 1.0 / j
         last = nk - 1
         nc = 0
-        for a in range(a_lo, a_hi + 1):
-            t = (a * nray - i0 * j) * inv_j
-            kk = int(t + 1e-7)  # t is a multiple of 1/j >> 1e-7: exact floor
-            f = t - kk
-            f = f if f > 0.0 else 0.0
-            lo = min(kk, last)
-            f = f if kk < last else 0.0  # above the last ray (near the DEM edge): lo alone
-            up = min(lo + 1, last)
-            rl = run[lo]
-            ru = run[up]
-            # blend the blockers' heights (slope x distance per major step), not their slopes:
-            # exact for a straight crest across the major axis on a flat Earth
-            sl = step[lo] * (1.0 - f)
-            su = step[up] * f
-            e1 = rl * sl + cl[lo] * su
-            e2 = cu[lo] * sl + ru * su
-            e1 = e2 if (f > 0.0 and e2 > e1) else e1
-            d2 = (j * j + a * a) * cell2
-            hh = z0 + e1 * j + d2 * inv2a
-            idx = base + j * sj + a * sa
-            zt = flat[np.uint64(idx)]
-            hv = hh if hh > zt else zt  # NaN (nodata) stays NaN
-            split = abs(ru - rl) * (j * step[up])  # the rays' disagreement (m), a bit above
-            dh = abs(hh - zt - dref)
-            kink = False
-            # in mask mode only cells whose verdict the exact samples could change
-            if f > 0.0 and split >= _BIN_TOL_M and (not mmode or dh < split + margin):
-                kink = _kinked(arg[lo], ii[lo], ii[up], inv_n) or _kinked(
-                    arg[up], ii[lo], ii[up], inv_n
-                )
-            need = kink or dh < margin or split >= tol
-            if mmode:
-                if zt + agl >= hv and not need:
-                    mask_flat[np.uint64(idx)] = vv  # only ever set (sites may share cells)
-            else:
-                out_flat[np.uint64(idx)] = hv
-            cand[nc] = a  # appended without a branch
-            nc += 1 if need else 0
+        ncell = a_hi - a_lo + 1
+        _blend_cells(
+            flat, base + j * sj, sa, a_lo, a_hi, j, nray, i0, inv_j, last, mmode,
+            z0, cell2, inv2a, dref, margin, tol, agl, run, cl, cu, step, hv_buf, lo_buf, code,
+        )  # fmt: skip
+        if not mmode:
+            for a in range(a_lo, a_hi + 1):
+                out_flat[np.uint64(base + j * sj + a * sa)] = hv_buf[a - a_lo]
+        code[max(ncell, 0) : max(ncell, 0) + 8] = 0
+        for w in range((ncell + 7) // 8):  # 8 cells at a time: most need nothing more
+            if code64[w] == 0:
+                continue
+            for m in range(8 * w, min(8 * w + 8, ncell)):
+                c = code[m]
+                need = (c & 2) != 0
+                if c & 6 == 4:  # the rays straddle a kink in a blocker bin: exact samples?
+                    lo = lo_buf[m]
+                    up = min(lo + 1, last)
+                    need = _kinked(arg[lo], ii[lo], ii[up], inv_n) or _kinked(
+                        arg[up], ii[lo], ii[up], inv_n
+                    )
+                if c & 1 and not need:  # visible (mask mode)
+                    mask_flat[np.uint64(base + j * sj + (a_lo + m) * sa)] = vv  # only ever set
+                cand[nc] = a_lo + m  # appended without a branch
+                nc += 1 if need else 0
         # 4) cells whose rays diverge by refine_tol or more: the exact march in full. Cells
         #    whose rays straddle a kink of the terrain in a blocker bin (where the terrain
         #    between the rays decides): their own line sampled exactly in both blocker bins.
