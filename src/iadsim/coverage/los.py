@@ -52,15 +52,19 @@ tests/test_los.py, tests/test_los_mask.py) >= 99.9 % of cells agree from the hig
 Known weakness: long straight walls parallel to a ray's major axis (man-made shapes), where
 blending between rays can err by tens of metres for a few per cent of the shadowed cells.
 
-Cost on the 2-core benchmark machine (AMD EPYC, 2.6 GHz): ~18-21 ns of CPU per cell with the
-defaults on one thread (4000^2 full raster from the centre; the rays ~12 ns per unit of
-ray_density, the rest ~8 ns; ~22-25 ns per in-range cell for the benchmark's 30 km union sites,
-where more ground lies near the visibility limit; ~21-24 ns at 8000^2), ~10-12 ns wall with
-both cores (tasks are slope ranges of the octants, handed out dynamically); gdal_viewshed's
-single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end (GeoTIFF to
-GeoTIFF, 100 m AGL, :func:`visible_mask`, the DEM read with rasterio): faster at 4000^2 and
-8000^2, and 2.3-3.0x for a union of 10 sites (target 3x: not reliably met). Figures and their
-spread under load: benchmarks/README.md.
+Speed: the ray pass (:func:`_advance_rays`) and the per-cell blend (:func:`_blend_cells`) are
+branch-free loops compiled with ``noalias`` array arguments (:class:`_NoAliasCompiler`), so
+that LLVM vectorizes them (AVX-512 gathers on the benchmark machine); the rare cells needing
+more are listed and refined one by one. Cost on the 2-core benchmark machine (AMD EPYC Zen 4,
+2.6 GHz), one thread, 4000^2 full raster from the centre: ~12 ns of CPU per cell for
+:func:`visible_mask`, ~19 ns for :func:`min_visible_height`; ~15 ns per in-range cell for the
+benchmark's 30 km union sites (the rays ~7 ns per unit of ray_density, the rest ~9 ns); both
+cores ~1.8x faster (tasks are slope ranges of the octants, handed out dynamically).
+gdal_viewshed's single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end
+(GeoTIFF to GeoTIFF, 100 m AGL, :func:`visible_mask`, the DEM read with
+:class:`iadsim.geo.dem.Dem`): ~1.9x faster at 4000^2, ~1.7x at 8000^2, 4.4-5.1x for a union of
+10 sites (target 3x; ~3.1-3.4x with the other core busy). Figures and their spread under load:
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -658,8 +662,8 @@ def min_visible_height(
         k_factor, earth_radius_m: curvature drop ``d^2 / (2 k R)`` (GDAL ``-cc = R_srs/(k R)``).
         max_range_m: cells farther than this (centre to centre) are NaN.
         ray_density: rays per cell at the octant edge; neighbouring rays are at most
-            ``1/ray_density`` cells apart. The rays cost ~12 ns of CPU per cell and unit of
-            ray_density, the rest ~8 ns per cell; 2 instead of 0.75 cuts the disagreement
+            ``1/ray_density`` cells apart. The rays cost ~7 ns of CPU per cell and unit of
+            ray_density, the rest ~7-14 ns per cell; 2 instead of 0.75 cuts the disagreement
             with the exact march several times (see the module docstring).
         local_steps: for cells whose estimated minimum visible altitude is within
             ``local_margin_m`` of the ground (where a nearby crest decides whether the ground
