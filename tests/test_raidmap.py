@@ -44,7 +44,9 @@ def test_sector_wedge_points_along_the_heading_by_geodesic_azimuth():
     ax.set_ylim(site.lat - 2, site.lat + 2)
     assert _sector(ax, site, kx)
     wedge = ax.patches[0]
-    xy = ax.transData.inverted().transform(wedge.get_transform().transform(wedge.get_path().vertices))
+    xy = ax.transData.inverted().transform(
+        wedge.get_transform().transform(wedge.get_path().vertices)
+    )
     plt.close(fig)
     lon, lat = xy[:, 0], xy[:, 1]
     far = np.hypot((lon - site.lon) * kx, lat - site.lat) > 0.3  # skip the apex at the site

@@ -41,7 +41,12 @@ def test_issue_example_loads_with_its_fields(tmp_path):
     assert scn.name.startswith("Illustrative")
     assert scn.environment.k_factor == pytest.approx(1.3333)
     site = scn.site("ankara-1")
-    assert (site.lat, site.lon, site.antenna_height_m, site.network) == (39.93, 32.86, 25, "national")
+    assert (site.lat, site.lon, site.antenna_height_m, site.network) == (
+        39.93,
+        32.86,
+        25,
+        "national",
+    )
     assert scn.network_members()["national"].members == ["ankara-1"]
 
 

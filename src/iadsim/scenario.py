@@ -171,7 +171,9 @@ def _loc_str(loc: tuple) -> str:
 
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic appends union/tuple member tags such as 'tuple[float, float, float]'
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    )
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -189,9 +191,7 @@ def load_scenario(path: str | Path) -> Scenario:
         err = exc.errors()[0]
         loc = _clean_loc(err["loc"])
         line = line_for(lines, loc)
-        raise ScenarioError(
-            f"{path}:{line}: field '{_loc_str(loc)}': {_describe(err)}"
-        ) from None
+        raise ScenarioError(f"{path}:{line}: field '{_loc_str(loc)}': {_describe(err)}") from None
     scn._path = path
     _resolve(scn, path, lines)
     return scn
@@ -260,4 +260,7 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
                 fail(("networks", i, "members", j), f"unknown site {m!r}; sites: {sorted(seen)}")
     dem = scn.dem_path()
     if dem is not None and not dem.exists():
-        fail(("environment", "dem"), f"DEM file {str(dem)!r} not found (paths are relative to the scenario file)")
+        fail(
+            ("environment", "dem"),
+            f"DEM file {str(dem)!r} not found (paths are relative to the scenario file)",
+        )

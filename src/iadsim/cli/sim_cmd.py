@@ -120,7 +120,9 @@ def run_command(
         from iadsim.report.raidmap import plot_raid_map
         from iadsim.scenario import load_scenario
 
-        typer.echo(f"wrote {plot_raid_map(load_scenario(scenario), rs.events, out / 'raid-map.png')}")
+        typer.echo(
+            f"wrote {plot_raid_map(load_scenario(scenario), rs.events, out / 'raid-map.png')}"
+        )
 
 
 def results_command(

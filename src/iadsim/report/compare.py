@@ -25,8 +25,16 @@ def _bars(ax, names, table: pd.DataFrame, labels, colors) -> None:
         lo = table.loc[names, f"{label} ci_low"].to_numpy(float)
         hi = table.loc[names, f"{label} ci_high"].to_numpy(float)
         err = np.vstack([np.nan_to_num(v - lo), np.nan_to_num(hi - v)])
-        ax.bar(x + (i - (len(labels) - 1) / 2) * width, np.nan_to_num(v), width,
-               yerr=err, capsize=3, label=label, color=color, alpha=0.85)
+        ax.bar(
+            x + (i - (len(labels) - 1) / 2) * width,
+            np.nan_to_num(v),
+            width,
+            yerr=err,
+            capsize=3,
+            label=label,
+            color=color,
+            alpha=0.85,
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
 
@@ -56,8 +64,13 @@ def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | N
     axes[0][0].legend(fontsize=8, loc="upper left")
     note = f"{runs} Monte Carlo runs each; " if runs else ""
     fig.suptitle("Same illustrative raid, two deployments (error bars: 95 % CI)", fontsize=11)
-    fig.text(0.01, 0.01, note + "illustrative: public parameters, invented positions and raid. iadsim",
-             fontsize=7, color="0.35")
+    fig.text(
+        0.01,
+        0.01,
+        note + "illustrative: public parameters, invented positions and raid. iadsim",
+        fontsize=7,
+        color="0.35",
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     out = atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))
     plt.close(fig)

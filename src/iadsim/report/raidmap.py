@@ -68,8 +68,16 @@ def _hillshade(ax, dem_path, lon0, lon1, lat0, lat1) -> None:
     shade = np.sin(alt) * np.sin(slope) + np.cos(alt) * np.cos(slope) * np.cos(az - aspect)
     ax.imshow(shade, extent=(lon0, lon1, lat0, lat1), cmap="Greys_r", alpha=0.35,
               origin="upper", zorder=0, interpolation="bilinear")  # fmt: skip
-    ax.imshow(np.ma.masked_less_equal(h, 0), extent=(lon0, lon1, lat0, lat1), cmap="terrain",
-              vmin=-1300, vmax=4000, alpha=0.35, origin="upper", zorder=0)  # 0 m: green
+    ax.imshow(
+        np.ma.masked_less_equal(h, 0),
+        extent=(lon0, lon1, lat0, lat1),
+        cmap="terrain",
+        vmin=-1300,
+        vmax=4000,
+        alpha=0.35,
+        origin="upper",
+        zorder=0,
+    )  # 0 m: green
 
 
 def _borders(ax, lon0, lon1, lat0, lat1) -> None:
@@ -214,10 +222,18 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
         handles.append(Line2D([], [], ls="none", marker="o", mfc="none", mec="#1864ab",
                               label=f"first detection ({counts['first_detection']})"))  # fmt: skip
     handles += [
-        Line2D([], [], ls="none", marker="x", color="#2b8a3e", mew=2,
-               label=f"intercept ({counts['intercept']})"),  # fmt: skip
-        Line2D([], [], ls="none", marker="*", color="#c92a2a", ms=11,
-               label=f"leak ({counts['leak']})"),  # fmt: skip
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker="x",
+            color="#2b8a3e",
+            mew=2,
+            label=f"intercept ({counts['intercept']})",
+        ),  # fmt: skip
+        Line2D(
+            [], [], ls="none", marker="*", color="#c92a2a", ms=11, label=f"leak ({counts['leak']})"
+        ),  # fmt: skip
     ]
     if units:
         handles.append(Line2D([], [], ls="none", marker="^", color="black", label="fire unit"))
