@@ -81,8 +81,14 @@ def test_coverage_with_scenario_dem_uses_terrain(runner, tmp_path):
     for tag in ("dem", "smooth"):
         if tag == "smooth":
             scn.write_text(scn.read_text().replace("dem: flat.tif", "dem: null"))
-        _coverage_ok(runner, scn, tmp_path / tag, "--altitude-m", 200, "--resolution-km", 2)
+        r = _coverage_ok(runner, scn, tmp_path / tag, "--altitude-m", 200, "--resolution-km", 2)
         outs[tag] = json.loads((tmp_path / tag / "summary.json").read_text())
+        # the 1.2 deg DEM holds less than the radar's ~70 km reach at 200 m: one warning line
+        warned = [ln for ln in r.output.splitlines() if ln.startswith("warning: DEM")]
+        assert len(warned) == (1 if tag == "dem" else 0), r.output
+        if warned:
+            assert "flat.tif covers only" in warned[0] and "of site 'r' at 200 m AMSL" in warned[0]
+            assert 0.5 < outs[tag]["sites"][0]["dem_covered_fraction"] < 0.99
     assert outs["dem"]["terrain"] and not outs["smooth"]["terrain"]
     a_dem = outs["dem"]["union"]["detection_area_km2"]
     a_smooth = outs["smooth"]["union"]["detection_area_km2"]

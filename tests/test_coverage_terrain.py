@@ -1,13 +1,15 @@
 """Terrain coverage: a synthetic ridge casts a radar shadow; checked against a brute-force
 sight-line march over the DEM itself (Dem.height_at along the geodesic)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from pyproj import Transformer
 
 from iadsim.coverage import EnvelopeSpec, RadarSpec, SiteSpec, compute_coverage_multi
 from iadsim.coverage.grid import GEOD
-from iadsim.errors import DemError
+from iadsim.errors import DemCoverageWarning, DemError
 from iadsim.geo.dem import Dem
 from iadsim.geo.earth import R_EARTH_M
 from iadsim.geo.synthetic_dem import write_geotiff
@@ -136,3 +138,30 @@ def test_envelope_floor_is_height_above_the_ground_under_the_target(ridge):
         assert on_ridge.sum() > 20  # seen (the ridge top faces the radar)
         assert res.engagement[0][on_ridge].all() == engaged
         assert res.engagement[0][on_ridge].any() == engaged
+
+
+def test_dem_smaller_than_the_reach_warns_with_the_covered_share(ridge):
+    """The 100 km square DEM around a site seeing 80 km (at 5 km the horizon is ~300 km, so
+    the 80 km range decides): the square's corners (70.7 km away) lie inside the 80 km disc,
+    so the DEM holds 100^2 / (pi 80^2) = 49.7 % of the reach. Coverage beyond the edge is
+    approximate, so the user is warned and summary.json records the share."""
+    path, site = ridge
+    wide = SiteSpec("wide", "t", site.lat, site.lon, (RadarSpec("r", 10.0, 80e3),), 0, ())
+    with pytest.warns(DemCoverageWarning, match=r"covers only 50% of the reach of site 'wide'"):
+        (res,) = compute_coverage_multi(None, [5000.0], sites=[wide], resolution_km=1.0, dem=path)
+    expected = (N * CELL / 1000) ** 2 / (np.pi * 80.0**2)
+    assert res.dem_covered_fraction[0] == pytest.approx(expected, abs=0.01)
+    assert res.summary(cities=False, countries=False)["sites"][0][
+        "dem_covered_fraction"
+    ] == pytest.approx(expected, abs=0.01)
+
+
+def test_dem_covering_the_reach_gives_no_warning(ridge):
+    path, site = ridge  # 40 km radar in the middle of a 100 km square
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DemCoverageWarning)
+        (res,) = compute_coverage_multi(None, [5000.0], sites=[site], resolution_km=1.0, dem=path)
+    assert res.dem_covered_fraction == [1.0]
+    (smooth,) = compute_coverage_multi(None, [5000.0], sites=[site], resolution_km=1.0)
+    assert smooth.dem_covered_fraction is None
+    assert "dem_covered_fraction" not in smooth.summary(cities=False, countries=False)["sites"][0]

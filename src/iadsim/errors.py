@@ -31,3 +31,8 @@ class DemError(IadsimError):
 
 class InputError(IadsimError):
     """Any other bad input (CLI argument values, upload contents)."""
+
+
+class DemCoverageWarning(UserWarning):
+    """A DEM does not cover all of a site's reach: the result beyond its edge is approximate
+    (the ground there is taken as sea level). The CLI prints it as one ``warning:`` line."""

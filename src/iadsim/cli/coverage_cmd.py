@@ -6,6 +6,7 @@ Thin over :mod:`iadsim.coverage` (``compute_coverage_multi``, ``write_coverage_s
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import NoReturn
 
@@ -14,7 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iadsim.errors import IadsimError, InputError
+from iadsim.errors import DemCoverageWarning, IadsimError, InputError
+
+
+def print_warnings(caught) -> None:
+    """Print iadsim's own warnings (e.g. a DEM smaller than a site's reach) as one line each
+    on stderr; re-issue the others."""
+    for w in caught:
+        if issubclass(w.category, DemCoverageWarning):
+            typer.echo(f"warning: {w.message}", err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _fail(exc: IadsimError) -> NoReturn:
@@ -68,14 +79,19 @@ def coverage(
             raise InputError(f"--dem {str(dem)!r}: file not found")
         scn = load_scenario(scenario)
         resolve_threat(threat)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,  # no bar (nor its blank line) in logs and pipes
+            ) as bar,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always", DemCoverageWarning)
             task = bar.add_task("line of sight per site", total=len(scn.sites))
             results = compute_coverage_multi(
                 scn,
@@ -91,6 +107,7 @@ def coverage(
             job = write_coverage_set(results, out)
     except IadsimError as exc:
         _fail(exc)
+    print_warnings(caught)
     table = Table(
         title=f"{scn.name}: coverage vs {threat}"
         + (" (terrain" if results[0].terrain else " (smooth Earth")

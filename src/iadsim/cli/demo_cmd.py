@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
@@ -18,6 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from iadsim.cli.coverage_cmd import print_warnings
+from iadsim.errors import DemCoverageWarning
 
 DEMO_ALTITUDES_M = (100.0, 1000.0, 10000.0)
 DEMO_DEM = "anatolia-globe.tif"  # NOAA GLOBE heights shipped with the examples
@@ -87,7 +91,8 @@ def demo(
     cov_dir = out / "coverage"
     jobs = {}
     for kind, dem, agl in (("smooth", None, False), ("terrain", example_path(DEMO_DEM), True)):
-        with _progress(console) as bar:
+        with _progress(console) as bar, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DemCoverageWarning)
             task = bar.add_task(f"coverage ({kind}): one pass per site", total=len(scn.sites))
             jobs[kind] = run_coverage_job(
                 scn,
@@ -99,6 +104,7 @@ def demo(
                 vcd="s-400" if kind == "smooth" else False,
                 progress=lambda n, t=task: bar.advance(t, n),
             )
+        print_warnings(caught)
     vcd_patriot = write_vcd("patriot", cov_dir / "smooth" / "vcd-patriot.png")
     table = Table(
         title=f"{scn.name}: coverage vs fighter-4gen, smooth 4/3 Earth vs GLOBE terrain (1,000 km²)",
@@ -175,7 +181,7 @@ def demo(
     console.print(cmp)
     console.print("[b]Outputs[/b] (illustrative; public parameters with sources in the catalog):")
     for what, path in written:
-        console.print(f"  {what}: {path}")
+        console.print(f"  {what}: {path}", soft_wrap=True)  # paths stay whole for copying
 
 
 def register(app: typer.Typer) -> None:

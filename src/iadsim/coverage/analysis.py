@@ -22,6 +22,7 @@ FCR's detection range is not required, since a cued missile may fly beyond it).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.coverage.grid import GEOD, Grid, make_grid
-from iadsim.errors import DemError, InputError
+from iadsim.errors import DemCoverageWarning, DemError, InputError
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -38,6 +39,8 @@ from iadsim.geo.earth import (
     min_visible_height_m,
     slant_range_m,
 )
+
+DEM_COVER_WARN = 0.99  # warn when a DEM covers less than this share of a site's reach
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class _SitePass:
     cell_ground_m: np.ndarray | float
     site_ground_m: float
     min_visible_m: list[np.ndarray] = field(default_factory=list)
+    in_dem: np.ndarray | None = None  # window cells inside the DEM's extent (terrain only)
 
 
 def _prepare_pass(
@@ -189,7 +193,22 @@ def _prepare_pass(
     cell_ground, site_ground, minvis = terrain_pass(
         site, lon, lat, terrain, k_factor, grid.cell_m, reach_m
     )
-    return _SitePass(rows, cols, d, az, cell_ground, site_ground, minvis)
+    in_dem = terrain.contains(lat, lon) if hasattr(terrain, "contains") else None
+    return _SitePass(rows, cols, d, az, cell_ground, site_ground, minvis, in_dem)
+
+
+def _dem_covered_fraction(site: SiteSpec, p: _SitePass, altitude_m, agl, k_factor) -> float:
+    """Share of the site's smooth-Earth reach at this altitude (the target's altitude above
+    the datum taken as ``altitude_m``, plus the site's ground if ``agl``) that lies inside the
+    DEM's extent; 1.0 without a DEM."""
+    if p.in_dem is None:
+        return 1.0
+    top = altitude_m + (max(p.site_ground_m, 0.0) if agl else 0.0)
+    reach = min(site.reach_m, site.reach_at_m(top, p.site_ground_m, k_factor))
+    disc = p.ground_range_m <= reach
+    if not disc.any():
+        return 1.0
+    return float(np.mean(p.in_dem[disc]))
 
 
 def _evaluate(
@@ -254,6 +273,7 @@ class CoverageResult:
     engagement: np.ndarray
     scenario_name: str = ""
     sectors: bool = False
+    dem_covered_fraction: list[float] | None = None  # per site: share of its reach in the DEM
 
     @property
     def site_ids(self) -> list[str]:
@@ -348,12 +368,26 @@ def compute_coverage_multi(
         )
         det = np.zeros((len(alts), len(specs), *grid.shape), bool)
         eng = np.zeros_like(det)
+        in_dem = np.ones((len(alts), len(specs)))
         for i, site in enumerate(specs):
             p = _prepare_pass(site, grid, k, reach[i], terrain)
             for j, alt in enumerate(alts):
                 d, e = _evaluate(site, p, alt, agl, k, sectors)
                 det[j, i, p.rows, p.cols] = d
                 eng[j, i, p.rows, p.cols] = e
+                in_dem[j, i] = _dem_covered_fraction(site, p, alt, agl, k)
+            if in_dem[:, i].min() < DEM_COVER_WARN:
+                j = int(np.argmin(in_dem[:, i]))
+                warnings.warn(
+                    DemCoverageWarning(
+                        f"DEM {getattr(terrain, 'path', '')} covers only "
+                        f"{100 * in_dem[j, i]:.0f}% of the reach of site {site.id!r} at "
+                        f"{alts[j]:g} m {'AGL' if agl else 'AMSL'}; beyond its edge the ground "
+                        "is taken as sea level (0 m), so coverage there is approximate: use a "
+                        "DEM that covers it"
+                    ),
+                    stacklevel=2,
+                )
             if progress is not None:
                 progress(1)
     finally:
@@ -362,7 +396,18 @@ def compute_coverage_multi(
     name = getattr(scenario, "name", "") if scenario is not None else ""
     return [
         CoverageResult(
-            grid, alt, agl, threat, k, terrain is not None, specs, det[j], eng[j], name, sectors
+            grid,
+            alt,
+            agl,
+            threat,
+            k,
+            terrain is not None,
+            specs,
+            det[j],
+            eng[j],
+            name,
+            sectors,
+            in_dem[j].tolist() if terrain is not None else None,
         )
         for j, alt in enumerate(alts)
     ]

@@ -137,6 +137,11 @@ def summarize(result, cities: bool = True, countries: bool = True) -> dict:
                     for r in s.radars
                 ],
                 "interceptors": [e.interceptor for e in s.envelopes],
+                **(
+                    {"dem_covered_fraction": round(result.dem_covered_fraction[i], 4)}
+                    if result.dem_covered_fraction is not None
+                    else {}
+                ),
             }
             for i, s in enumerate(result.sites)
         ],

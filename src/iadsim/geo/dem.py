@@ -149,6 +149,16 @@ class Dem:
             data[data == np.float32(self.nodata)] = np.nan
         return data
 
+    def contains(self, lat_deg, lon_deg) -> np.ndarray:
+        """True where WGS84 points lie inside the raster's extent (nodata cells included)."""
+        lat = np.asarray(lat_deg, dtype=float)
+        lon = np.asarray(lon_deg, dtype=float)
+        x, y = self._from_geo.transform(lon, lat)
+        col_f, row_f = ~self.transform @ (np.asarray(x), np.asarray(y))
+        nrow, ncol = self.shape
+        with np.errstate(invalid="ignore"):
+            return (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
+
     def height_at(self, lat_deg, lon_deg) -> np.ndarray:
         """Bilinear height (m) between cell centres at WGS84 points; NaN outside or on nodata.
 
