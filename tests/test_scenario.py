@@ -85,6 +85,32 @@ def test_duplicate_site_ids_and_missing_dem(tmp_path):
     assert "environment.dem" in msg and "nowhere.tif" in msg
 
 
+def test_key_without_colon_is_reported_at_its_own_line(tmp_path):
+    # "lat 39.93" (line 6): PyYAML notices the missing ':' on the next line; the error names 6
+    msg = error_of(tmp_path, GOOD.replace("lat: 39.93", "lat 39.93"))
+    assert ":6:" in msg and "not valid YAML" in msg and "':'" in msg
+
+
+def test_no_sites_is_a_located_field_error(tmp_path):
+    msg = error_of(tmp_path, "name: x\nsites: []\n")
+    assert ":2:" in msg and "field 'sites'" in msg and "no sites" in msg
+
+
+def test_unreadable_or_ungeoreferenced_dem_is_reported_at_environment_dem(tmp_path):
+    import numpy as np
+    import rasterio
+
+    (tmp_path / "junk.tif").write_bytes(b"II*\x00" + b"\x00" * 64)  # a TIFF header, no image
+    msg = error_of(tmp_path, GOOD.replace("dem: null", "dem: junk.tif"))
+    assert ":2:" in msg and "field 'environment.dem'" in msg and "junk.tif" in msg
+    with rasterio.open(
+        tmp_path / "plain.tif", "w", driver="GTiff", height=4, width=4, count=1, dtype="float32"
+    ) as dst:  # no CRS, no transform
+        dst.write(np.zeros((4, 4), np.float32), 1)
+    msg = error_of(tmp_path, GOOD.replace("dem: null", "dem: plain.tif"))
+    assert "field 'environment.dem'" in msg and "coordinate reference system" in msg
+
+
 def test_radar_only_site_and_interceptor_inventory_check(tmp_path):
     ok = GOOD + "  - {id: ew, system: an-tpy-2, lat: 38.5, lon: 37.0}\n"
     assert load_scenario(write(tmp_path, ok)).site("ew").system == "an-tpy-2"

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from iadsim import catalog
-from iadsim.errors import CatalogError, ScenarioError
+from iadsim.errors import CatalogError, DemError, ScenarioError
 from iadsim.geo.earth import K_STANDARD
 from iadsim.yamlpos import line_for, load_with_lines
 
@@ -220,6 +220,8 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
         where = f"{path}:{line}" if line else str(path)
         raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
 
+    if not scn.sites:
+        fail(("sites",), "the scenario has no sites; add at least one entry under 'sites'")
     seen: set[str] = set()
     for i, s in enumerate(scn.sites):
         if s.id in seen:
@@ -264,3 +266,10 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
             ("environment", "dem"),
             f"DEM file {str(dem)!r} not found (paths are relative to the scenario file)",
         )
+    if dem is not None:  # readable and georeferenced? (opening reads only the header)
+        from iadsim.geo.dem import Dem
+
+        try:
+            Dem.open(dem).close()
+        except DemError as exc:
+            fail(("environment", "dem"), str(exc))

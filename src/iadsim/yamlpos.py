@@ -27,6 +27,11 @@ def load_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if context is not None and "simple key" in (getattr(exc, "context", None) or ""):
+            # a key without its ':' (e.g. "lat 37.0"): the scanner notices it a line later;
+            # the key's own line is where the fix goes
+            mark = context
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(f"{path}{line}: not valid YAML ({problem})") from None

@@ -11,6 +11,7 @@ grid needs is read (rasterio windowed reads); nodata becomes NaN.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,12 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS, Transformer
-from rasterio.errors import RasterioError, RasterioIOError, WindowError
+from rasterio.errors import (
+    NotGeoreferencedWarning,
+    RasterioError,
+    RasterioIOError,
+    WindowError,
+)
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
@@ -115,7 +121,9 @@ class Dem:
             # GDAL's direct read of uncompressed GeoTIFFs (a config option read at open):
             # ~3x faster whole-raster reads than through GDAL's block cache, same values;
             # compressed or other formats take the usual path
-            with rasterio.Env(GTIFF_DIRECT_IO=True):
+            with rasterio.Env(GTIFF_DIRECT_IO=True), warnings.catch_warnings():
+                # a raster without georeferencing gets the one-line DemError below instead
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 ds = rasterio.open(path)
         except (RasterioIOError, RasterioError) as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
