@@ -91,9 +91,14 @@ def test_key_without_colon_is_reported_at_its_own_line(tmp_path):
     assert ":6:" in msg and "not valid YAML" in msg and "':'" in msg
 
 
-def test_no_sites_is_a_located_field_error(tmp_path):
-    msg = error_of(tmp_path, "name: x\nsites: []\n")
-    assert ":2:" in msg and "field 'sites'" in msg and "no sites" in msg
+def test_no_sites_is_a_field_error_for_coverage_only(tmp_path):
+    from iadsim.coverage import compute_coverage
+
+    scn = load_scenario(write(tmp_path, "name: x\nsites: []\n"))  # valid: a raid-only scenario
+    with pytest.raises(ScenarioError) as exc:
+        compute_coverage(scn, 1000.0)
+    msg = str(exc.value)
+    assert str(tmp_path / "scn.yaml") in msg and "field 'sites'" in msg and "no sites" in msg
 
 
 def test_unreadable_or_ungeoreferenced_dem_is_reported_at_environment_dem(tmp_path):

@@ -220,8 +220,6 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
         where = f"{path}:{line}" if line else str(path)
         raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
 
-    if not scn.sites:
-        fail(("sites",), "the scenario has no sites; add at least one entry under 'sites'")
     seen: set[str] = set()
     for i, s in enumerate(scn.sites):
         if s.id in seen:

@@ -30,7 +30,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.coverage.grid import GEOD, Grid, make_grid
-from iadsim.errors import DemCoverageWarning, DemError, InputError
+from iadsim.errors import DemCoverageWarning, DemError, InputError, ScenarioError
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -356,6 +356,13 @@ def compute_coverage_multi(
         raise InputError(
             f"with --agl the altitudes are heights above the ground and must be >= 0, got "
             f"{min(alts):g} m"
+        )
+    if sites is None and scenario is not None and not scenario.sites:
+        # a raid-only scenario is valid for the simulation, not for coverage
+        where = getattr(scenario, "_path", None) or "scenario"
+        raise ScenarioError(
+            f"{where}: field 'sites': no sites to compute coverage for; add at least one "
+            "entry under 'sites'"
         )
     specs = list(sites) if sites is not None else resolve_sites(scenario, threat)
     if sites is None:
