@@ -43,17 +43,56 @@ def fail(message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def _usage_error_line(exc: Exception) -> str:
+    """One line for a click/typer usage error, with a pointer to the command's --help."""
+    ctx = getattr(exc, "ctx", None)
+    message = " ".join(exc.format_message().split())
+    if ctx is None or type(exc).__name__ not in _USAGE_ERRORS:
+        return f"error: {message}"
+    return f"error: {message} (see '{ctx.command_path} --help')"
+
+
+# click's usage errors (typer >= 0.20 vendors click as typer._click: matched by name)
+_USAGE_ERRORS = {
+    "UsageError",
+    "BadParameter",
+    "MissingParameter",
+    "NoSuchOption",
+    "BadOptionUsage",
+    "BadArgumentUsage",
+}
+
+
 def main() -> None:
-    """Run the app in click's standalone mode (usage errors and exit codes handled there);
-    user errors raised as :class:`IadsimError` become one line on stderr and exit code 2."""
+    """Run the app with click's standalone mode off, so that every error is one line on
+    stderr: user errors (:class:`IadsimError`) and usage errors (a missing option, a value
+    of the wrong type, an unknown command) alike, with exit code 2 and, for usage errors, a
+    pointer to the command's --help."""
     try:
-        app()
+        rv = app(standalone_mode=False, prog_name="iadsim")
     except IadsimError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        name = type(exc).__name__
+        if name == "Abort":  # click's Ctrl-C
+            typer.echo("interrupted", err=True)
+            sys.exit(130)
+        if name == "NoArgsIsHelpError":  # `iadsim` or a group without a command: its help
+            ctx = getattr(exc, "ctx", None)
+            text = ctx.get_help() if ctx is not None else exc.format_message()
+            if text:  # typer's rich help prints itself (to stdout) and returns ""
+                typer.echo(text)
+            sys.exit(exc.exit_code)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # ClickException
+            typer.echo(_usage_error_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        raise
+    if isinstance(rv, int) and rv:  # click returns Exit codes instead of exiting
+        sys.exit(rv)
 
 
 if __name__ == "__main__":
