@@ -14,7 +14,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from iadsim.errors import CatalogError, DemError, IadsimError, InputError, ScenarioError
+from iadsim.errors import (
+    CatalogError,
+    DemCoverageWarning,
+    DemError,
+    IadsimError,
+    InputError,
+    ScenarioError,
+)
 
 __all__ = [
     "__version__",
@@ -23,6 +30,7 @@ __all__ = [
     "CatalogError",
     "DemError",
     "InputError",
+    "DemCoverageWarning",
     "run",
     "load_scenario",
     "compute_coverage",
@@ -46,3 +54,8 @@ def __getattr__(name: str):
 
         return getattr(iadsim.coverage, name)
     raise AttributeError(f"module 'iadsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazy names too, for tab completion and help() in notebooks
+    return sorted(set(globals()) | set(__all__))
