@@ -103,7 +103,7 @@ def test_coverage_with_scenario_dem_uses_terrain(runner, tmp_path):
         (["--altitude-m", "100", "--dem", "__BAD_DEM__"], "DEM"),
         (["--altitude-m", "-100", "--agl"], "must be >= 0"),
         # 1,000 km cells: every site would fall in one cell with zero area
-        (["--altitude-m", "1000", "--resolution-km", "1000"], "too coarse"),
+        (["--altitude-m", "1000", "--resolution-km", "1000"], "coarser than"),
     ],
 )
 def test_coverage_errors_are_one_line_exit_2(runner, tmp_path, args, needle):

@@ -151,6 +151,23 @@ def test_grid_cells_are_equal_area():
     assert abs(area) == pytest.approx(g.cell_m**2, rel=2e-3)
 
 
+def test_resolution_is_refused_only_when_coarser_than_every_reach_at_some_altitude():
+    from iadsim.errors import InputError
+
+    # radar 10 m, target 0 m: horizon 13.0 km; 2 km cells resolve it (a NASAMS against a
+    # sea-skimmer), whatever other altitudes are asked for
+    low = _run([_site()], [0.0], 2.0)[0]
+    assert low.area_km2(low.detection[0]) > 0
+    assert _run([_site()], [0.0, 10000.0], 2.0)[0].area_km2(low.detection[0]) > 0
+    # 20 km cells are coarser than the 13 km reach at 0 m: refused, naming that altitude,
+    # even when a higher altitude (reach ~425 km) is asked for too
+    for alts in ([0.0], [0.0, 10000.0]):
+        with pytest.raises(InputError, match=r"coarser than the widest site's reach at 0 m"):
+            _run([_site()], alts, 20.0)
+    with pytest.raises(InputError, match="must be >= 0"):
+        _run([_site()], [-50.0], 2.0, agl=True)
+
+
 def test_bad_resolution_and_empty_sites_are_user_errors():
     from iadsim.errors import InputError
 

@@ -187,6 +187,8 @@ def test_missing_file_is_a_one_line_dem_error(tmp_path):
     with pytest.raises(DemError, match="not found") as err:
         Dem.open(tmp_path / "nope.tif")
     assert "\n" not in str(err.value)
+    with pytest.raises(DemError, match="is a folder; give the path to a GeoTIFF file"):
+        Dem.open(tmp_path)
 
 
 def test_corrupt_file_is_a_one_line_dem_error(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iadsim.coverage.los import min_visible_height, min_visible_height_exact
+from iadsim.coverage.los import min_visible_height, min_visible_height_exact, visible_mask
 from iadsim.errors import InputError
 from iadsim.geo.earth import min_visible_height_m
 from iadsim.geo.synthetic_dem import fractal_dem
@@ -210,3 +210,13 @@ def test_cells_on_rays_match_the_exact_march():
 def test_bad_sweep_settings_are_rejected(bad):
     with pytest.raises(InputError, match="must be"):
         min_visible_height(np.zeros((8, 8), np.float32), CELL_M, 4, 4, 10.0, **bad)
+
+
+@pytest.mark.parametrize("shape,obs", [((1, 7), (0, 2)), ((9, 1), (4, 0)), ((1, 1), (0, 0))])
+def test_dem_of_one_row_or_column_matches_the_exact_march(shape, obs):
+    dem = np.linspace(0.0, 300.0, shape[0] * shape[1], dtype=np.float32).reshape(shape)
+    dem[tuple(obs)] = 50.0
+    exact = min_visible_height_exact(dem, 30.0, *obs, 10.0)
+    assert np.array_equal(min_visible_height(dem, 30.0, *obs, 10.0), exact, equal_nan=True)
+    mask = visible_mask(dem, 30.0, [obs], 10.0, 5.0)
+    assert np.array_equal(mask == 1, dem + 5.0 >= exact)

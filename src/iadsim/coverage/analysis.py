@@ -41,7 +41,6 @@ from iadsim.geo.earth import (
 )
 
 DEM_COVER_WARN = 0.99  # warn when a DEM covers less than this share of a site's reach
-MIN_CELLS_PER_REACH = 5  # coarser grids cannot resolve a site's coverage: refused
 
 
 @dataclass(frozen=True)
@@ -353,10 +352,7 @@ def compute_coverage_multi(
     if any(not np.isfinite(a) or a < -500 or a > 1_000_000 for a in alts):
         raise InputError(f"altitudes must be between -500 m and 1000 km, got {alts}")
     if agl and min(alts) < 0:
-        raise InputError(
-            f"with --agl the altitudes are heights above the ground and must be >= 0, got "
-            f"{min(alts):g} m"
-        )
+        raise InputError(f"heights above ground (--agl) must be >= 0, got {min(alts):g} m")
     if sites is None and scenario is not None and not scenario.sites:
         # a raid-only scenario is valid for the simulation, not for coverage
         where = getattr(scenario, "_path", None) or "scenario"
@@ -376,13 +372,14 @@ def compute_coverage_multi(
     opened_here = terrain is not None and terrain is not dem
     try:
         reach = _reaches(specs, max(alts), agl, k, terrain)
-        if reach and resolution_km * 1000.0 > max(reach) / MIN_CELLS_PER_REACH:
-            raise InputError(
-                f"--resolution-km {resolution_km:g} is too coarse: the widest site reaches "
-                f"{max(reach) / 1000:.0f} km here, so cells must be at most "
-                f"{max(reach) / MIN_CELLS_PER_REACH / 1000:.3g} km "
-                f"({MIN_CELLS_PER_REACH} cells per reach); 1-2 km is typical"
-            )
+        for alt in alts if specs else ():
+            widest = max(_reaches(specs, alt, agl, k, terrain)) if alt != max(alts) else max(reach)
+            if resolution_km * 1000.0 > widest:
+                raise InputError(
+                    f"resolution {resolution_km:g} km (--resolution-km) is coarser than the "
+                    f"widest site's reach at {alt:g} m ({widest / 1000:.3g} km): the coverage "
+                    f"would be empty; use at most {widest / 5000:.2g} km"
+                )
         grid = make_grid(
             [s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0
         )

@@ -801,9 +801,10 @@ def _plan(shape, r0, c0, p, ray_density, local_steps, first_octant):
             )
             areas.append(jlim * jlim / 2 if amax >= jlim else amax * (jlim - amax / 2))
     tasks = []  # (estimated work, octant, first ray, last ray, ray count)
+    total = sum(areas) or 1.0  # 0 for a DEM of one row or column (the octants are lines)
     for o, (v, area) in enumerate(zip(octants, areas, strict=True)):
         # octants split into slope ranges of about equal size (more for larger octants)
-        nw = max(1, round(_TASKS * area / sum(areas)))
+        nw = max(1, round(_TASKS * area / total))
         nray = nw * math.ceil(ray_density * v[6] / nw)
         for w in range(nw):
             tasks.append((area / nw, first_octant + o, w * nray // nw, (w + 1) * nray // nw, nray))

@@ -115,6 +115,8 @@ class Dem:
     def open(cls, path) -> Dem:
         """Open a GeoTIFF (or any GDAL raster) with a CRS; :class:`DemError` if unusable."""
         path = Path(path)
+        if path.is_dir():
+            raise DemError(f"DEM path {path} is a folder; give the path to a GeoTIFF file")
         if not path.is_file():
             raise DemError(f"DEM file not found: {path}; give the path to a GeoTIFF")
         try:
