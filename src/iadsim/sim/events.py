@@ -106,7 +106,7 @@ class EventLog:
         self.interceptor_names = np.asarray(list(interceptor_names) + [None], dtype=object)
         # impact events carry the asset id in ``reason``: codes len(REASONS) + asset index
         self.reason_names = np.asarray([None, *REASONS[1:], *asset_names], dtype=object)
-        self._chunks: list[dict[str, np.ndarray]] = []
+        self._chunks: list[tuple[int, dict[str, Any]]] = []  # (rows, column values)
         self._n = 0
 
     def __len__(self) -> int:
@@ -142,18 +142,21 @@ class EventLog:
                 break
         if n == 0:
             return
-        chunk: dict[str, Any] = {"kind": np.full(n, KIND_CODE[kind], np.int64)}
+        # scalars stay scalars until _column fills them in (the engine adds thousands of small
+        # chunks per run); arrays are copied: the engine reuses its buffers
+        chunk: dict[str, Any] = {"kind": KIND_CODE[kind]}
         for name, v in cols.items():
-            # arrays are copied: the engine reuses its buffers
-            chunk[name] = np.array(v, _DTYPE[name]) if np.ndim(v) else np.full(n, v, _DTYPE[name])
-        self._chunks.append(chunk)
+            chunk[name] = np.array(v, _DTYPE[name]) if isinstance(v, np.ndarray) and v.ndim else v
+        self._chunks.append((n, chunk))
         self._n += n
 
     def _column(self, name: str) -> np.ndarray:
-        dtype = np.float64 if name in _FLOAT_FIELDS else np.int64
-        if not self._chunks:
-            return np.empty(0, dtype)
-        return np.concatenate([c[name] for c in self._chunks])
+        out = np.empty(self._n, np.float64 if name in _FLOAT_FIELDS else np.int64)
+        a = 0
+        for n, chunk in self._chunks:
+            out[a : a + n] = chunk[name]  # an array of n values, or a scalar broadcast
+            a += n
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """All events as a DataFrame with :data:`EVENT_COLUMNS`, sorted by time (stable, so
