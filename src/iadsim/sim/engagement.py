@@ -67,6 +67,9 @@ class Interceptors:
     max_alt_m: np.ndarray
     pk: np.ndarray  # (I, 3)
 
+    def __post_init__(self) -> None:
+        self.pk_or_neg = np.nan_to_num(self.pk, nan=-1.0)  # the kernel's form: -1 = no P_k
+
 
 @dataclass
 class FireUnits:
@@ -328,7 +331,8 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     vel = np.array(vel, float).reshape(n, 3)  # a copy: levelled below
     level = np.asarray(cls) != CLASS_CODE["ballistic"]
     if level.any():
-        up = pos[level] / np.linalg.norm(pos[level], axis=1, keepdims=True)
+        pl = pos[level]
+        up = pl / np.linalg.norm(pl, axis=1, keepdims=True)
         vel[level] -= np.einsum("ij,ij->i", vel[level], up)[:, None] * up
     codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
              _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
@@ -338,7 +342,7 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, ground, fu.enu_rot, fu.heading_rad,
         fu.half_sector_rad, icp.speed_mps,
         icp.max_target_speed_mps, icp.has_class, icp.min_range_m, icp.max_range_m, icp.min_alt_m,
-        icp.max_alt_m, np.nan_to_num(icp.pk, nan=-1.0), codes,
+        icp.max_alt_m, icp.pk_or_neg, codes,
     )  # fmt: skip
 
 

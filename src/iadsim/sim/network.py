@@ -187,8 +187,29 @@ def drop_tracks(tab: TrackTable, site, threat):
 
 
 def stale_pairs(tab: TrackTable, time_s: float, coast_s: np.ndarray):
-    """(site, threat) pairs whose track has had no detection for longer than ``coast_s[site]``."""
-    return np.nonzero((tab.hits > 0) & (time_s - tab.t_upd > coast_s[:, None]))
+    """(site, threat) pairs whose track has had no detection for longer than ``coast_s[site]``
+    (row-major order, as ``np.nonzero``)."""
+    return _stale_pairs_nb(tab.hits, tab.t_upd, float(time_s), coast_s)
+
+
+@numba.njit(cache=True)
+def _stale_pairs_nb(hits, t_upd, time_s, coast_s):
+    n_site, n_thr = hits.shape
+    count = 0
+    for s in range(n_site):
+        for n in range(n_thr):
+            if hits[s, n] > 0 and time_s - t_upd[s, n] > coast_s[s]:
+                count += 1
+    site = np.empty(count, np.int64)
+    thr = np.empty(count, np.int64)
+    count = 0
+    for s in range(n_site):
+        for n in range(n_thr):
+            if hits[s, n] > 0 and time_s - t_upd[s, n] > coast_s[s]:
+                site[count] = s
+                thr[count] = n
+                count += 1
+    return site, thr
 
 
 @dataclass

@@ -311,8 +311,8 @@ def _candidate_states(p, st, f, n, own, snaps, t):
     """Extrapolated position/velocity (ECEF) of each candidate's best available track."""
     s = p.fu.site[f]
     use_own = own[f, n]
-    x = st.tab.x[s, n].copy()
-    t_est = st.tab.t_upd[s, n].copy()
+    x = st.tab.x[s, n]  # fancy indexing: copies
+    t_est = st.tab.t_upd[s, n]
     for g, snap in snaps.items():
         m = ~use_own & (p.fu_group[f] == g)
         x[m], t_est[m] = snap[1][n[m]], snap[2][n[m]]
