@@ -328,12 +328,12 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     n = len(np.atleast_1d(f))
     ground = np.zeros(n) if ground_m is None else np.ascontiguousarray(ground_m, float)
     pos = np.ascontiguousarray(pos, float).reshape(n, 3)
-    vel = np.array(vel, float).reshape(n, 3)  # a copy: levelled below
+    vel = np.ascontiguousarray(vel, float).reshape(n, 3)
     level = np.asarray(cls) != CLASS_CODE["ballistic"]
-    if level.any():
-        pl = pos[level]
-        up = pl / np.linalg.norm(pl, axis=1, keepdims=True)
-        vel[level] -= np.einsum("ij,ij->i", vel[level], up)[:, None] * up
+    if level.any():  # on all rows (cheaper than gathering the level ones), kept where level
+        up = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+        d = np.einsum("ij,ij->i", vel, up)
+        vel = np.where(level[:, None], vel - d[:, None] * up, vel)
     codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
              _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
              _R["no_interceptor"])  # fmt: skip
