@@ -222,25 +222,47 @@ class Networks:
     delay_steps: np.ndarray  # (G,)
     names: list[str]
     lines: list[deque] = field(default_factory=list)
+    member_idx: list[np.ndarray] = field(default_factory=list)  # (set by reset)
 
     def reset(self) -> None:
         self.lines = [deque(maxlen=int(d) + 1) for d in self.delay_steps]
+        self.member_idx = [np.flatnonzero(row) for row in self.members]
 
     def publish(self, tab: TrackTable) -> None:
         """Push this step's fused picture of every network onto its delay line."""
-        n = tab.t_upd.shape[1]
         for g, line in enumerate(self.lines):
-            m = np.flatnonzero(self.members[g])
-            t = np.where(tab.confirmed[m], tab.t_upd[m], -np.inf)
-            best = np.argmax(t, axis=0)
-            cols = np.arange(n)
-            has = t[best, cols] > -np.inf
-            line.append((has, tab.x[m[best], cols], t[best, cols]))
+            line.append(_fuse(tab.confirmed, tab.t_upd, tab.x, self.member_idx[g]))
 
     def remote(self, g: int):
         """The picture of network g published ``latency_s`` ago, or None before then."""
         line = self.lines[g]
         return line[0] if len(line) == line.maxlen else None
+
+
+@numba.njit(cache=True)
+def _fuse(confirmed, t_upd, x, m):
+    """Per threat, the most recently updated confirmed track among the member sites ``m``
+    (the first on ties): (has one, its state, its update time; -inf and the first member's
+    state when none)."""
+    n = t_upd.shape[1]
+    has = np.zeros(n, np.bool_)
+    xb = np.empty((n, x.shape[2]))
+    tb = np.empty(n)
+    if len(m) == 0:  # a network without members publishes nothing
+        has[:] = False
+        xb[:] = 0.0
+        tb[:] = -np.inf
+        return has, xb, tb
+    for c in range(n):
+        best, tbest = m[0], -np.inf
+        for s in m:
+            t = t_upd[s, c] if confirmed[s, c] else -np.inf
+            if t > tbest:
+                best, tbest = s, t
+        has[c] = tbest > -np.inf
+        xb[c] = x[best, c]
+        tb[c] = tbest
+    return has, xb, tb
 
 
 def build_networks(scenario, step_s: float) -> Networks:
