@@ -50,7 +50,9 @@ def coverage(
     dem: Path | None = typer.Option(
         None,
         "--dem",
-        help="GeoTIFF DEM (overrides the scenario's environment.dem); terrain masks line of sight",
+        help="GeoTIFF DEM (overrides the scenario's environment.dem); terrain masks line of "
+        "sight. Beyond the DEM's edge the ground is sea level: a warning says when a DEM holds "
+        "less than 99% of a site's reach",
     ),
     fixed_sectors: bool = typer.Option(
         False,
