@@ -371,9 +371,10 @@ def compute_coverage_multi(
     terrain = _open_terrain(scenario, dem)
     opened_here = terrain is not None and terrain is not dem
     try:
-        reach = _reaches(specs, max(alts), agl, k, terrain)
+        grounds = _site_grounds(specs, terrain)
+        reach = _reaches(specs, grounds, max(alts), agl, k, terrain)
         for alt in alts if specs else ():
-            widest = max(_reaches(specs, alt, agl, k, terrain)) if alt != max(alts) else max(reach)
+            widest = max(_reaches(specs, grounds, alt, agl, k, terrain))
             if resolution_km * 1000.0 > widest:
                 raise InputError(
                     f"resolution {resolution_km:g} km (--resolution-km) is coarser than the "
@@ -446,19 +447,26 @@ def compute_coverage(
     )[0]
 
 
-def _reaches(specs, max_alt_m: float, agl: bool, k_factor: float, terrain) -> list[float]:
-    """Each site's farthest possible coverage (m). Over terrain the site stands on the DEM and
-    above-ground targets may fly over mountains, so allow 9 km of relief for them."""
+def _site_grounds(specs, terrain) -> list[float]:
+    """Each site's ground altitude (m): ``ground_altitude_m`` if given, else the DEM height at
+    the site (0 without a DEM or on nodata)."""
     out = []
     for s in specs:
         ground = s.ground_altitude_m or 0.0
-        top = max_alt_m
-        if terrain is not None:
-            if s.ground_altitude_m is None:
-                ground = float(np.nan_to_num(np.ravel(terrain.height_at(s.lat, s.lon))[0]))
-            top = max_alt_m + (9000.0 if agl else 0.0)
-        out.append(min(s.reach_m, s.reach_at_m(top, ground, k_factor)))
+        if terrain is not None and s.ground_altitude_m is None:
+            ground = float(np.nan_to_num(np.ravel(terrain.height_at(s.lat, s.lon))[0]))
+        out.append(ground)
     return out
+
+
+def _reaches(specs, grounds, max_alt_m: float, agl: bool, k_factor: float, terrain) -> list[float]:
+    """Each site's farthest possible coverage (m). Over terrain the site stands on the DEM and
+    above-ground targets may fly over mountains, so allow 9 km of relief for them."""
+    top = max_alt_m + (9000.0 if agl and terrain is not None else 0.0)
+    return [
+        min(s.reach_m, s.reach_at_m(top, ground, k_factor))
+        for s, ground in zip(specs, grounds, strict=True)
+    ]
 
 
 def _open_terrain(scenario, dem):

@@ -159,27 +159,32 @@ class Dem:
             data[data == np.float32(self.nodata)] = np.nan
         return data
 
-    def contains(self, lat_deg, lon_deg) -> np.ndarray:
-        """True where WGS84 points lie inside the raster's extent (nodata cells included)."""
+    def _pixel(self, lat_deg, lon_deg):
+        """Fractional (col, row) of WGS84 points in the raster, and whether each lies inside
+        its extent."""
         lat = np.asarray(lat_deg, dtype=float)
         lon = np.asarray(lon_deg, dtype=float)
         x, y = self._from_geo.transform(lon, lat)
         col_f, row_f = ~self.transform @ (np.asarray(x), np.asarray(y))
         nrow, ncol = self.shape
         with np.errstate(invalid="ignore"):
-            return (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
+            inside = (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
+        return col_f, row_f, inside
+
+    def contains(self, lat_deg, lon_deg) -> np.ndarray:
+        """True where WGS84 points lie inside the raster's extent (nodata cells included)."""
+        return self._pixel(lat_deg, lon_deg)[2]
 
     def height_at(self, lat_deg, lon_deg) -> np.ndarray:
         """Bilinear height (m) between cell centres at WGS84 points; NaN outside or on nodata.
 
         Reads only the window bounding the points.
         """
-        lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
-        lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
-        x, y = self._from_geo.transform(lon, lat)
-        col_f, row_f = ~self.transform @ (np.asarray(x), np.asarray(y))
+        col_f, row_f, inside = self._pixel(
+            np.atleast_1d(np.asarray(lat_deg, dtype=float)),
+            np.atleast_1d(np.asarray(lon_deg, dtype=float)),
+        )
         nrow, ncol = self.shape
-        inside = (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
         out = np.full(np.shape(col_f), np.nan)
         if not inside.any():
             return out.reshape(np.shape(lat_deg))
