@@ -310,6 +310,18 @@ def test_malformed_file_is_a_one_line_catalog_error_naming_file_and_field(tmp_pa
     assert "\n" not in msg and "drone.yaml" in msg and "speed.source" in msg
 
 
+def test_catalog_rejects_a_system_whose_fire_control_radar_is_not_among_its_radars(tmp_path):
+    raw = yaml.safe_load((catalog.DATA_DIR / "systems" / "s-400.yaml").read_text())
+    raw["radars"] = ["91n6e"]  # 92n6e, its fire-control radar, left out
+    (tmp_path / "systems").mkdir()
+    (tmp_path / "systems" / "s-400.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(CatalogError) as err:
+        catalog.load(tmp_path)
+    msg = str(err.value)
+    assert "\n" not in msg and "s-400.yaml" in msg and "'fire_control_radar'" in msg
+    assert "92n6e" in msg
+
+
 def test_unknown_id_names_known_ids():
     with pytest.raises(CatalogError, match="unknown system 's-4000'.*s-400"):
         catalog.get("s-4000", kind="system")

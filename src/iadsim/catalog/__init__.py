@@ -61,6 +61,11 @@ def _load_file(path: Path) -> CatalogItem:
         raise CatalogError(f"{path}: field '{loc}': {e['msg']}") from None
     if item.id != path.stem:
         raise CatalogError(f"{path}: id {item.id!r} must match the file name {path.stem!r}")
+    if isinstance(item, System) and item.fire_control_radar not in item.radars:
+        raise CatalogError(
+            f"{path}: field 'fire_control_radar': {item.fire_control_radar!r} is not one of the "
+            f"system's radars {item.radars}; list it under 'radars'"
+        )
     return item
 
 
