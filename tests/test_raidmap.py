@@ -33,10 +33,12 @@ def test_sector_wedge_points_along_the_heading_by_geodesic_azimuth():
     import numpy as np
     from pyproj import Geod
 
+    from iadsim.deployment import resolve_deployment
     from iadsim.report.raidmap import _sector
     from iadsim.scenario import load_scenario
 
-    site = load_scenario(example_path("raid_patriot_networked.yaml")).site("ankara-patriot-south")
+    scn = load_scenario(example_path("raid_patriot_networked.yaml"))
+    site = resolve_deployment(scn).site("ankara-patriot-south")
     assert site.heading_deg == 150.0
     fig, ax = plt.subplots()
     kx = np.cos(np.radians(site.lat))

@@ -17,6 +17,7 @@ from simkit import SITE, east_of, inbound_raid, run, sam, scenario, test_catalog
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
 
+from iadsim.deployment import resolve_deployment  # noqa: E402
 from iadsim.geo.earth import horizon_range_m  # noqa: E402
 from iadsim.sim import sensors  # noqa: E402
 
@@ -48,10 +49,8 @@ def _one_point_traj(ecef, lat, lon, alt, rcs=1.0, cls="cruise"):
 
 
 def _radar(system="test-sam", heading=0.0):
-    site = SimpleNamespace(
-        system=system, lat=SITE[0], lon=SITE[1], antenna_height_m=None, heading_deg=heading
-    )
-    return sensors.build_radars([site], [0.0])
+    scn = scenario([sam(system, heading_deg=heading)], [])
+    return sensors.build_radars(resolve_deployment(scn))
 
 
 def test_pd_is_0p9_at_the_rcs_scaled_reference_range():

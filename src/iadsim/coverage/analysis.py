@@ -30,6 +30,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.coverage.grid import GEOD, Grid, make_grid
+from iadsim.deployment import Deployment, ResolvedSite, ground_altitudes_m, resolve_deployment
 from iadsim.errors import DemCoverageWarning, DemError, InputError, ScenarioError
 from iadsim.geo.earth import (
     K_STANDARD,
@@ -45,7 +46,8 @@ DEM_COVER_WARN = 0.99  # warn when a DEM covers less than this share of a site's
 
 @dataclass(frozen=True)
 class RadarSpec:
-    """One radar of a site, resolved for the threat: SI units, angles in degrees."""
+    """One radar of a site against one threat (SI units, angles in degrees); from a scenario,
+    built from its deployment by :func:`site_spec`."""
 
     id: str
     antenna_height_m: float
@@ -69,8 +71,10 @@ class EnvelopeSpec:
 
 @dataclass(frozen=True)
 class SiteSpec:
-    """A site resolved against the catalog for one threat. ``fire_control`` indexes ``radars``
-    (None for radar-only sites, which have no engagement coverage)."""
+    """A site as coverage sees it against one threat; from a scenario, built from its
+    deployment (:mod:`iadsim.deployment`) by :func:`site_spec`. ``fire_control`` indexes
+    ``radars`` (None for radar-only sites, which have no engagement coverage);
+    ``ground_altitude_m`` is the stated ground (None: the DEM's, else sea level)."""
 
     id: str
     system: str
@@ -105,61 +109,51 @@ def resolve_threat(threat_id: str) -> catalog.Threat:
     return catalog.get(threat_id, kind="threat")
 
 
-def resolve_sites(scenario, threat_id: str = "fighter-4gen") -> list[SiteSpec]:
-    """Resolve a scenario's sites against the catalog for one threat."""
-    threat = resolve_threat(threat_id)
-    rcs_m2, tclass = threat.rcs.si, threat.target_class
-    out = []
-    for s in scenario.sites:
-        item = catalog.get(s.system, kind=("system", "radar"))
-        if item.kind == "radar":
-            radar_ids, fcr, interceptors = [item.id], None, []
-        else:
-            radar_ids = list(item.radars)
-            if item.fire_control_radar not in radar_ids:
-                radar_ids.append(item.fire_control_radar)
-            fcr = radar_ids.index(item.fire_control_radar)
-            if s.interceptors is not None:  # the site's own inventory, empty rounds excluded
-                interceptors = [i for i, n in s.interceptors.items() if n > 0]
-            else:
-                stock = item.default_loadout
-                interceptors = [i for i, n in stock.items() if n > 0] or list(item.interceptors)
-        radars = []
-        for rid in radar_ids:
-            r = catalog.get(rid, kind="radar")
-            seen = r.detects_ballistic or tclass != "ballistic"
-            radars.append(
-                RadarSpec(
-                    id=r.id,
-                    antenna_height_m=s.antenna_height_m
-                    if s.antenna_height_m is not None
-                    else r.antenna_height.si,
-                    detection_range_m=catalog.detection_range_m(r, rcs_m2) if seen else 0.0,
-                    min_elevation_deg=r.min_elevation.si,
-                    max_elevation_deg=r.max_elevation.si,
-                    azimuth_sector_deg=r.azimuth_sector.si,
-                    heading_deg=s.heading_deg,
-                )
-            )
-        envs = []
-        for iid in interceptors:
-            env = catalog.get(iid, kind="interceptor").envelopes.get(tclass)
-            if env is not None:
-                envs.append(
-                    EnvelopeSpec(
-                        iid,
-                        env.min_range.si,
-                        env.max_range.si,
-                        env.min_altitude.si,
-                        env.max_altitude.si,
-                    )
-                )
-        out.append(
-            SiteSpec(
-                s.id, s.system, s.lat, s.lon, tuple(radars), fcr, tuple(envs), s.ground_altitude_m
-            )
+def site_spec(site: ResolvedSite, threat: catalog.Threat) -> SiteSpec:
+    """The coverage view of a resolved site against one threat: each radar's detection range
+    on the threat, and the envelopes for its class of the interceptor types with rounds.
+    ``ground_altitude_m`` is the ground the scenario states (None when it comes from the DEM
+    or is sea level: over terrain the site then stands on the DEM's ground, see
+    :func:`terrain_pass`)."""
+    radars = tuple(
+        RadarSpec(
+            id=r.id,
+            antenna_height_m=r.antenna_height_m,
+            detection_range_m=r.detection_range_m(threat),
+            min_elevation_deg=r.min_elevation_deg,
+            max_elevation_deg=r.max_elevation_deg,
+            azimuth_sector_deg=r.azimuth_sector_deg,
+            heading_deg=r.heading_deg,
         )
-    return out
+        for r in site.radars
+    )
+    envs = tuple(
+        EnvelopeSpec(
+            i.id, env.min_range.si, env.max_range.si, env.min_altitude.si, env.max_altitude.si
+        )
+        for i, env in site.envelopes(threat.target_class)
+    )
+    return SiteSpec(
+        site.id,
+        site.system,
+        site.lat,
+        site.lon,
+        radars,
+        site.fcr_index,
+        envs,
+        site.stated_ground_altitude_m,
+    )
+
+
+def resolve_sites(
+    scenario, threat_id: str = "fighter-4gen", deployment: Deployment | None = None
+) -> list[SiteSpec]:
+    """A scenario's sites as coverage sees them against one threat, from its
+    :class:`iadsim.deployment.Deployment` (resolved here unless given)."""
+    threat = resolve_threat(threat_id)
+    if deployment is None:
+        deployment = resolve_deployment(scenario)
+    return [site_spec(s, threat) for s in deployment.sites]
 
 
 @dataclass
@@ -360,7 +354,6 @@ def compute_coverage_multi(
             f"{where}: field 'sites': no sites to compute coverage for; add at least one "
             "entry under 'sites'"
         )
-    specs = list(sites) if sites is not None else resolve_sites(scenario, threat)
     if sites is None:
         resolve_threat(threat)
     k = (
@@ -371,6 +364,10 @@ def compute_coverage_multi(
     terrain = _open_terrain(scenario, dem)
     opened_here = terrain is not None and terrain is not dem
     try:
+        if sites is not None:
+            specs = list(sites)
+        else:
+            specs = resolve_sites(scenario, threat, resolve_deployment(scenario, terrain))
         grounds = _site_grounds(specs, terrain)
         reach = _reaches(specs, grounds, max(alts), agl, k, terrain)
         for alt in alts if specs else ():
@@ -448,15 +445,16 @@ def compute_coverage(
 
 
 def _site_grounds(specs, terrain) -> list[float]:
-    """Each site's ground altitude (m): ``ground_altitude_m`` if given, else the DEM height at
-    the site (0 without a DEM or on nodata)."""
-    out = []
-    for s in specs:
-        ground = s.ground_altitude_m or 0.0
-        if terrain is not None and s.ground_altitude_m is None:
-            ground = float(np.nan_to_num(np.ravel(terrain.height_at(s.lat, s.lon))[0]))
-        out.append(ground)
-    return out
+    """Each site's ground altitude (m), by the deployment's rule
+    (:func:`iadsim.deployment.ground_altitudes_m`): ``ground_altitude_m`` if given, else the
+    DEM height at the site (0 without a DEM or on nodata)."""
+    ground, _ = ground_altitudes_m(
+        [s.lat for s in specs],
+        [s.lon for s in specs],
+        [s.ground_altitude_m for s in specs],
+        terrain,
+    )
+    return [float(g) for g in ground]
 
 
 def _reaches(specs, grounds, max_alt_m: float, agl: bool, k_factor: float, terrain) -> list[float]:

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Wedge  # noqa: E402
 
-from iadsim import catalog  # noqa: E402
+from iadsim.deployment import Deployment, ResolvedSite, resolve_deployment  # noqa: E402
 from iadsim.fileio import atomic_write  # noqa: E402
 
 CLASS_COLORS = {"ballistic": "#7b2cbf", "cruise": "#d9480f", "aircraft": "#1971c2"}
@@ -95,13 +95,11 @@ def _borders(ax, lon0, lon1, lat0, lat1) -> None:
             ax.plot(x, y, color="0.25", lw=0.6, zorder=1)
 
 
-def _sector(ax, site, kx: float) -> bool:
+def _sector(ax, site: ResolvedSite, kx: float) -> bool:
     """The fire-control (or only) radar's azimuth sector, 60 km deep, as a wedge (False when
     the radar looks all round and nothing is drawn)."""
-    item = catalog.get(site.system, kind=("system", "radar"))
-    radar_id = item.fire_control_radar if item.kind == "system" else item.id
-    radar = catalog.get(radar_id, kind="radar")
-    sector = float(radar.azimuth_sector.si)  # catalog angles are degrees
+    radar = site.fcr if site.fcr is not None else site.radars[0]
+    sector = float(radar.azimuth_sector_deg)
     if sector >= 360:
         return False
     r_deg = 60.0 / 111.32
@@ -121,7 +119,7 @@ def _bounds(lats, lons, pad_deg):
             float(np.min(lons)) - pad_deg, float(np.max(lons)) + pad_deg)  # fmt: skip
 
 
-def _draw(ax, scenario, traj, ev, bounds, labels: bool) -> dict:
+def _draw(ax, scenario, deployment: Deployment, traj, ev, bounds, labels: bool) -> dict:
     lat0, lat1, lon0, lon1 = bounds
     kx = np.cos(np.radians((lat0 + lat1) / 2))
     ax.set_facecolor("#eef3f7")
@@ -142,13 +140,12 @@ def _draw(ax, scenario, traj, ev, bounds, labels: bool) -> dict:
             ax.annotate(a.id, (a.lon, a.lat), xytext=(6, -11), textcoords="offset points",
                         fontsize=7, color="0.15", zorder=6)  # fmt: skip
     counts = {"sectors": 0}
-    for s in scenario.sites:
+    for s in deployment.sites:
         counts["sectors"] += _sector(ax, s, kx)
-        item = catalog.get(s.system, kind=("system", "radar"))
-        ax.plot(s.lon, s.lat, marker="^" if item.kind == "system" else "o", ms=9, color="black",
+        ax.plot(s.lon, s.lat, marker="^" if s.kind == "system" else "o", ms=9, color="black",
                 mec="white", zorder=7)  # fmt: skip
         inside = lat0 <= s.lat <= lat1 and lon0 <= s.lon <= lon1
-        if inside and (labels or item.kind != "system"):
+        if inside and (labels or s.kind != "system"):
             ax.annotate(f"{s.id}\n({s.system})", (s.lon, s.lat), xytext=(7, 5),
                         textcoords="offset points", fontsize=8, zorder=8,
                         bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))  # fmt: skip
@@ -194,8 +191,8 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
         lats += list(traj.lat_deg[traj.active])
         lons += list(traj.lon_deg[traj.active])
     overview = _bounds(lats, lons, 0.4)
-    units = [s for s in scenario.sites
-             if catalog.get(s.system, kind=("system", "radar")).kind == "system"]  # fmt: skip
+    deployment = resolve_deployment(scenario)
+    units = [s for s in deployment.sites if s.kind == "system"]
     core_lat = [s.lat for s in units] + [a.lat for a in scenario.assets]
     core_lon = [s.lon for s in units] + [a.lon for a in scenario.assets]
     zoom = _bounds(core_lat, core_lon, 0.45) if core_lat else overview
@@ -209,8 +206,8 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
     widths = [float(np.clip(h_in / aspect(b), 4.0, 14.0)) for b in (overview, zoom)]
     fig, axes = plt.subplots(1, 2, figsize=(sum(widths) + 1.2, h_in + 1.8),
                              gridspec_kw={"width_ratios": widths})  # fmt: skip
-    counts = _draw(axes[0], scenario, traj, ev, overview, labels=False)
-    _draw(axes[1], scenario, traj, ev, zoom, labels=True)
+    counts = _draw(axes[0], scenario, deployment, traj, ev, overview, labels=False)
+    _draw(axes[1], scenario, deployment, traj, ev, zoom, labels=True)
     axes[0].set_title("whole raid", fontsize=10)
     axes[1].set_title("defended area", fontsize=10)
     lat0, lat1, lon0, lon1 = zoom

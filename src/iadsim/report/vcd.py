@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from iadsim import catalog
+from iadsim.deployment import resolve_catalog_item
 from iadsim.geo.earth import K_STANDARD, R_EARTH_M, min_visible_height_m
 
 SOURCE_NOTE = (
@@ -72,32 +73,22 @@ def vcd_curves(
 
     Returns ``{"ground_range_km": d, "columns": {name: altitude_km array}, "meta": {...}}``
     with columns ``horizon_<radar>``, ``detection_<radar>_lower/upper`` and
-    ``engagement_<interceptor>_lower/upper`` (NaN where the region is empty).
+    ``engagement_<interceptor>_lower/upper`` (NaN where the region is empty). The item's
+    radars, antenna heights and interceptors (every type a system can fire) are resolved as a
+    site of its own on sea-level ground (:func:`iadsim.deployment.resolve_catalog_item`).
     """
-    item = catalog.get(item_id, kind=("system", "radar"))
+    site = resolve_catalog_item(item_id, antenna_height_m)
     thr = catalog.get(threat, kind="threat")
     a = k_factor * R_EARTH_M
-    if item.kind == "radar":
-        radar_ids, fcr_id, interceptors = [item.id], None, []
-    else:
-        radar_ids = list(dict.fromkeys([*item.radars, item.fire_control_radar]))
-        fcr_id, interceptors = item.fire_control_radar, list(item.interceptors)
-    radars = {rid: catalog.get(rid, kind="radar") for rid in radar_ids}
-    height = {
-        rid: antenna_height_m if antenna_height_m is not None else r.antenna_height.si
-        for rid, r in radars.items()
-    }
-    det_range = {
-        rid: catalog.detection_range_m(r, thr.rcs.si)
-        if (r.detects_ballistic or thr.target_class != "ballistic")
-        else 0.0
-        for rid, r in radars.items()
-    }
+    radars = {r.id: r for r in site.radars}
+    fcr_id = site.fcr.id if site.fcr is not None else None
+    height = {rid: r.antenna_height_m for rid, r in radars.items()}
+    det_range = {rid: r.detection_range_m(thr) for rid, r in radars.items()}
     envs = {}
-    for iid in interceptors:
-        env = catalog.get(iid, kind="interceptor").envelopes.get(thr.target_class)
+    for i in site.interceptors:  # every type the system can fire, carried or not
+        env = i.envelope(thr.target_class)
         if env is not None:
-            envs[iid] = env
+            envs[i.id] = env
     d_max = 1.05 * max([*det_range.values(), *(e.max_range.si for e in envs.values()), 1e3])
     d = np.linspace(0.0, d_max, n)
     cols: dict[str, np.ndarray] = {}
@@ -105,10 +96,10 @@ def vcd_curves(
         h_r = height[rid]
         horizon = min_visible_height_m(d, h_r, k_factor)
         cols[f"horizon_{rid}"] = horizon / 1000
-        lower = np.maximum(horizon, altitude_at_elevation_m(d, h_r, r.min_elevation.si, a))
+        lower = np.maximum(horizon, altitude_at_elevation_m(d, h_r, r.min_elevation_deg, a))
         upper = np.minimum(
             altitude_at_slant_m(d, h_r, det_range[rid]),
-            altitude_at_elevation_m(d, h_r, r.max_elevation.si, a),
+            altitude_at_elevation_m(d, h_r, r.max_elevation_deg, a),
         )
         if det_range[rid] <= 0:
             upper = np.full_like(d, np.nan)
@@ -118,9 +109,9 @@ def vcd_curves(
         fcr, h_f = radars[fcr_id], height[fcr_id]
         fcr_lower = np.maximum(
             min_visible_height_m(d, h_f, k_factor),
-            altitude_at_elevation_m(d, h_f, fcr.min_elevation.si, a),
+            altitude_at_elevation_m(d, h_f, fcr.min_elevation_deg, a),
         )
-        fcr_upper = altitude_at_elevation_m(d, h_f, fcr.max_elevation.si, a)
+        fcr_upper = altitude_at_elevation_m(d, h_f, fcr.max_elevation_deg, a)
         inner = np.nan_to_num(altitude_at_slant_m(d, 0.0, e.min_range.si), nan=-np.inf)
         lower = np.maximum.reduce([np.full_like(d, e.min_altitude.si), fcr_lower, inner])
         upper = np.minimum.reduce(
@@ -133,8 +124,8 @@ def vcd_curves(
         lo, up = _band(lower, upper)
         cols[f"engagement_{iid}_lower"], cols[f"engagement_{iid}_upper"] = lo / 1000, up / 1000
     meta = {
-        "item": item.id,
-        "name": item.name,
+        "item": site.item.id,
+        "name": site.item.name,
         "threat": thr.id,
         "rcs_m2": thr.rcs.si,
         "target_class": thr.target_class,

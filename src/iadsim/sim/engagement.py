@@ -32,13 +32,14 @@ Abstract and public (no guidance laws, seekers or fuzing):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from iadsim import catalog
-from iadsim.catalog.models import TARGET_CLASSES
+from iadsim.catalog.models import TARGET_CLASSES, Interceptor
+from iadsim.deployment import Deployment
 from iadsim.sim.events import REASON_CODE
 from iadsim.sim.sensors import enu_rotation
 
@@ -91,9 +92,10 @@ class FireUnits:
     loadout: np.ndarray  # (F, Q) rounds per reload
 
 
-def build_interceptors(ids: list[str]) -> Interceptors:
-    items = [catalog.get(i, kind="interceptor") for i in ids]
-    shape = (len(ids), len(TARGET_CLASSES))
+def build_interceptors(items: Sequence[Interceptor]) -> Interceptors:
+    """One row per interceptor type (catalog models, as resolved in the deployment)."""
+    items = list(items)
+    shape = (len(items), len(TARGET_CLASSES))
     arr = {k: np.full(shape, np.nan) for k in ("min_r", "max_r", "min_a", "max_a", "pk")}
     has = np.zeros(shape, bool)
     for i, it in enumerate(items):
@@ -104,57 +106,47 @@ def build_interceptors(ids: list[str]) -> Interceptors:
             arr["min_a"][i, j], arr["max_a"][i, j] = env.min_altitude.si, env.max_altitude.si
             arr["pk"][i, j] = it.pk[c].si if c in it.pk else np.nan
     return Interceptors(
-        ids, np.array([it.average_speed.si for it in items]),
+        [it.id for it in items], np.array([it.average_speed.si for it in items]),
         np.array([it.max_target_speed.si for it in items]), has,
         arr["min_r"], arr["max_r"], arr["min_a"], arr["max_a"], arr["pk"],
     )  # fmt: skip
 
 
-def build_fire_units(sites, site_ecef_m) -> tuple[FireUnits, Interceptors]:
-    """Fire units from the sites whose catalog item is a system (radar-only sites have none)."""
-    rows, type_ids = [], []
-    for s, site in enumerate(sites):
-        item = catalog.get(site.system, kind=("system", "radar"))
-        if item.kind != "system" or not item.interceptors:
-            continue
-        inv = site.interceptors if site.interceptors is not None else item.default_loadout
-        for t in inv:
-            if t not in type_ids:
-                type_ids.append(t)
-        rows.append((s, site, item, inv))
-    q = max((len(r[3]) for r in rows), default=1)
+def build_fire_units(deployment: Deployment, site_ecef_m) -> tuple[FireUnits, Interceptors]:
+    """One fire unit per site of ``deployment`` that has one (a system with interceptors;
+    radar-only sites have none), launcher at ``site_ecef_m`` (S, 3); inventory, magazine split
+    and doctrine as resolved in the deployment. Interceptor types are numbered in order of
+    first appearance."""
+    rows = [(s, site) for s, site in enumerate(deployment.sites) if site.has_fire_unit]
+    types_used: dict[str, Interceptor] = {}
+    for _, site in rows:
+        for i in site.interceptors:
+            types_used.setdefault(i.id, i.interceptor)
+    type_ids = list(types_used)
+    q = max((len(site.interceptors) for _, site in rows), default=1)
     f = len(rows)
     types = np.full((f, q), -1, np.int64)
     ready, reserve, load = (np.zeros((f, q), np.int64) for _ in range(3))
-    for k, (_, _site, item, inv) in enumerate(rows):
-        for j, (t, n) in enumerate(inv.items()):
-            types[k, j] = type_ids.index(t)
-            load[k, j] = item.default_loadout.get(t, n) or n
-            ready[k, j] = min(n, load[k, j])
-            reserve[k, j] = n - ready[k, j]
-    doc = [(r[1].doctrine, r[2]) for r in rows]
+    for k, (_, site) in enumerate(rows):
+        for j, i in enumerate(site.interceptors):
+            types[k, j] = type_ids.index(i.id)
+            load[k, j], ready[k, j], reserve[k, j] = i.rounds_per_reload, i.ready, i.reserve
+    doc = [site.doctrine for _, site in rows]
     fu = FireUnits(
-        site=np.array([r[0] for r in rows], np.int64),
-        ecef_m=np.asarray(site_ecef_m, float)[[r[0] for r in rows]].reshape(f, 3),
-        enu_rot=enu_rotation(np.array([r[1].lat for r in rows], float),
-                             np.array([r[1].lon for r in rows], float)).reshape(f, 3, 3),
-        heading_rad=np.radians([r[1].heading_deg for r in rows]),
-        half_sector_rad=np.array([_fcr_half_sector_rad(it) for _, it in doc], float),
-        channels=np.array([d.max_simultaneous or int(it.fire_control_channels.si) for d, it in doc], np.int64),
-        # a salvo is capped by the missiles one fire-control channel can guide at once
-        salvo=np.array([min(d.salvo_size, int(it.missiles_per_channel.si)) for d, it in doc], np.int64),
-        shoot_look_shoot=np.array([d.shoot_look_shoot for d, _ in doc], bool),
-        reaction_s=np.array([it.reaction_time.si for _, it in doc], float),
-        reload_s=np.array([d.reload_time_s if d.reload_time_s is not None else it.reload_time.si for d, it in doc], float),
+        site=np.array([s for s, _ in rows], np.int64),
+        ecef_m=np.asarray(site_ecef_m, float)[[s for s, _ in rows]].reshape(f, 3),
+        enu_rot=enu_rotation(np.array([site.lat for _, site in rows], float),
+                             np.array([site.lon for _, site in rows], float)).reshape(f, 3, 3),
+        heading_rad=np.radians([site.heading_deg for _, site in rows]),
+        half_sector_rad=np.array([site.fcr.half_sector_rad for _, site in rows], float),
+        channels=np.array([d.channels for d in doc], np.int64),
+        salvo=np.array([d.salvo_size for d in doc], np.int64),
+        shoot_look_shoot=np.array([d.shoot_look_shoot for d in doc], bool),
+        reaction_s=np.array([d.reaction_time_s for d in doc], float),
+        reload_s=np.array([d.reload_time_s for d in doc], float),
         types=types, ready0=ready, reserve0=reserve, loadout=load,
     )  # fmt: skip
-    return fu, build_interceptors(type_ids)
-
-
-def _fcr_half_sector_rad(system) -> float:
-    """Half the azimuth sector of a system's fire-control radar (pi when it looks all round)."""
-    fcr = catalog.get(system.fire_control_radar, kind="radar")
-    return float(min(np.radians(fcr.azimuth_sector.si), 2 * np.pi) / 2)  # catalog angles: deg
+    return fu, build_interceptors(types_used.values())
 
 
 def intercept_time_s(p_rel, v, speed):

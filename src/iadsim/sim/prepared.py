@@ -14,6 +14,7 @@ import numpy as np
 import pymap3d
 from pyproj import Geod
 
+from iadsim.deployment import Deployment, resolve_deployment
 from iadsim.sim import engagement as eng
 from iadsim.sim import network as net
 from iadsim.sim import sensors
@@ -62,6 +63,8 @@ class PreparedScenario:
     #: (N, T) terrain height under each threat (m; None without a DEM = sea-level ground):
     #: engagement envelope altitudes are heights above it
     threat_ground_m: np.ndarray | None = None
+    #: every site resolved against the catalog (radars, fire units, grounds, provenance)
+    deployment: Deployment | None = None
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
@@ -98,17 +101,6 @@ def scenario_trajectories(scenario, time_s, dem=None):
     from iadsim.sim.kinematics import sample_raids
 
     return sample_raids(scenario, time_s, terrain=None if dem is None else dem.height_at)
-
-
-def _site_ground_m(scenario, dem) -> np.ndarray:
-    ground = np.array(
-        [s.ground_altitude_m if s.ground_altitude_m is not None else np.nan for s in scenario.sites]
-    )
-    if dem is not None and np.isnan(ground).any():
-        lat = np.array([s.lat for s in scenario.sites])
-        lon = np.array([s.lon for s in scenario.sites])
-        ground = np.where(np.isnan(ground), dem.height_at(lat, lon), ground)
-    return np.nan_to_num(ground, nan=0.0)
 
 
 def _threat_ground_m(dem, traj) -> np.ndarray | None:
@@ -161,8 +153,9 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         if trajectories is None:
             trajectories = scenario_trajectories(scenario, time_s, dem)
         traj = trajectories
-        ground = _site_ground_m(scenario, dem)
-        radars = sensors.build_radars(sites, ground)
+        deployment = resolve_deployment(scenario, dem)
+        ground = deployment.ground_altitudes_m
+        radars = sensors.build_radars(deployment)
         opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
         if dem is not None:
             opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
@@ -170,7 +163,7 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
     site_ecef = np.stack(
         pymap3d.geodetic2ecef([s.lat for s in sites], [s.lon for s in sites], ground), -1
     ).reshape(len(sites), 3)
-    fu, icp = eng.build_fire_units(sites, site_ecef)
+    fu, icp = eng.build_fire_units(deployment, site_ecef)
     nets = net.build_networks(scenario, step)
     cls = np.array([eng.CLASS_CODE[c] for c in np.asarray(traj.target_class)], np.int64)
 
@@ -203,5 +196,5 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
-        site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground,
+        site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground, deployment,
     )  # fmt: skip

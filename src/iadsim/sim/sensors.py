@@ -31,7 +31,7 @@ import numba
 import numpy as np
 import pymap3d
 
-from iadsim import catalog
+from iadsim.deployment import Deployment
 from iadsim.geo.earth import R_EARTH_M
 
 PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
@@ -97,56 +97,41 @@ class RadarArrays:
         return len(self.radar_id)
 
 
-def site_radars(item) -> tuple[list[str], str | None]:
-    """Radar ids of a site's catalog item and its fire-control radar (None for radar-only)."""
-    if item.kind == "radar":
-        return [item.id], None
-    return list(item.radars), item.fire_control_radar
-
-
-def build_radars(sites, ground_alt_m) -> RadarArrays:
-    """One row per radar of every site (a system's radars, or the radar of a radar-only site),
-    at the site's position; antenna height from the site or the catalog."""
-    rows = []
-    for s, (site, ground) in enumerate(zip(sites, ground_alt_m, strict=True)):
-        ids, fcr = site_radars(catalog.get(site.system, kind=("system", "radar")))
-        for rid in ids:
-            rad = catalog.get(rid, kind="radar")
-            ant = (
-                site.antenna_height_m
-                if site.antenna_height_m is not None
-                else rad.antenna_height.si
-            )
-            rows.append((rid, s, rid == fcr, site, ground + ant, rad))
+def build_radars(deployment: Deployment) -> RadarArrays:
+    """One row per radar of every site of ``deployment`` (a system's radars, or the radar of a
+    radar-only site), in site order, at the site's position; antenna height above mean sea
+    level = the site's ground + the radar's resolved antenna height."""
+    rows = [(s, site, r) for s, site in enumerate(deployment.sites) for r in site.radars]
+    radars = [r for _, _, r in rows]
     n = len(rows)
 
-    def col(f, dtype=float):
-        return np.array([f(r) for r in rows], dtype=dtype).reshape(n)
+    def col(values, dtype=float):
+        return np.array(list(values), dtype=dtype).reshape(n)
 
-    lat, lon, h = col(lambda r: r[3].lat), col(lambda r: r[3].lon), col(lambda r: r[4])
+    lat, lon = col(site.lat for _, site, _ in rows), col(site.lon for _, site, _ in rows)
+    h = col(site.ground_altitude_m + r.antenna_height_m for _, site, r in rows)
     ecef = np.stack(pymap3d.geodetic2ecef(lat, lon, h), -1).reshape(n, 3)
-    rad = lambda f: col(lambda r: np.radians(f(r[5])))  # noqa: E731
     return RadarArrays(
-        radar_id=col(lambda r: r[0], object),
-        site=col(lambda r: r[1], np.int64),
-        is_fcr=col(lambda r: r[2], bool),
+        radar_id=col((r.id for r in radars), object),
+        site=col((s for s, _, _ in rows), np.int64),
+        is_fcr=col((r.is_fcr for r in radars), bool),
         lat_deg=lat,
         lon_deg=lon,
         height_m=h,
         ecef_m=ecef,
         enu_rot=enu_rotation(lat, lon).reshape(n, 3, 3),
-        ref_range_m=col(lambda r: r[5].reference_detection_range.si),
-        ref_rcs_m2=col(lambda r: r[5].reference_rcs.si),
-        max_range_m=col(lambda r: r[5].instrumented_range.si),
-        scan_period_s=col(lambda r: r[5].scan_period.si),
-        heading_rad=col(lambda r: np.radians(r[3].heading_deg)),
-        half_sector_rad=rad(lambda x: x.azimuth_sector.si / 2),
-        min_elevation_rad=rad(lambda x: x.min_elevation.si),
-        max_elevation_rad=rad(lambda x: x.max_elevation.si),
-        range_sigma_m=col(lambda r: r[5].range_noise.si),
-        angle_sigma_rad=rad(lambda x: x.angle_noise.si),
-        max_tracks=col(lambda r: r[5].max_tracks.si, np.int64),
-        detects_ballistic=col(lambda r: r[5].detects_ballistic, bool),
+        ref_range_m=col(r.radar.reference_detection_range.si for r in radars),
+        ref_rcs_m2=col(r.radar.reference_rcs.si for r in radars),
+        max_range_m=col(r.radar.instrumented_range.si for r in radars),
+        scan_period_s=col(r.radar.scan_period.si for r in radars),
+        heading_rad=np.radians(col(r.heading_deg for r in radars)),
+        half_sector_rad=col(r.half_sector_rad for r in radars),
+        min_elevation_rad=np.radians(col(r.min_elevation_deg for r in radars)),
+        max_elevation_rad=np.radians(col(r.max_elevation_deg for r in radars)),
+        range_sigma_m=col(r.radar.range_noise.si for r in radars),
+        angle_sigma_rad=np.radians(col(r.radar.angle_noise.si for r in radars)),
+        max_tracks=col((r.radar.max_tracks.si for r in radars), np.int64),
+        detects_ballistic=col((r.detects_ballistic for r in radars), bool),
     )
 
 
