@@ -1,7 +1,7 @@
 """``iadsim run`` and ``iadsim results``: files written, byte-identical summary.json for any
 worker count, one-line errors with exit code 2.
 
-The engine is replaced by the stub of test_montecarlo so these tests isolate the command.
+The engine is replaced by tests.helpers.stub_engine so these tests isolate the command.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import duckdb
 import pytest
 
 import iadsim.sim
-from iadsim.cli.main import main
-from test_montecarlo import stub_prepare, stub_run_once
+from tests.helpers.stub_engine import stub_prepare, stub_run_once
 
 SCENARIO = "name: stub raid\ndescription: tests only\n"
 
@@ -30,17 +29,6 @@ def stub_engine(monkeypatch):
     return fake
 
 
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["iadsim", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
 def scenario(tmp_path):
     p = tmp_path / "raid.yaml"
@@ -49,14 +37,12 @@ def scenario(tmp_path):
 
 
 def test_run_writes_store_and_summary_identical_for_one_and_two_workers(
-    stub_engine, scenario, tmp_path, monkeypatch, capsys
+    stub_engine, scenario, tmp_path, iadsim_cli
 ):
     outs = {}
     for w in (1, 2):
         out = tmp_path / f"w{w}"
-        code, stdout, _ = cli(
-            monkeypatch,
-            capsys,
+        code, stdout, _ = iadsim_cli(
             "run",
             scenario,
             "--runs",
@@ -82,14 +68,12 @@ def test_run_writes_store_and_summary_identical_for_one_and_two_workers(
     con.close()
 
 
-def test_results_prints_summary_and_runs_sql(stub_engine, scenario, tmp_path, monkeypatch, capsys):
+def test_results_prints_summary_and_runs_sql(stub_engine, scenario, tmp_path, iadsim_cli):
     out = tmp_path / "out"
-    assert cli(monkeypatch, capsys, "run", scenario, "--runs", 3, "--out", out)[0] == 0
-    code, stdout, _ = cli(monkeypatch, capsys, "results", out)
+    assert iadsim_cli("run", scenario, "--runs", 3, "--out", out)[0] == 0
+    code, stdout, _ = iadsim_cli("results", out)
     assert code == 0 and "p_raid_defeated" in stdout
-    code, stdout, _ = cli(
-        monkeypatch, capsys, "results", out, "--sql", "SELECT count(*) AS n_runs FROM runs"
-    )
+    code, stdout, _ = iadsim_cli("results", out, "--sql", "SELECT count(*) AS n_runs FROM runs")
     assert code == 0 and "n_runs" in stdout and " 3 " in stdout
 
 
@@ -105,18 +89,18 @@ def test_results_prints_summary_and_runs_sql(stub_engine, scenario, tmp_path, mo
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(
-    stub_engine, scenario, tmp_path, monkeypatch, capsys, args, needle
+    stub_engine, scenario, tmp_path, iadsim_cli, monkeypatch, args, needle
 ):
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli(monkeypatch, capsys, *[a.format(scn=scenario) for a in args])
+    code, _, err = iadsim_cli(*[a.format(scn=scenario) for a in args])
     assert code == 2
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_bad_sql_is_one_line_and_exit_code_2(stub_engine, scenario, tmp_path, monkeypatch, capsys):
+def test_bad_sql_is_one_line_and_exit_code_2(stub_engine, scenario, tmp_path, iadsim_cli):
     out = tmp_path / "out"
-    cli(monkeypatch, capsys, "run", scenario, "--runs", 2, "--out", out)
-    code, _, err = cli(monkeypatch, capsys, "results", out, "--sql", "SELECT nope FROM runs")
+    iadsim_cli("run", scenario, "--runs", 2, "--out", out)
+    code, _, err = iadsim_cli("results", out, "--sql", "SELECT nope FROM runs")
     assert code == 2 and err.startswith("error: --sql:") and err.count("\n") == 1
 
 
@@ -135,14 +119,12 @@ assets:
 """
 
 
-def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(
-    tmp_path, monkeypatch, capsys
-):
+def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(tmp_path, iadsim_cli):
     scn = tmp_path / "real.yaml"
     scn.write_text(REAL_SCENARIO)
     for w in (1, 2):
         args = ("run", scn, "--runs", 4, "--seed", 9, "--workers", w, "--out", tmp_path / f"w{w}")
-        assert cli(monkeypatch, capsys, *args)[0] == 0
+        assert iadsim_cli(*args)[0] == 0
     a, b = ((tmp_path / f"w{w}" / "summary.json").read_bytes() for w in (1, 2))
     assert a == b
     metrics = json.loads(a)["metrics"]
@@ -154,12 +136,12 @@ def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(
 
 
 def test_a_run_failing_midway_leaves_the_previous_results_untouched(
-    stub_engine, scenario, tmp_path, monkeypatch, capsys
+    stub_engine, scenario, tmp_path, iadsim_cli
 ):
     out = tmp_path / "out"
-    assert cli(monkeypatch, capsys, "run", scenario, "--runs", 4, "--out", out)[0] == 0
+    assert iadsim_cli("run", scenario, "--runs", 4, "--out", out)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     stub_engine.prepare = lambda scenario: stub_prepare(n_threats=5, fail_at=6)
     with pytest.raises(RuntimeError, match="run 6"):
-        cli(monkeypatch, capsys, "run", scenario, "--runs", 10, "--seed", 1, "--out", out)
+        iadsim_cli("run", scenario, "--runs", 10, "--seed", 1, "--out", out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

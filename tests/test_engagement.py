@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pymap3d
 import pytest
 from scipy.stats import binomtest
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
-from simkit import inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
+from iadsim.sim import engine
+from iadsim.sim.engagement import geodetic_height_m, intercept_time_s
+from tests.helpers.simkit import inbound_raid, run, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
-
-from iadsim.sim import engine  # noqa: E402
-from iadsim.sim.engagement import geodetic_height_m, intercept_time_s  # noqa: E402
 
 
 def test_intercept_time_solves_the_pursuit_equation_and_is_the_earliest():

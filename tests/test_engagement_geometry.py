@@ -3,19 +3,14 @@ a fire unit only fires where its fire-control radar's sector can guide the round
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pymap3d
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
-from simkit import SITE, east_of, inbound_raid, sam, scenario, test_catalog  # noqa: E402,F401
-
-from iadsim.sim import engagement as eng  # noqa: E402
-from iadsim.sim import engine  # noqa: E402
-from iadsim.sim.events import REASONS  # noqa: E402
+from iadsim.sim import engagement as eng
+from iadsim.sim import engine
+from iadsim.sim.events import REASONS
+from tests.helpers.simkit import SITE, east_of, inbound_raid, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
-from simkit import inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
-
-from iadsim.scenario import load_scenario  # noqa: E402
-from iadsim.sim import engine  # noqa: E402
-from iadsim.sim.events import EVENT_COLUMNS, EVENT_KINDS, EventLog  # noqa: E402
+from iadsim.scenario import load_scenario
+from iadsim.sim import engine
+from iadsim.sim.events import EVENT_COLUMNS, EVENT_KINDS, EventLog
+from tests.helpers.simkit import inbound_raid, run, sam, scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PER_THREAT = ["threat", "target_class", "launched_s", "first_detection_s", "first_track_s", "killed",

@@ -11,7 +11,7 @@ from scipy import stats
 from iadsim.api import RunSet, compare
 from iadsim.montecarlo import run_replications
 from iadsim.results.metrics import t_interval, wilson_interval
-from test_montecarlo import stub_prepare, stub_run_once
+from tests.helpers.stub_engine import stub_prepare, stub_run_once
 
 
 @pytest.mark.parametrize("n", [2, 5, 40])

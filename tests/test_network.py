@@ -3,17 +3,12 @@ question): engage-on-remote launches before cued, cued before standalone."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
-from simkit import SITE, east_of, inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
-
-from iadsim.geo.earth import horizon_range_m  # noqa: E402
-from iadsim.sim import network as net  # noqa: E402
+from iadsim.geo.earth import horizon_range_m
+from iadsim.sim import network as net
+from tests.helpers.simkit import SITE, east_of, inbound_raid, run, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
 

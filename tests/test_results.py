@@ -19,7 +19,7 @@ from iadsim.errors import InputError
 from iadsim.montecarlo import run_replications
 from iadsim.results import store
 from iadsim.results.store import open_store, summary_dict, write_store, write_summary_json
-from test_montecarlo import stub_prepare, stub_run_once
+from tests.helpers.stub_engine import stub_prepare, stub_run_once
 
 META = {"scenario": "stub", "seed": 3, "runs": 5}
 

@@ -3,8 +3,6 @@ ballistic flag, measurement noise."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,14 +10,12 @@ import pymap3d
 import pytest
 from pyproj import Geod
 
-sys.path.insert(0, str(Path(__file__).parent / "data"))
-from simkit import SITE, east_of, inbound_raid, run, sam, scenario, test_catalog  # noqa: E402,F401
+from iadsim.deployment import resolve_deployment
+from iadsim.geo.earth import horizon_range_m
+from iadsim.sim import sensors
+from tests.helpers.simkit import SITE, east_of, inbound_raid, run, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
-
-from iadsim.deployment import resolve_deployment  # noqa: E402
-from iadsim.geo.earth import horizon_range_m  # noqa: E402
-from iadsim.sim import sensors  # noqa: E402
 
 
 def test_swerling1_snr_for_pd_0p9_at_pfa_1e6_is_21p14_db():

@@ -1,28 +1,24 @@
-"""Shared helpers for the simulation engine tests: a synthetic test catalog merged into the
-real one, and small scenario builders (all numbers synthetic)."""
+"""Shared helpers for the simulation engine tests: small scenario builders over the synthetic
+``test-*`` catalog items (the ``test_catalog`` fixture of tests/conftest.py merges them into
+the real catalog; all numbers synthetic)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from iadsim import catalog
 from iadsim.scenario import scenario_from_dict
 from iadsim.sim import engine
 
-TEST_CATALOG = Path(__file__).parent / "sim_catalog"
+TEST_CATALOG = Path(__file__).parents[1] / "data" / "sim_catalog"
 SITE = (40.0, 30.0)  # lat, lon of the defended site in the test scenarios
 
 
-@pytest.fixture
-def test_catalog(monkeypatch):
-    """Real catalog plus the synthetic ``test-*`` items under tests/data/sim_catalog."""
-    real = catalog.load
-    merged = {**real(), **real(TEST_CATALOG)}
-    monkeypatch.setattr(catalog, "load", lambda data_dir=None: merged)
-    return merged
+def merged_catalog() -> dict:
+    """The real catalog plus the synthetic ``test-*`` items under tests/data/sim_catalog."""
+    return {**catalog.load(), **catalog.load(TEST_CATALOG)}
 
 
 def east_of(km: float, lat: float = SITE[0], lon: float = SITE[1]) -> float:

@@ -1,0 +1,1 @@
+"""iadsim's test suite (a package, so that tests import shared code as ``tests.helpers``)."""
