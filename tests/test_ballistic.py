@@ -188,5 +188,5 @@ def test_infeasible_apogee_is_refused_with_the_lowest_feasible_value():
         solve_ballistic(300e3, apogee_m=2e3)
     with pytest.raises(InputError, match="too short"):
         ballistic_trajectory(50.0, 30.0, 50.0, 30.0)
-    with pytest.raises(InputError, match="boost model"):
+    with pytest.raises(InputError, match="boost_model 'rocket' is unknown"):
         solve_ballistic(300e3, boost_model="rocket")

@@ -57,11 +57,11 @@ def test_show_json_round_trips_to_the_model(runner):
     assert data["envelopes"]["ballistic"]["max_range"]["value"] == 60
 
 
-def test_show_unknown_id_is_one_line_error_with_exit_code_2(runner):
-    result = runner.invoke(app, ["catalog", "show", "s-4000"])
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
+def test_show_unknown_id_is_one_line_error_with_exit_code_2(iadsim_cli):
+    code, out, err = iadsim_cli("catalog", "show", "s-4000")
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: unknown catalog item 's-4000'") and "s-400" in lines[0]
 

@@ -106,34 +106,32 @@ def test_coverage_with_scenario_dem_uses_terrain(runner, tmp_path):
         (["--altitude-m", "1000", "--resolution-km", "1000"], "coarser than"),
     ],
 )
-def test_coverage_errors_are_one_line_exit_2(runner, tmp_path, args, needle):
+def test_coverage_errors_are_one_line_exit_2(iadsim_cli, tmp_path, args, needle):
     bad = tmp_path / "bad.tif"
     bad.write_text("not a raster")
     args = [a.replace("__BAD_DEM__", str(bad)) for a in args]
-    r = runner.invoke(app, ["coverage", str(EXAMPLE), *args, "--out", str(tmp_path / "o")])
-    assert r.exit_code == 2, r.output
-    assert needle in r.output and "Traceback" not in r.output
-    assert len(r.output.strip().splitlines()) == 1
+    code, out, err = iadsim_cli("coverage", EXAMPLE, *args, "--out", tmp_path / "o")
+    assert code == 2, err
+    assert needle in err and "Traceback" not in err and out == ""
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_coverage_bad_scenario_exit_2(runner, tmp_path):
+def test_coverage_bad_scenario_exit_2(iadsim_cli, tmp_path):
     scn = tmp_path / "s.yaml"
     shutil.copy(EXAMPLE, scn)
     scn.write_text(scn.read_text().replace("system: s-400", "system: s-999"))
-    r = runner.invoke(
-        app, ["coverage", str(scn), "--altitude-m", "100", "--out", str(tmp_path / "o")]
-    )
-    assert r.exit_code == 2 and "s-999" in r.output and "s.yaml:" in r.output
+    code, _, err = iadsim_cli("coverage", scn, "--altitude-m", "100", "--out", tmp_path / "o")
+    assert code == 2 and "s-999" in err and "s.yaml:" in err
 
 
-def test_vcd_run_and_errors(runner, tmp_path):
+def test_vcd_run_and_errors(runner, iadsim_cli, tmp_path):
     out = tmp_path / "v.png"
     r = runner.invoke(app, ["vcd", "s-400", "--threat", "fighter-stealth", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert out.is_file() and out.with_suffix(".csv").is_file()
     r = runner.invoke(app, ["vcd", "an-tpy-2", "--out", str(tmp_path / "r.png")])
     assert r.exit_code == 0, r.output  # a radar alone: horizon and detection only
-    r = runner.invoke(app, ["vcd", "no-such-system", "--out", str(out)])
-    assert r.exit_code == 2 and "unknown" in r.output
-    r = runner.invoke(app, ["vcd", "s-400", "--out", str(tmp_path / "v.txt")])
-    assert r.exit_code == 2 and ".png" in r.output
+    code, _, err = iadsim_cli("vcd", "no-such-system", "--out", out)
+    assert code == 2 and "unknown" in err
+    code, _, err = iadsim_cli("vcd", "s-400", "--out", tmp_path / "v.txt")
+    assert code == 2 and "--out" in err and ".png" in err

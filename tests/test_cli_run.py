@@ -84,7 +84,10 @@ def test_results_prints_summary_and_runs_sql(stub_engine, scenario, tmp_path, ia
         (["run", "{scn}", "--runs", "0", "--out", "o"], "--runs must be >= 1"),
         (["run", "{scn}", "--workers", "0", "--out", "o"], "--workers must be >= 1"),
         (["run", "{scn}", "--backend", "ray", "--out", "o"], "--backend"),
-        (["run", "{scn}", "--scheduler", "tcp://x:1", "--out", "o"], "--scheduler needs"),
+        (
+            ["run", "{scn}", "--scheduler", "tcp://x:1", "--out", "o"],
+            "--scheduler is a Dask address: it needs --backend 'dask'",
+        ),
         (["results", "nowhere"], "no results store"),
     ],
 )

@@ -116,10 +116,10 @@ def test_lofted_apogee_is_flown_and_the_file_is_replaced_atomically(runner, tmp_
         (["srbm-300", "--from", "50,30", "--to", "52,31", "--step-s", "0"], "--step-s must be > 0"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(runner, tmp_path, args, message):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(iadsim_cli, tmp_path, args, message):
     out = tmp_path / "x.csv"
-    res = runner.invoke(app, ["trajectory", *args, "--out", str(out)])
-    assert res.exit_code == 2
-    err = res.stderr.strip()
-    assert message in err and "\n" not in err and "Traceback" not in res.output
+    code, stdout, err = iadsim_cli("trajectory", *args, "--out", out)
+    assert code == 2
+    err = err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err and stdout == ""
     assert not out.exists()

@@ -84,14 +84,17 @@ def test_an_engine_failure_mid_job_propagates(workers):
 
 
 @pytest.mark.parametrize(
-    "kwargs, field",
-    [({"runs": 0}, "--runs"), ({"workers": 0}, "--workers"), ({"seed": -1}, "--seed"),
-     ({"backend": "ray"}, "--backend")],
+    "kwargs, message",
+    [({"runs": 0}, "runs must be >= 1, got 0"), ({"workers": 0}, "workers must be >= 1, got 0"),
+     ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+     ({"backend": "ray"}, "backend must be 'local' or 'dask', got 'ray'"),
+     ({"scheduler": "tcp://x:1"}, "scheduler is a Dask address: it needs backend 'dask'")],
 )  # fmt: skip
-def test_bad_job_arguments_are_one_line_input_errors(kwargs, field):
+def test_bad_job_arguments_are_input_errors_naming_the_parameter(kwargs, message):
     args = {"runs": 2, "seed": 0, "workers": 1, **kwargs}
-    with pytest.raises(InputError, match=field):
+    with pytest.raises(InputError, match=message) as exc:
         run_replications(stub_prepare(), run_fn=stub_run_once, **args)
+    assert exc.value.param == next(iter(kwargs)) and "--" not in str(exc.value)
 
 
 def test_chunks_cover_every_run_once_in_order():

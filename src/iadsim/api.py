@@ -83,9 +83,7 @@ class RunSet:
 
     def save(self, out_dir: str | Path) -> tuple[Path, Path]:
         """Write ``out_dir/results.duckdb`` and ``out_dir/summary.json`` (both atomically)."""
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out}: exists and is not a directory; give a directory")
+        out = _check_out_dir(out_dir)
         store = self.to_duckdb(out / STORE_NAME)
         write_summary_json(out / SUMMARY_JSON, self.summary)
         return store, out / SUMMARY_JSON
@@ -96,6 +94,16 @@ class RunSet:
             f"RunSet(scenario={self.meta.get('scenario')!r}, runs={len(self.runs)}, "
             f"events={len(self.events)}, leakers_per_run={m.get('value')})"
         )
+
+
+def _check_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` as a Path; InputError when it exists and is not a directory."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"out_dir {str(out)!r} exists and is not a directory; give a directory", "out_dir"
+        )
+    return out
 
 
 def _scenario(scenario_or_path: Any):
@@ -131,11 +139,15 @@ def run(
     ``seed`` fixes every number: the same seed gives the same results for any ``workers``
     and ``backend`` (``"local"`` processes or ``"dask"``; ``scheduler`` is a Dask address,
     otherwise a local Dask cluster is started). ``progress(done, total)`` is called as runs
-    complete (first ``progress(0, runs)`` once the scenario is prepared). With ``out_dir``, ``results.duckdb`` and ``summary.json`` are written there.
+    complete (first ``progress(0, runs)`` once the scenario is prepared). With ``out_dir``,
+    ``results.duckdb`` and ``summary.json`` are written there. The arguments are checked
+    before the scenario is loaded, so a bad one fails at once rather than after the runs.
     """
     from iadsim.sim import engine
 
-    check_job_args(runs, seed, workers, backend)
+    check_job_args(runs, seed, workers, backend, scheduler)
+    if out_dir is not None:
+        _check_out_dir(out_dir)
     scenario = _scenario(scenario_or_path)
     prepared = engine.prepare(scenario)
     reps = run_replications(
@@ -172,7 +184,9 @@ def _metrics_of(x: Any) -> dict[str, Any]:
         p = Path(x)
         p = p / SUMMARY_JSON if p.is_dir() else p
         if not p.is_file():
-            raise InputError(f"{p}: no summary.json; run 'iadsim run ... --out DIR' first")
+            raise InputError(
+                f"{p}: no summary.json; iadsim.run(..., out_dir=DIR) or 'iadsim run' writes one"
+            )
         return json.loads(p.read_text(encoding="utf-8"))["metrics"]
     raise InputError(f"compare() takes RunSets, summary dicts or result dirs, not {type(x)}")
 

@@ -1,11 +1,18 @@
 """User-facing errors: one located sentence, never a traceback.
 
-Every error a user can cause (bad scenario field, unknown catalog id, broken DEM, bad CLI
-argument) is raised as an :class:`IadsimError` subclass. The CLI prints ``str(err)`` on one
-line and exits with code 2.
+Every error a user can cause (bad scenario field, unknown catalog id, broken DEM, bad
+argument value) is raised as an :class:`IadsimError` subclass. The CLI prints ``str(err)`` on
+one line and exits with code 2.
+
+Library code speaks Python: an :class:`InputError` about an argument names the function's
+parameter (``resolution_km must be > 0, got 0``) and carries that name in ``params``, so that
+the command line can show its own option instead (``--resolution-km must be > 0, got 0``)
+without the library knowing about flags.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class IadsimError(Exception):
@@ -30,7 +37,25 @@ class DemError(IadsimError):
 
 
 class InputError(IadsimError):
-    """Any other bad input (CLI argument values, upload contents)."""
+    """Any other bad input, typically an argument value.
+
+    ``param`` is the name of the Python parameter at fault, or several names when the message
+    involves more than one (the first is the main one). Each name appears verbatim in the
+    message, which lets a front end substitute its own spelling (the CLI's option).
+    """
+
+    def __init__(self, message: str, param: str | Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
+
+    @property
+    def param(self) -> str | None:
+        """The main parameter at fault (None when the error is not about one)."""
+        return self.params[0] if self.params else None
+
+    def __reduce__(self):
+        # keep ``params`` across pickling (errors raised in worker processes)
+        return (type(self), (self.args[0] if self.args else "", self.params))
 
 
 class DemCoverageWarning(UserWarning):

@@ -108,16 +108,23 @@ def chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[list[
     return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
 
 
-def check_job_args(runs: int, seed: int, workers: int, backend: str) -> None:
-    """Raise a one-line :class:`InputError` for impossible job settings."""
+def check_job_args(
+    runs: int, seed: int, workers: int, backend: str, scheduler: str | None = None
+) -> None:
+    """Raise a one-line :class:`InputError` naming the parameter for impossible job settings."""
     if runs < 1:
-        raise InputError(f"--runs must be >= 1 (got {runs})")
+        raise InputError(f"runs must be >= 1, got {runs}", "runs")
     if workers < 1:
-        raise InputError(f"--workers must be >= 1 (got {workers})")
+        raise InputError(f"workers must be >= 1, got {workers}", "workers")
     if seed < 0:
-        raise InputError(f"--seed must be a non-negative integer (got {seed})")
+        raise InputError(f"seed must be a non-negative integer, got {seed}", "seed")
     if backend not in ("local", "dask"):
-        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
+        raise InputError(f"backend must be 'local' or 'dask', got {backend!r}", "backend")
+    if scheduler and backend != "dask":
+        raise InputError(
+            f"scheduler is a Dask address: it needs backend 'dask', got {backend!r}",
+            ("scheduler", "backend"),
+        )
 
 
 def run_replications(
@@ -136,7 +143,7 @@ def run_replications(
     ``run_fn(prepared, rng, run_id)`` defaults to :func:`iadsim.sim.engine.run_once`; it must
     be a module-level function (it is pickled to worker processes).
     """
-    check_job_args(runs, seed, workers, backend)
+    check_job_args(runs, seed, workers, backend, scheduler)
     run_fn = run_fn or _default_run_fn()
     work = chunks(runs, workers, chunk_size)
     done: dict[int, Chunk] = {}
@@ -184,7 +191,7 @@ def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None
         from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise InputError(
-            "--backend dask needs dask.distributed: pip install 'iadsim[distributed]'"
+            "backend 'dask' needs dask.distributed: pip install 'iadsim[distributed]'", "backend"
         ) from None
     cluster = None
     try:
@@ -196,7 +203,11 @@ def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None
             )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+        if not scheduler:
+            raise InputError(f"cannot start a local Dask cluster ({exc})") from None
+        raise InputError(
+            f"scheduler {scheduler!r}: cannot reach the Dask scheduler ({exc})", "scheduler"
+        ) from None
     try:
         [prep] = client.scatter([prepared], broadcast=True)
         job = uuid.uuid4().hex[:12]  # unique task keys when jobs share a scheduler

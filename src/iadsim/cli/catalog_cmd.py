@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -17,7 +16,6 @@ from rich.table import Table
 
 from iadsim import catalog
 from iadsim.catalog import CatalogItem, Interceptor, Quantity, Radar, System, Threat
-from iadsim.errors import IadsimError
 
 catalog_app = typer.Typer(
     name="catalog",
@@ -72,23 +70,13 @@ def key_figures(item: CatalogItem) -> str:
     return ""
 
 
-def _fail(exc: IadsimError) -> NoReturn:
-    # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False, where click
-    # turns typer.Exit into a return value and the process would exit 0.
-    typer.echo(f"error: {exc}", err=True)
-    raise SystemExit(exc.exit_code)
-
-
 @catalog_app.command("list")
 def list_items(
     kind: Kind | None = typer.Option(None, "--kind", "-k", help="Only items of this kind."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
 ) -> None:
     """List catalog items (id, kind, name, key figures); `*` marks illustrative items."""
-    try:
-        rows = catalog.items(kind.value if kind else None)
-    except IadsimError as exc:
-        _fail(exc)
+    rows = catalog.items(kind.value if kind else None)
     if as_json:
         out = [
             {
@@ -117,10 +105,7 @@ def show_item(
     as_json: bool = typer.Option(False, "--json", help="Print the full item as JSON."),
 ) -> None:
     """Show every field of one item: value, unit, source, confidence and alternatives."""
-    try:
-        item = catalog.get(item_id)
-    except IadsimError as exc:
-        _fail(exc)
+    item = catalog.get(item_id)
     if as_json:
         typer.echo(json.dumps(item.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iadsim.errors import DemCoverageWarning, IadsimError, InputError
+from iadsim.errors import DemCoverageWarning
 
 
 def print_warnings(caught) -> None:
@@ -26,12 +25,6 @@ def print_warnings(caught) -> None:
             typer.echo(f"warning: {w.message}", err=True)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def _fail(exc: IadsimError) -> NoReturn:
-    # SystemExit, not typer.Exit: main() runs the app with standalone_mode=False
-    typer.echo(f"error: {exc}", err=True)
-    raise SystemExit(exc.exit_code)
 
 
 def coverage(
@@ -69,46 +62,38 @@ def coverage(
 
     Example: iadsim coverage examples/ankara.yaml --altitude-m 1000 --out out/ankara
     """
-    from iadsim.coverage.analysis import compute_coverage_multi, resolve_threat
+    from iadsim.coverage.analysis import compute_coverage_multi
     from iadsim.coverage.products import write_coverage_set
     from iadsim.scenario import load_scenario
 
     console = Console(stderr=True)
-    try:
-        if resolution_km <= 0:
-            raise InputError(f"--resolution-km must be > 0, got {resolution_km:g}")
-        if dem is not None and not dem.exists():
-            raise InputError(f"--dem {str(dem)!r}: file not found")
-        scn = load_scenario(scenario)
-        resolve_threat(threat)
-        with (
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-                disable=not console.is_terminal,  # no bar (nor its blank line) in logs and pipes
-            ) as bar,
-            warnings.catch_warnings(record=True) as caught,
-        ):
-            warnings.simplefilter("always", DemCoverageWarning)
-            task = bar.add_task("line of sight per site", total=len(scn.sites))
-            results = compute_coverage_multi(
-                scn,
-                altitude_m,
-                agl=agl,
-                threat=threat,
-                resolution_km=resolution_km,
-                dem=dem,
-                progress=lambda n: bar.advance(task, n),
-                sectors=fixed_sectors,
-            )
-            bar.add_task("writing products", total=None)
-            job = write_coverage_set(results, out)
-    except IadsimError as exc:
-        _fail(exc)
+    scn = load_scenario(scenario)
+    with (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,  # no bar (nor its blank line) in logs and pipes
+        ) as bar,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always", DemCoverageWarning)
+        task = bar.add_task("line of sight per site", total=len(scn.sites))
+        results = compute_coverage_multi(
+            scn,
+            altitude_m,
+            agl=agl,
+            threat=threat,
+            resolution_km=resolution_km,
+            dem=dem,
+            progress=lambda n: bar.advance(task, n),
+            sectors=fixed_sectors,
+        )
+        bar.add_task("writing products", total=None)
+        job = write_coverage_set(results, out)
     print_warnings(caught)
     table = Table(
         title=f"{scn.name}: coverage vs {threat}"
@@ -169,18 +154,7 @@ def vcd(
     """
     from iadsim.report.vcd import write_vcd
 
-    try:
-        if out.suffix.lower() != ".png":
-            raise InputError(f"--out {str(out)!r}: give a .png file name")
-        if not 0.5 < k_factor <= 100:
-            raise InputError(f"--k-factor must be in (0.5, 100], got {k_factor:g}")
-        if antenna_height_m is not None and antenna_height_m < 0:
-            raise InputError(f"--antenna-height-m must be >= 0, got {antenna_height_m:g}")
-        res = write_vcd(
-            item, out, threat=threat, k_factor=k_factor, antenna_height_m=antenna_height_m
-        )
-    except IadsimError as exc:
-        _fail(exc)
+    res = write_vcd(item, out, threat=threat, k_factor=k_factor, antenna_height_m=antenna_height_m)
     meta = res["curves"]["meta"]
     ranges = ", ".join(f"{k} {v:.0f} km" for k, v in meta["detection_range_km"].items())
     typer.echo(

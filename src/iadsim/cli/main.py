@@ -1,10 +1,17 @@
 """Entry point of the ``iadsim`` command. Each command group lives in its own module and
 registers itself on the one typer app; this module only wires them and turns user errors
-into one line on stderr with exit code 2."""
+into one line on stderr with exit code 2.
+
+The commands do not catch library errors: they all end here, in :func:`main`, which prints
+them. The library names its Python parameters (``resolution_km must be > 0``); :func:`error_line`
+puts the command's option in their place (``--resolution-km must be > 0``).
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Collection, Sequence
 
 import typer
 
@@ -37,10 +44,49 @@ def _register() -> None:
 _register()
 
 
-def fail(message: str, code: int = 2) -> None:
-    """Print a one-line error and exit (no traceback)."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise SystemExit(code)
+#: library parameter -> command-line option, where the option is not the parameter's name
+#: with dashes for underscores (``resolution_km`` -> ``--resolution-km``)
+OPTION_OF_PARAM = {
+    "out_dir": "--out",  # run, coverage, demo
+    "out_png": "--out",  # vcd
+    "altitudes_m": "--altitude-m",  # coverage: one --altitude-m per altitude
+    "sectors": "--fixed-sectors",  # coverage
+    "launch": "--from",  # trajectory
+    "aim": "--to",  # trajectory
+}
+
+
+def option_of(param: str) -> str:
+    """The command-line option spelling of a library parameter name."""
+    return OPTION_OF_PARAM.get(param, "--" + param.replace("_", "-"))
+
+
+def command_options(argv: Sequence[str]) -> set[str]:
+    """The long options of the command that ``argv`` (without the program name) invokes,
+    e.g. ``{"--altitude-m", "--out", ...}`` for ``coverage ...``; empty when none is."""
+    cmd = typer.main.get_command(app)
+    for token in argv:
+        sub = getattr(cmd, "commands", {}).get(token)  # descend groups: `terrain extract`
+        if sub is not None:
+            cmd = sub
+        elif not token.startswith("-") or not hasattr(cmd, "commands"):
+            break
+    if hasattr(cmd, "commands"):  # a group, not a command: no options of its own to name
+        return set()
+    return {o for p in cmd.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")}
+
+
+def error_line(exc: IadsimError, options: Collection[str] = ()) -> str:
+    """``error: <message>`` on one line. The library parameters an :class:`InputError` names
+    (``exc.params``) are replaced, as whole words, by their options when the command has
+    them (``options``); a parameter without an option keeps its Python name."""
+    message = str(exc)
+    for param in getattr(exc, "params", ()):
+        option = option_of(param)
+        if option in options:
+            pattern = rf"(?<![\w.-]){re.escape(param)}(?![\w-])"
+            message = re.sub(pattern, lambda _m, o=option: o, message)
+    return f"error: {message}"
 
 
 def _usage_error_line(exc: Exception) -> str:
@@ -71,7 +117,7 @@ def main() -> None:
     try:
         rv = app(standalone_mode=False, prog_name="iadsim")
     except IadsimError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc, command_options(sys.argv[1:])), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

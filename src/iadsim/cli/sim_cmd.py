@@ -93,12 +93,6 @@ def run_command(
     """
     from iadsim.api import run
 
-    if backend not in ("local", "dask"):
-        raise InputError(f"--backend must be 'local' or 'dask' (got {backend!r})")
-    if scheduler and backend != "dask":
-        raise InputError("--scheduler needs --backend dask")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory; give a directory")
     bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
     try:
         rs = run(

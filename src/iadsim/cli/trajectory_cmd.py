@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import cast
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from iadsim.errors import IadsimError, InputError
+from iadsim.errors import InputError
 from iadsim.fileio import atomic_write
 
 COLUMNS = ("time_s", "lat", "lon", "alt_m", "speed_mps")
@@ -69,12 +69,6 @@ def _summary_table(summary: dict[str, object], out: Path, rows: int) -> Table:
     return table
 
 
-def _fail(exc: IadsimError) -> NoReturn:
-    # SystemExit, not typer.Exit: main() runs with standalone_mode=False (see catalog_cmd)
-    typer.echo(f"error: {exc}", err=True)
-    raise SystemExit(exc.exit_code)
-
-
 def register(app: typer.Typer) -> None:
     """Add ``iadsim trajectory`` to the app."""
 
@@ -105,13 +99,11 @@ def register(app: typer.Typer) -> None:
         from iadsim.sim.ballistic import BoostModel
         from iadsim.sim.kinematics import point_to_point
 
+        launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
+        model = cast(BoostModel, boost_model.value)
+        cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, model)
         try:
-            launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
-            model = cast(BoostModel, boost_model.value)
-            cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, model)
             write_csv_atomic(out, cols)
-        except IadsimError as exc:
-            _fail(exc)
         except OSError as exc:
-            _fail(InputError(f"--out: cannot write {str(out)!r} ({exc.strerror or exc})"))
+            raise InputError(f"--out: cannot write {str(out)!r} ({exc.strerror or exc})") from None
         Console().print(_summary_table(summary, out, len(cols["time_s"])))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from iadsim import catalog
-from iadsim.coverage.grid import GEOD, Grid, make_grid
+from iadsim.coverage.grid import GEOD, MAX_CELLS, Grid, GridTooLargeError, make_grid
 from iadsim.deployment import Deployment, ResolvedSite, ground_altitudes_m, resolve_deployment
 from iadsim.errors import DemCoverageWarning, DemError, InputError, ScenarioError
 from iadsim.geo.earth import (
@@ -339,14 +339,19 @@ def compute_coverage_multi(
     the site's ``heading_deg``; by default they may be slewed to any azimuth.
     """
     if not resolution_km or resolution_km <= 0:
-        raise InputError(f"--resolution-km must be > 0, got {resolution_km}")
+        raise InputError(f"resolution_km must be > 0, got {resolution_km}", "resolution_km")
     alts = [float(a) for a in altitudes_m]
     if not alts:
-        raise InputError("give at least one --altitude-m")
+        raise InputError("altitudes_m is empty; give at least one altitude", "altitudes_m")
     if any(not np.isfinite(a) or a < -500 or a > 1_000_000 for a in alts):
-        raise InputError(f"altitudes must be between -500 m and 1000 km, got {alts}")
+        raise InputError(
+            f"altitudes_m must be between -500 m and 1000 km, got {alts}", "altitudes_m"
+        )
     if agl and min(alts) < 0:
-        raise InputError(f"heights above ground (--agl) must be >= 0, got {min(alts):g} m")
+        raise InputError(
+            f"altitudes_m must be >= 0 above ground (agl), got {min(alts):g} m",
+            ("altitudes_m", "agl"),
+        )
     if sites is None and scenario is not None and not scenario.sites:
         # a raid-only scenario is valid for the simulation, not for coverage
         where = getattr(scenario, "_path", None) or "scenario"
@@ -374,13 +379,21 @@ def compute_coverage_multi(
             widest = max(_reaches(specs, grounds, alt, agl, k, terrain))
             if resolution_km * 1000.0 > widest:
                 raise InputError(
-                    f"resolution {resolution_km:g} km (--resolution-km) is coarser than the "
-                    f"widest site's reach at {alt:g} m ({widest / 1000:.3g} km): the coverage "
-                    f"would be empty; use at most {widest / 5000:.2g} km"
+                    f"resolution_km {resolution_km:g} is coarser than the widest site's reach "
+                    f"at {alt:g} m ({widest / 1000:.3g} km): the coverage would be empty; use "
+                    f"at most {widest / 5000:.2g} km",
+                    "resolution_km",
                 )
-        grid = make_grid(
-            [s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0
-        )
+        try:
+            grid = make_grid(
+                [s.lat for s in specs], [s.lon for s in specs], reach, resolution_km * 1000.0
+            )
+        except GridTooLargeError as exc:  # said in terms of this function's parameter
+            raise InputError(
+                f"resolution_km {resolution_km:g} is too fine: the analysis grid would have "
+                f"{exc.nrows}x{exc.ncols} cells (at most {MAX_CELLS:,}); use a coarser one",
+                "resolution_km",
+            ) from None
         det = np.zeros((len(alts), len(specs), *grid.shape), bool)
         eng = np.zeros_like(det)
         in_dem = np.ones((len(alts), len(specs)))

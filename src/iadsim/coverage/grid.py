@@ -121,7 +121,19 @@ class Grid:
         )
 
 
-MAX_CELLS = 40_000_000  # ~40 M cells: beyond this a run needs a coarser --resolution-km
+MAX_CELLS = 40_000_000  # ~40 M cells: beyond this a run needs coarser cells
+
+
+class GridTooLargeError(InputError):
+    """The grid would exceed :data:`MAX_CELLS`; ``nrows`` and ``ncols`` say by how much (so
+    that a caller can phrase the error in terms of its own resolution parameter)."""
+
+    def __init__(self, message: str, param=None, nrows: int = 0, ncols: int = 0) -> None:
+        super().__init__(message, param)
+        self.nrows, self.ncols = nrows, ncols
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.params, self.nrows, self.ncols))
 
 
 def make_grid(lats_deg, lons_deg, reach_m, cell_m: float, margin_frac: float = 0.02) -> Grid:
@@ -132,7 +144,7 @@ def make_grid(lats_deg, lons_deg, reach_m, cell_m: float, margin_frac: float = 0
     at 1000 km from the centre) plus two cells.
     """
     if not cell_m > 0:
-        raise InputError(f"--resolution-km must be > 0, got {cell_m / 1000:g}")
+        raise InputError(f"cell_m must be > 0, got {cell_m:g}", "cell_m")
     lats = np.atleast_1d(np.asarray(lats_deg, float))
     lons = np.atleast_1d(np.asarray(lons_deg, float))
     reach = np.broadcast_to(np.asarray(reach_m, float), lats.shape)
@@ -148,9 +160,12 @@ def make_grid(lats_deg, lons_deg, reach_m, cell_m: float, margin_frac: float = 0
     y1 = np.ceil(np.max(y + pad) / cell_m) * cell_m
     nrows, ncols = int(round((y1 - y0) / cell_m)), int(round((x1 - x0) / cell_m))
     if nrows * ncols > MAX_CELLS:
-        raise InputError(
-            f"the analysis grid would have {nrows}x{ncols} cells; use a coarser --resolution-km "
-            f"(now {cell_m / 1000:g} km)"
+        raise GridTooLargeError(
+            f"the analysis grid would have {nrows}x{ncols} cells (at most {MAX_CELLS:,}); use "
+            f"a cell_m coarser than {cell_m:g} m",
+            "cell_m",
+            nrows,
+            ncols,
         )
     return Grid(
         crs=crs, x_min=float(x0), y_max=float(y1), cell_m=float(cell_m), nrows=nrows, ncols=ncols

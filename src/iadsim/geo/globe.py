@@ -47,14 +47,15 @@ def globe_tile_path() -> Path:
     return path
 
 
-def parse_bounds(text: str) -> tuple[float, float, float, float]:
+def parse_bounds(bounds: str) -> tuple[float, float, float, float]:
     """``"S,W,N,E"`` in degrees -> (south, west, north, east), checked against tile G."""
     try:
-        south, west, north, east = (float(v) for v in text.split(","))
+        south, west, north, east = (float(v) for v in bounds.split(","))
     except ValueError:
         raise InputError(
-            f"--bounds {text!r}: expected four numbers SOUTH,WEST,NORTH,EAST in degrees, "
-            "e.g. 35.5,25.5,42.5,45"
+            f"bounds {bounds!r}: expected four numbers SOUTH,WEST,NORTH,EAST in degrees, "
+            "e.g. 35.5,25.5,42.5,45",
+            "bounds",
         ) from None
     check_bounds(south, west, north, east)
     return south, west, north, east

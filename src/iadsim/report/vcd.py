@@ -26,6 +26,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.deployment import resolve_catalog_item
+from iadsim.errors import InputError
 from iadsim.geo.earth import K_STANDARD, R_EARTH_M, min_visible_height_m
 
 SOURCE_NOTE = (
@@ -76,7 +77,14 @@ def vcd_curves(
     ``engagement_<interceptor>_lower/upper`` (NaN where the region is empty). The item's
     radars, antenna heights and interceptors (every type a system can fire) are resolved as a
     site of its own on sea-level ground (:func:`iadsim.deployment.resolve_catalog_item`).
+    ``k_factor`` must lie in (0.5, 100], as a scenario's ``environment.k_factor``.
     """
+    if not 0.5 < k_factor <= 100:
+        raise InputError(f"k_factor must be in (0.5, 100], got {k_factor:g}", "k_factor")
+    if antenna_height_m is not None and not antenna_height_m >= 0:
+        raise InputError(
+            f"antenna_height_m must be >= 0, got {antenna_height_m:g}", "antenna_height_m"
+        )
     site = resolve_catalog_item(item_id, antenna_height_m)
     thr = catalog.get(threat, kind="threat")
     a = k_factor * R_EARTH_M
@@ -235,10 +243,13 @@ def write_vcd(
     k_factor: float = K_STANDARD,
     antenna_height_m: float | None = None,
 ) -> dict:
-    """Compute, plot and save the VCD (PNG, plus the curves as CSV beside it)."""
+    """Compute, plot and save the VCD (PNG, plus the curves as CSV beside it: ``out_png``
+    must end in ``.png``, so that the CSV never takes its place)."""
     from iadsim.fileio import atomic_write
 
     out_png = Path(out_png)
+    if out_png.suffix.lower() != ".png":
+        raise InputError(f"out_png {str(out_png)!r}: give a .png file name", "out_png")
     curves = vcd_curves(item_id, threat, k_factor, antenna_height_m)
     png = atomic_write(out_png, lambda p: plot_vcd(curves, p))
     csv_path = atomic_write(out_png.with_suffix(".csv"), lambda p: write_vcd_csv(curves, p))

@@ -210,7 +210,9 @@ def open_store(path: str | Path) -> duckdb.DuckDBPyConnection:
     if p.is_dir():
         p = p / STORE_NAME
     if not p.is_file():
-        raise InputError(f"{p}: no results store here; create one with 'iadsim run ... --out DIR'")
+        raise InputError(
+            f"{p}: no results store here; iadsim.run(..., out_dir=DIR) or 'iadsim run' writes one"
+        )
     try:
         return duckdb.connect(str(p), read_only=True)
     except duckdb.Error as exc:

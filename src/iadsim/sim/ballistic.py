@@ -287,9 +287,11 @@ def solve_ballistic(
             f"ballistic range {range_m / 1e3:.0f} km exceeds half the Earth's circumference"
         )
     if not boost_time_s >= 0:
-        raise InputError(f"boost time must be >= 0 s (got {boost_time_s})")
+        raise InputError(f"boost_time_s must be >= 0, got {boost_time_s}", "boost_time_s")
     if boost_model not in ("arc", "climb"):
-        raise InputError(f"boost model {boost_model!r} is unknown; use 'arc' or 'climb'")
+        raise InputError(
+            f"boost_model {boost_model!r} is unknown; use 'arc' or 'climb'", "boost_model"
+        )
     h_min_energy = float(min_energy_apogee_m(range_m))
     h_a = h_min_energy if apogee_m is None else float(apogee_m)
     sol = _profile(range_m, h_a, boost_time_s, boost_model)
@@ -378,10 +380,10 @@ def ballistic_trajectory(
     """
     from iadsim.sim.kinematics import GeodesicPath
 
-    for name, v, lim in (("launch lat", launch_lat, 90), ("launch lon", launch_lon, 180),
-                         ("aim lat", aim_lat, 90), ("aim lon", aim_lon, 180)):  # fmt: skip
+    for name, v, lim in (("launch_lat", launch_lat, 90), ("launch_lon", launch_lon, 180),
+                         ("aim_lat", aim_lat, 90), ("aim_lon", aim_lon, 180)):  # fmt: skip
         if not (np.isfinite(v) and -lim <= v <= lim):
-            raise InputError(f"{name} {v} is outside [-{lim}, {lim}] degrees")
+            raise InputError(f"{name} {v} is outside [-{lim}, {lim}] degrees", name)
     path = GeodesicPath([launch_lat, aim_lat], [launch_lon, aim_lon])
     apogee_m = None if apogee_km is None else 1e3 * float(apogee_km)
     sol = solve_ballistic(path.length_m, apogee_m, boost_time_s, boost_model)

@@ -129,9 +129,9 @@ class RouteFlight:
     def __init__(self, route, speed_mps: float, agl: bool = False, terrain: Terrain | None = None):
         pts = np.asarray(route, float)
         if pts.ndim != 2 or pts.shape[0] < 2 or pts.shape[1] != 3:
-            raise InputError("a route needs at least two [lat, lon, alt_m] waypoints")
+            raise InputError("route needs at least two [lat, lon, alt_m] waypoints", "route")
         if not speed_mps > 0:
-            raise InputError(f"speed must be > 0 m/s (got {speed_mps})")
+            raise InputError(f"speed_mps must be > 0, got {speed_mps}", "speed_mps")
         self.path = GeodesicPath(pts[:, 0], pts[:, 1])
         self.waypoint_alt_m = pts[:, 2]
         self.speed_mps = float(speed_mps)
@@ -302,7 +302,7 @@ def point_to_point(
     """
     threat = cast(Threat, catalog.get(threat_id, kind="threat"))
     if not (np.isfinite(step_s) and step_s > 0):
-        raise InputError(f"--step-s must be > 0 s (got {step_s})")
+        raise InputError(f"step_s must be > 0 s, got {step_s}", "step_s")
     summary: dict[str, object] = {"threat": threat.id, "name": threat.name}
     if threat.target_class == "ballistic":
         boost = threat.boost_time.si if threat.boost_time is not None else 0.0
@@ -326,11 +326,15 @@ def point_to_point(
         }
     else:
         if apogee_km is not None:
-            raise InputError(f"--apogee-km applies to ballistic threats; {threat.id!r} is not one")
+            raise InputError(
+                f"apogee_km applies to ballistic threats; {threat.id!r} is not one", "apogee_km"
+            )
         alt = threat.cruise_altitude.si
         rf = RouteFlight([(*launch, alt), (*aim, alt)], threat.speed.si)
         if rf.path.length_m < 1.0:
-            raise InputError("--from and --to are the same point; give two different points")
+            raise InputError(
+                "launch and aim are the same point; give two different points", ("launch", "aim")
+            )
         flight, duration = rf, rf.duration_s
         summary |= {
             "range_km": rf.path.length_m / 1e3,

@@ -27,8 +27,10 @@ def ospa_components(truth_xyz, est_xyz, c: float, p: float = 1.0) -> tuple[float
 
     ``loc**p = (1/n) min_pi sum d^(c)^p`` and ``card**p = c^p (n - m) / n`` (Schuhmacher et al.
     2008, sec. IV-C). Points are rows of (k, d) arrays in metres (any consistent unit)."""
-    if c <= 0 or p < 1:
-        raise InputError(f"ospa: need cut-off c > 0 and order p >= 1, got c={c}, p={p}")
+    if not c > 0:
+        raise InputError(f"c (the cut-off distance) must be > 0, got {c}", "c")
+    if not p >= 1:
+        raise InputError(f"p (the order) must be >= 1, got {p}", "p")
     X = np.asarray(truth_xyz, float)
     Y = np.asarray(est_xyz, float)
     m, n = len(X), len(Y)

@@ -76,19 +76,32 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         if self.dim not in (2, 3):
-            raise InputError(f"TrackerConfig.dim must be 2 or 3, got {self.dim}")
+            raise InputError(f"TrackerConfig: dim must be 2 or 3, got {self.dim}", "dim")
         if self.motion not in ("cv", "ca"):
-            raise InputError(f"TrackerConfig.motion must be 'cv' or 'ca', got {self.motion!r}")
+            raise InputError(
+                f"TrackerConfig: motion must be 'cv' or 'ca', got {self.motion!r}", "motion"
+            )
         if not 1 <= self.init_m <= self.init_n:
             raise InputError(
-                f"TrackerConfig needs 1 <= init_m <= init_n, got {self.init_m}, {self.init_n}"
+                f"TrackerConfig needs 1 <= init_m <= init_n, got {self.init_m}, {self.init_n}",
+                ("init_m", "init_n"),
             )
-        if self.delete_after_misses < 1 or self.q_accel_mps2 < 0:
-            raise InputError("TrackerConfig needs delete_after_misses >= 1 and q_accel_mps2 >= 0")
+        if self.delete_after_misses < 1:
+            raise InputError(
+                f"TrackerConfig: delete_after_misses must be >= 1, got {self.delete_after_misses}",
+                "delete_after_misses",
+            )
+        if self.q_accel_mps2 < 0:
+            raise InputError(
+                f"TrackerConfig: q_accel_mps2 must be >= 0, got {self.q_accel_mps2}",
+                "q_accel_mps2",
+            )
         if self.gate_chi2 is None:
             object.__setattr__(self, "gate_chi2", float(chi2.ppf(0.99, self.dim)))
         elif self.gate_chi2 <= 0:
-            raise InputError(f"TrackerConfig.gate_chi2 must be > 0, got {self.gate_chi2}")
+            raise InputError(
+                f"TrackerConfig: gate_chi2 must be > 0, got {self.gate_chi2}", "gate_chi2"
+            )
 
     @property
     def order(self) -> int:
@@ -193,21 +206,27 @@ class Tracker:
         z = np.asarray(z, float)
         z = z.reshape(0, d) if z.size == 0 else z
         if z.ndim != 2 or z.shape[1] != d:
-            raise InputError(f"Tracker.step: z must be (M, {d}) positions, got shape {z.shape}")
+            raise InputError(
+                f"Tracker.step: z must be (M, {d}) positions, got shape {z.shape}", "z"
+            )
         m = len(z)
         R = np.asarray(R, float)
         if R.shape == (d, d):
             R = np.broadcast_to(R, (m, d, d))
         if R.shape != (m, d, d):
-            raise InputError(f"Tracker.step: R must be ({d},{d}) or ({m},{d},{d}), got {R.shape}")
+            raise InputError(
+                f"Tracker.step: R must be ({d},{d}) or ({m},{d},{d}), got {R.shape}", "R"
+            )
         tags = np.full(m, -1, _I64) if detection_tag is None else np.asarray(detection_tag, _I64)
         if tags.shape != (m,):
             raise InputError(
-                f"Tracker.step: detection_tag must have shape ({m},), got {tags.shape}"
+                f"Tracker.step: detection_tag must have shape ({m},), got {tags.shape}",
+                "detection_tag",
             )
         if self.time_s is not None and time_s < self.time_s:
             raise InputError(
-                f"Tracker.step: time {time_s} s is before the last scan {self.time_s} s"
+                f"Tracker.step: time_s {time_s} is before the last scan at {self.time_s} s",
+                "time_s",
             )
         if self.time_s is not None and time_s > self.time_s and len(self._id):
             F, Q = transition_matrices(cfg, time_s - self.time_s)
