@@ -42,16 +42,14 @@ def _bars(ax, names, table: pd.DataFrame, labels, colors) -> None:
 def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | None = None) -> Path:
     """Bar charts with 95 % intervals of the metrics in ``table`` (as returned by
     :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from iadsim.report.figure import new_figure
 
     colors = ["#b2182b", "#2166ac", "#4d9221", "#762a83"][: len(labels)]
     counts = [m for m in _COUNTS if m in table.index]
     probs = [m for m in table.index if m.startswith("p_")]
     n_panels = len(counts) + (1 if probs else 0)
-    fig, axes = plt.subplots(1, n_panels, figsize=(3.2 * n_panels + 2.5, 4.2), squeeze=False)
+    fig = new_figure(figsize=(3.2 * n_panels + 2.5, 4.2))
+    axes = fig.subplots(1, n_panels, squeeze=False)
     for ax, m in zip(axes[0], counts, strict=False):
         _bars(ax, [m], table, labels, colors)
         ax.set_xticklabels([""])
@@ -72,6 +70,4 @@ def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | N
         color="0.35",
     )
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    out = atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))
-    plt.close(fig)
-    return out
+    return atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))

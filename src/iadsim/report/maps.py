@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from iadsim.geo.countries import borders_in  # noqa: E402
+from iadsim.geo.countries import borders_in
+from iadsim.report.figure import new_figure
 
 DETECTION_COLOUR = "#4a90d9"
 ENGAGEMENT_COLOUR = "#d9534f"
@@ -63,7 +61,8 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
     x0, y0, x1, y1 = (b / 1000 for b in grid.bounds)
     extent = (x0, x1, y0, y1)
     aspect = (y1 - y0) / max(x1 - x0, 1e-9)
-    fig, ax = plt.subplots(figsize=(9, max(4.0, min(12.0, 9 * aspect)) + 0.8), dpi=120)
+    fig = new_figure(figsize=(9, max(4.0, min(12.0, 9 * aspect)) + 0.8), dpi=120)
+    ax = fig.subplots()
     ax.set_facecolor("#eef3f7")
     for mask, colour, alpha, zorder in (
         (result.union_detection, DETECTION_COLOUR, 0.35, 1),
@@ -150,10 +149,10 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
             alpha=0.6,
             label=f"engagement ({a(result.union_engagement):,.0f} km²)",
         ),
-        plt.Line2D([], [], color=DETECTION_COLOUR, ls="--", label="detected by ≥2 sites"),
-        plt.Line2D([], [], marker="^", color="k", ls="", label="fire unit"),
-        plt.Line2D([], [], marker="o", color="k", ls="", label="radar-only site"),
-        plt.Line2D([], [], color="0.35", lw=0.6, label="borders (Natural Earth)"),
+        Line2D([], [], color=DETECTION_COLOUR, ls="--", label="detected by ≥2 sites"),
+        Line2D([], [], marker="^", color="k", ls="", label="fire unit"),
+        Line2D([], [], marker="o", color="k", ls="", label="radar-only site"),
+        Line2D([], [], color="0.35", lw=0.6, label="borders (Natural Earth)"),
     ]
     ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85)
     fig.text(
@@ -165,5 +164,4 @@ def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Pat
     )
     fig.tight_layout()
     fig.savefig(path, format="png")
-    plt.close(fig)
     return Path(path)

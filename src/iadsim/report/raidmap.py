@@ -13,17 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Ellipse, Patch, Rectangle, Wedge
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Wedge  # noqa: E402
-
-from iadsim.deployment import Deployment, ResolvedSite, resolve_deployment  # noqa: E402
-from iadsim.fileio import atomic_write  # noqa: E402
+from iadsim.deployment import Deployment, ResolvedSite, resolve_deployment
+from iadsim.fileio import atomic_write
+from iadsim.report.figure import new_figure
 
 CLASS_COLORS = {"ballistic": "#7b2cbf", "cruise": "#d9480f", "aircraft": "#1971c2"}
 NOTE = "Illustrative: open-source estimates, invented positions and raid. iadsim"
@@ -134,8 +130,8 @@ def _draw(ax, scenario, deployment: Deployment, traj, ev, bounds, labels: bool) 
                     color=CLASS_COLORS.get(classes[n], "0.3"), zorder=3)  # fmt: skip
     for a in scenario.assets:
         r = a.radius_km / 111.32
-        ax.add_patch(matplotlib.patches.Ellipse((a.lon, a.lat), 2 * r / kx, 2 * r, fill=False,
-                                                ec="black", ls="--", lw=0.8, zorder=4))  # fmt: skip
+        ax.add_patch(Ellipse((a.lon, a.lat), 2 * r / kx, 2 * r, fill=False,
+                             ec="black", ls="--", lw=0.8, zorder=4))  # fmt: skip
         if labels:
             ax.annotate(a.id, (a.lon, a.lat), xytext=(6, -11), textcoords="offset points",
                         fontsize=7, color="0.15", zorder=6)  # fmt: skip
@@ -204,15 +200,15 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
     # panel height grows for tall raids; every panel at least 4 inches wide
     h_in = float(np.clip(6.5 * np.sqrt(max(aspect(overview), 1.0)), 6.5, 10.0))
     widths = [float(np.clip(h_in / aspect(b), 4.0, 14.0)) for b in (overview, zoom)]
-    fig, axes = plt.subplots(1, 2, figsize=(sum(widths) + 1.2, h_in + 1.8),
-                             gridspec_kw={"width_ratios": widths})  # fmt: skip
+    fig = new_figure(figsize=(sum(widths) + 1.2, h_in + 1.8))
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": widths})
     counts = _draw(axes[0], scenario, deployment, traj, ev, overview, labels=False)
     _draw(axes[1], scenario, deployment, traj, ev, zoom, labels=True)
     axes[0].set_title("whole raid", fontsize=10)
     axes[1].set_title("defended area", fontsize=10)
     lat0, lat1, lon0, lon1 = zoom
-    axes[0].add_patch(matplotlib.patches.Rectangle((lon0, lat0), lon1 - lon0, lat1 - lat0,
-                                                   fill=False, ec="black", lw=1.0, zorder=11))  # fmt: skip
+    axes[0].add_patch(Rectangle((lon0, lat0), lon1 - lon0, lat1 - lat0,
+                                fill=False, ec="black", lw=1.0, zorder=11))  # fmt: skip
     handles = [Line2D([], [], color=c, lw=1.5, label=f"{k} threat track")
                for k, c in CLASS_COLORS.items() if k in classes]  # fmt: skip
     if counts["first_detection"]:
@@ -238,15 +234,12 @@ def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = N
         handles.append(Line2D([], [], ls="none", marker="o", color="black",
                               label="radar-only site"))  # fmt: skip
     if counts["sectors"]:
-        handles.append(matplotlib.patches.Patch(color="#2b8a3e", alpha=0.15,
-                                                label="radar sector (60 km shown)"))  # fmt: skip
+        handles.append(Patch(color="#2b8a3e", alpha=0.15,
+                             label="radar sector (60 km shown)"))  # fmt: skip
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8,
                frameon=False, bbox_to_anchor=(0.5, 0.02))  # fmt: skip
     fig.suptitle(title or f"{scenario.name}\nrun {run_id}: threat tracks, first detections, "
                  "intercepts and leaks", fontsize=11)  # fmt: skip
     fig.text(0.01, 0.005, NOTE, fontsize=7, color="0.35")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    try:
-        return atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    return atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))

@@ -171,13 +171,11 @@ def _outline(d, lower, upper):
 
 def plot_vcd(curves: dict, path: str | Path) -> Path:
     """Draw the vertical coverage diagram PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from iadsim.report.figure import new_figure
 
     d, cols, meta = curves["ground_range_km"], curves["columns"], curves["meta"]
-    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=120)
+    fig = new_figure(figsize=(10, 5.5), dpi=120)
+    ax = fig.subplots()
     det_colours = ["#4a90d9", "#7fb3e6", "#2c5f8a"]
     eng_colours = ["#d9534f", "#f0ad4e", "#8e44ad", "#5cb85c"]
     top = 0.0
@@ -232,7 +230,6 @@ def plot_vcd(curves: dict, path: str | Path) -> Path:
     fig.text(0.01, 0.005, SOURCE_NOTE.format(k=meta["k_factor"]), fontsize=7, color="0.3")
     fig.tight_layout()
     fig.savefig(path, format="png")
-    plt.close(fig)
     return Path(path)
 
 
