@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import sys
+import threading
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +16,7 @@ import pytest
 from iadsim.scenario import load_scenario
 from iadsim.sim import engine
 from iadsim.sim.events import EVENT_COLUMNS, EVENT_KINDS, EventLog
-from tests.helpers.simkit import inbound_raid, run, sam, scenario
+from tests.helpers.simkit import SITE, east_of, inbound_raid, run, sam, scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PER_THREAT = ["threat", "target_class", "launched_s", "first_detection_s", "first_track_s", "killed",
@@ -109,3 +114,74 @@ def test_gnn_tracking_option_tracks_like_ideal_association():
     ev = res["gnn"].events.to_frame()
     assert (ev.kind == "launch").sum() >= 5 and (ev.kind == "track_start").sum() >= 5
     assert not (res["gnn"].per_threat.killed & res["gnn"].per_threat.leaked).any()
+
+
+def _networked_raid():
+    """A fire unit and a forward radar sharing tracks with a 2 s delay (engage on remote):
+    the fire unit's launches depend on the delayed pictures."""
+    fwd = {"id": "fwd", "system": "test-ew", "lat": SITE[0], "lon": east_of(51.0),
+           "ground_altitude_m": 0}  # fmt: skip
+    link = {"id": "link", "members": ["sam", "fwd"], "latency_s": 2, "mode": "engage_on_remote"}
+    raid = inbound_raid(200, 3, 50.0, count=6, spacing_s=20)
+    return scenario([sam(doctrine={"salvo_size": 1}), fwd], [raid], 900, networks=[link])
+
+
+def _assert_same(a, b, where="prepared") -> None:
+    """Deep equality of a PreparedScenario and a copy: arrays element by element (NaN equal
+    to NaN), containers and dataclasses field by field."""
+    assert type(a) is type(b), where
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        same = np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        assert same, where
+    elif dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            _assert_same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, (list, tuple, deque)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _assert_same(a[k], b[k], f"{where}[{k!r}]")
+    else:
+        assert a == b, where
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_a_run_leaves_the_prepared_scenario_as_prepare_made_it():
+    prepared = engine.prepare(_networked_raid())
+    before = copy.deepcopy(prepared)
+    res = engine.run_once(prepared, np.random.default_rng(1))
+    assert (res.events.to_frame().kind == "launch").any()  # the run did engage
+    _assert_same(prepared, before)
+
+
+@pytest.mark.usefixtures("test_catalog")
+def test_concurrent_runs_of_one_prepared_scenario_give_the_sequential_events(monkeypatch):
+    prepared = engine.prepare(_networked_raid())
+    seeds = (1, 2, 1, 2)  # two runs of each seed at once
+    sequential = {s: engine.run_once(prepared, np.random.default_rng(s)) for s in set(seeds)}
+    monkeypatch.setattr(sys, "getswitchinterval", sys.getswitchinterval)  # restored below
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: interleave the steps
+    start, results = threading.Barrier(len(seeds)), [None] * len(seeds)
+
+    def work(i: int) -> None:
+        start.wait()
+        results[i] = engine.run_once(prepared, np.random.default_rng(seeds[i]))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(seeds))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for seed, res in zip(seeds, results, strict=True):
+        pd.testing.assert_frame_equal(res.events.to_frame(), sequential[seed].events.to_frame())
+        pd.testing.assert_frame_equal(res.per_threat, sequential[seed].per_threat)
+    launches = {s: (r.events.to_frame().kind == "launch").sum() for s, r in sequential.items()}
+    assert all(n > 0 for n in launches.values())

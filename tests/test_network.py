@@ -37,21 +37,35 @@ def _launch_times(mode: str | None, system="test-sam", heading=0.0):
     return res.events.to_frame(), res
 
 
-def test_delay_line_returns_the_picture_published_latency_ago():
-    nets = net.Networks(
+def _two_member_network(delay_steps: int) -> net.Networks:
+    return net.Networks(
         net_of_site=np.array([0, 0]), mode_of_site=np.array([2, 2]), members=np.ones((1, 2), bool),
-        delay_steps=np.array([3]), names=["n"],
+        delay_steps=np.array([delay_steps]), names=["n"],
     )  # fmt: skip
-    nets.reset()
+
+
+def test_delay_line_returns_the_picture_published_latency_ago():
+    lines = _two_member_network(3).delay_lines()
     tab = net.TrackTable.empty(2, 1)
     seen = []
     for k in range(6):
         tab.confirmed[1, 0] = k >= 1  # the remote member confirms at step 1
         tab.t_upd[1, 0] = float(k)
-        nets.publish(tab)
-        snap = nets.remote(0)
+        lines.publish(tab)
+        snap = lines.remote(0)
         seen.append(None if snap is None else (bool(snap[0][0]), float(snap[2][0])))
     assert seen == [None, None, None, (False, -np.inf), (True, 1.0), (True, 2.0)]
+
+
+def test_delay_lines_of_two_runs_of_one_network_are_independent():
+    nets = _two_member_network(1)
+    a, b = nets.delay_lines(), nets.delay_lines()
+    tab = net.TrackTable.empty(2, 1)
+    tab.confirmed[0, 0], tab.t_upd[0, 0] = True, 7.0
+    for _ in range(3):
+        a.publish(tab)
+    assert a.remote(0) is not None and b.remote(0) is None  # b saw none of a's pictures
+    assert nets.delay_lines().remote(0) is None
 
 
 def test_forward_radar_sees_the_low_threat_first():

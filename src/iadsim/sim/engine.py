@@ -43,13 +43,14 @@ class RunResult:
 
 
 def run_once(prepared: PreparedScenario, rng: np.random.Generator, run_id: int = 0) -> RunResult:
-    """One replication: every random draw comes from ``rng``."""
+    """One replication: every random draw comes from ``rng``. ``prepared`` is only read (the
+    run's mutable state is a :class:`~iadsim.sim.steps.RunState`), so runs of one prepared
+    scenario may proceed concurrently, e.g. in threads."""
     p = prepared
     st = init_state(p, rng, run_id)
-    p.nets.reset()
     for k, t in enumerate(p.time_s.tolist()):
         sense(p, st, k, t)
-        p.nets.publish(st.tab)
+        st.lines.publish(st.tab)
         resolve(p, st, k, t, rng)
         leaks(p, st, k, t)
         engage(p, st, k, t)

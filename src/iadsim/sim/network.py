@@ -9,7 +9,9 @@ detection arrives within ``delete_after_misses`` scan periods of the site's slow
 
 Sharing: every step each network publishes a fused picture (for each threat, the most recently
 updated confirmed track among its members) into a delay line; a member reads the picture
-published ``latency_s`` earlier. Modes (per network, applying to its fire units):
+published ``latency_s`` earlier. :class:`Networks` (membership, modes, delays) is fixed for a
+scenario and shared by its runs; the delay lines (:class:`DelayLines`) belong to one run.
+Modes (per network, applying to its fire units):
 
 * ``standalone``: own radars only (also every site outside a network);
 * ``cued``: a remote track starts the fire unit's reaction clock and cues its fire-control radar,
@@ -214,19 +216,32 @@ def _stale_pairs_nb(hits, t_upd, time_s, coast_s):
 
 @dataclass
 class Networks:
-    """Network membership and the per-network delay lines of fused pictures."""
+    """Network membership, modes and delays: fixed for a scenario, shared by all its runs
+    (a run's delay lines are :meth:`delay_lines`)."""
 
     net_of_site: np.ndarray  # (S,) network index, -1 when standalone
     mode_of_site: np.ndarray  # (S,) MODE_CODE
     members: np.ndarray  # (G, S) bool
     delay_steps: np.ndarray  # (G,)
     names: list[str]
-    lines: list[deque] = field(default_factory=list)
-    member_idx: list[np.ndarray] = field(default_factory=list)  # (set by reset)
+    member_idx: list[np.ndarray] = field(init=False)  # (G,) member site indices per network
 
-    def reset(self) -> None:
-        self.lines = [deque(maxlen=int(d) + 1) for d in self.delay_steps]
+    def __post_init__(self) -> None:
         self.member_idx = [np.flatnonzero(row) for row in self.members]
+
+    def delay_lines(self) -> DelayLines:
+        """Empty delay lines for a new run."""
+        return DelayLines(self.delay_steps, self.member_idx)
+
+
+class DelayLines:
+    """One run's delay lines of fused pictures, one per network: the state a run mutates, so
+    that runs sharing a :class:`Networks` (threads, or runs stepped alternately) never see
+    each other's pictures."""
+
+    def __init__(self, delay_steps: np.ndarray, member_idx: list[np.ndarray]) -> None:
+        self.member_idx = member_idx
+        self.lines = [deque(maxlen=int(d) + 1) for d in delay_steps]
 
     def publish(self, tab: TrackTable) -> None:
         """Push this step's fused picture of every network onto its delay line."""
@@ -285,9 +300,7 @@ def build_networks(scenario, step_s: float) -> Networks:
             net_of[s] = g
             mode[s] = MODE_CODE[net.mode]
     delay = np.array([int(np.ceil(n.latency_s / step_s - 1e-9)) for n in nets], np.int64)
-    out = Networks(net_of, mode, members, delay, [n.id for n in nets])
-    out.reset()
-    return out
+    return Networks(net_of, mode, members, delay, [n.id for n in nets])
 
 
 class GnnTracks:

@@ -1,7 +1,7 @@
 """Deterministic precomputation for the engine (:mod:`iadsim.sim.engine`), done once per
-scenario and shared by every run: the time grid, threat trajectories, radar and fire-unit
-arrays, line of sight and detection probability of every scan opportunity, networks, impact
-points and the first step each threat comes within each fire unit's reach.
+scenario and shared, read-only, by every run: the time grid, threat trajectories, radar and
+fire-unit arrays, line of sight and detection probability of every scan opportunity, networks,
+impact points and the first step each threat comes within each fire unit's reach.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ class EngineConfig:
 
 @dataclass
 class PreparedScenario:
-    """Deterministic precomputation shared by every run of a scenario."""
+    """Deterministic precomputation shared by every run of a scenario.
+
+    Runs only read it (their mutable state, network delay lines included, is a
+    :class:`~iadsim.sim.steps.RunState`): one prepared scenario may serve several runs at once,
+    in threads or stepped alternately, and is the same after them as :func:`prepare` made it.
+    """
 
     scenario: Any
     config: EngineConfig

@@ -1,8 +1,10 @@
 """One run of the engine, stage by stage (:func:`iadsim.sim.engine.run_once` calls them).
 
 :class:`RunState` holds the mutable arrays of one run over threats, (site, threat) and
-(fire unit, threat) pairs; :func:`init_state` draws every detection and measurement of the
-run at once. Each time step then calls, in order, :func:`sense` (detections -> tracks),
+(fire unit, threat) pairs, and the run's network delay lines: everything a run changes, so
+that the :class:`PreparedScenario` it reads is never written and may be shared by runs in
+several threads. :func:`init_state` draws every detection and measurement of the run at
+once. Each time step then calls, in order, :func:`sense` (detections -> tracks),
 the network publish, :func:`resolve` (intercepts due), :func:`leaks` (threats arriving) and
 :func:`engage` (launches), each vectorised over all pairs of the step: no Python loop over
 threats or units.
@@ -24,7 +26,8 @@ from iadsim.sim.prepared import PreparedScenario
 
 @dataclass
 class RunState:
-    """Mutable state of one run (arrays over threats, (site, threat), (unit, threat))."""
+    """Mutable state of one run (arrays over threats, (site, threat), (unit, threat); the
+    network delay lines)."""
 
     log: EventLog
     tab: net.TrackTable
@@ -54,6 +57,7 @@ class RunState:
     seen_reason: np.ndarray
     eng: dict[str, np.ndarray]
     remote_groups: list[tuple[int, np.ndarray]]
+    lines: net.DelayLines  # the networks' delayed pictures, published every step
     gnn: net.GnnTracks | None = None
 
 
@@ -85,7 +89,8 @@ def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> Ru
         ready=p.fu.ready0.copy(), reserve=p.fu.reserve0.copy(),
         reload_at=np.full(p.fu.ready0.shape, np.inf),
         seen_reason=np.zeros((f, n, len(REASONS)), bool),
-        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups, gnn=gnn,
+        eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups,
+        lines=p.nets.delay_lines(), gnn=gnn,
     )  # fmt: skip
 
 
@@ -280,7 +285,7 @@ def _pictures(p: PreparedScenario, st: RunState, k: int, t: float):
     remote = np.zeros_like(own)
     snaps = {}
     for g, idx in st.remote_groups:
-        snap = p.nets.remote(g)
+        snap = st.lines.remote(g)
         if snap is not None:
             remote[idx] = snap[0]
             snaps[g] = snap
