@@ -1,10 +1,10 @@
-# Quick start: `make demo` and `make test` on a fresh machine.
+# Quick start: `make demo` and `make test` on a fresh machine (`make test-fast` while editing).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test test-fast lint bench clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
+
+# The edit loop: the whole suite but the tests marked slow (end-to-end runs, reference checks).
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e ".[test,bench]"

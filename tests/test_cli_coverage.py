@@ -38,6 +38,7 @@ def test_help_texts(runner):
     assert "--altitude-m" in runner.invoke(app, ["coverage", "--help"], env=WIDE).stdout
 
 
+@pytest.mark.slow
 def test_coverage_run_writes_products_and_prints_summary(runner, tmp_path):
     r = _coverage_ok(runner, EXAMPLE, tmp_path, "--altitude-m", 1000, "--resolution-km", 8)
     for name in ("coverage.geojson", "coverage.tif", "coverage.png", "summary.json"):
@@ -48,6 +49,7 @@ def test_coverage_run_writes_products_and_prints_summary(runner, tmp_path):
     assert "ankara-1" in r.stdout and "union" in r.stdout and str(tmp_path) in r.stdout
 
 
+@pytest.mark.slow
 def test_coverage_several_altitudes_agl_and_threat(runner, tmp_path):
     _coverage_ok(
         runner,
@@ -61,6 +63,7 @@ def test_coverage_several_altitudes_agl_and_threat(runner, tmp_path):
     assert index[0]["detection_area_km2"] < index[1]["detection_area_km2"]
 
 
+@pytest.mark.slow
 def test_coverage_with_scenario_dem_uses_terrain(runner, tmp_path):
     from iadsim.geo.synthetic_dem import write_geotiff
 

@@ -15,6 +15,8 @@ from PIL import Image
 
 from iadsim.geo.earth import horizon_range_m
 
+pytestmark = pytest.mark.slow  # every test reads the products of one `iadsim demo` run
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

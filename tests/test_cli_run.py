@@ -36,6 +36,7 @@ def scenario(tmp_path):
     return p
 
 
+@pytest.mark.slow
 def test_run_writes_store_and_summary_identical_for_one_and_two_workers(
     stub_engine, scenario, tmp_path, iadsim_cli
 ):
@@ -122,6 +123,7 @@ assets:
 """
 
 
+@pytest.mark.slow
 def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(tmp_path, iadsim_cli):
     scn = tmp_path / "real.yaml"
     scn.write_text(REAL_SCENARIO)

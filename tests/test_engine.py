@@ -82,6 +82,7 @@ def test_leaks_hit_assets_and_warning_time_is_arrival_minus_first_detection():
     assert np.allclose(per.warning_time_s, arrival - per.first_detection_s, atol=1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["raid_s400_standalone.yaml", "raid_patriot_networked.yaml"])
 def test_example_raid_runs_and_books_balance(name):
     scn = load_scenario(EXAMPLES / name)

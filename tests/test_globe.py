@@ -41,6 +41,7 @@ def test_grid_is_snapped_to_whole_30_arc_second_cells(anatolia):
         assert "GLOBE" in ds.tags()["SOURCE"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("place", "lat", "lon", "low_m", "high_m"),
     [
@@ -65,6 +66,7 @@ def test_heights_match_known_places(tmp_path, place, lat, lon, low_m, high_m):
     assert low_m <= h <= high_m, (place, h)
 
 
+@pytest.mark.slow
 def test_shipped_example_dem_is_the_globe_extract(tmp_path):
     shipped = example_path("anatolia-globe.tif")
     with rasterio.open(shipped) as ds:
@@ -90,6 +92,7 @@ def test_bad_bounds_are_one_line_errors(text, needle):
         parse_bounds(text)
 
 
+@pytest.mark.slow
 def test_cli_extract_and_bad_bounds(tmp_path):
     exe = [sys.executable, "-m", "iadsim.cli.main", "terrain", "extract"]
     out = tmp_path / "x.tif"
@@ -131,6 +134,7 @@ def test_hills_around_the_ankara_basin_rise_above_the_s400_horizon():
             assert (elev_deg.max() > 1.0) if hills else (elev_deg.max() < 0.0), (az, elev_deg.max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("peak", "lat", "lon"),
     # summits whose 30" cell is the highest in its 3 x 3 neighbourhood (GLOBE averages ~1 km)

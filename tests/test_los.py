@@ -38,6 +38,7 @@ def fractal_cases():
     return cases
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 11])
 @pytest.mark.parametrize("where", ["valley", "peak"])
 @pytest.mark.parametrize("agl_m", [0.0, 100.0])
@@ -53,6 +54,7 @@ def test_sweep_agrees_with_exact_line_of_sight_on_fractal_terrain(
     assert 0.0 < visible_exact.mean() < 1.0  # the case is not trivial
 
 
+@pytest.mark.slow
 def test_minimum_heights_are_close_to_exact_where_they_matter(fractal_cases):
     dem, exact, sweep = fractal_cases[(3, "peak")]
     hidden = exact > dem + 1.0
@@ -183,6 +185,7 @@ def test_every_cell_is_written_and_the_result_does_not_depend_on_threads():
     np.testing.assert_array_equal(two, nan_filled)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ray_density, local_steps", [(2.0, 4), (1.0, 0), (1.5, 8)])
 def test_other_settings_agree_with_exact_line_of_sight(fractal_cases, ray_density, local_steps):
     dem, exact, _ = fractal_cases[(11, "peak")]

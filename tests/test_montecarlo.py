@@ -28,6 +28,7 @@ def test_run_i_draws_from_child_i_of_the_job_seed_sequence():
         np.testing.assert_array_equal(run_rng(42, i).random(8), expected)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_worker_count_or_chunking():
     prep = stub_prepare()
     one = run_replications(prep, runs=12, seed=7, workers=1, run_fn=stub_run_once)

@@ -11,6 +11,7 @@ from PIL import Image
 from iadsim.examples import example_path
 
 
+@pytest.mark.slow
 def test_run_with_map_writes_the_raid_map(tmp_path):
     cmd = [sys.executable, "-m", "iadsim.cli.main", "run",
            str(example_path("raid_s400_standalone.yaml")), "--runs", "1", "--map",
