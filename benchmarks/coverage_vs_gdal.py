@@ -36,8 +36,8 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from iadsim.coverage.los import min_visible_height, min_visible_height_exact, visible_mask
 from iadsim.geo.dem import Dem
+from iadsim.geo.los import min_visible_height, min_visible_height_exact, visible_mask
 from iadsim.geo.synthetic_dem import fractal_dem, write_geotiff
 
 CELL_M = 30.0

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from iadsim.coverage.los import min_visible_height, min_visible_height_exact, visible_mask
 from iadsim.errors import InputError
+from iadsim.geo.los import min_visible_height, min_visible_height_exact, visible_mask
 from iadsim.geo.synthetic_dem import fractal_dem
 
 CELL_M = 30.0

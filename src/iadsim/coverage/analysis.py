@@ -5,7 +5,7 @@ site whose radar antenna is at ``h_r`` (AMSL), the cell is **detected** by that 
 
 * line of sight: ``h_t >= h_min(d)``; on a smooth sphere of radius ``a = k R`` this is the
   tangent-ray form of :func:`iadsim.geo.earth.min_visible_height_m`; over terrain ``h_min`` is
-  the minimum visible altitude from :mod:`iadsim.coverage.los` (computed once per site and
+  the minimum visible altitude from :mod:`iadsim.geo.los` (computed once per site and
   antenna height, so every altitude is a threshold on the same raster);
 * range: the slant range (law of cosines over R_E, :func:`iadsim.geo.earth.slant_range_m`) is
   at most the radar's detection range for the threat's RCS, ``R_ref (sigma/sigma_ref)^(1/4)``
@@ -32,6 +32,7 @@ from iadsim import catalog
 from iadsim.coverage.grid import GEOD, MAX_CELLS, Grid, GridTooLargeError, make_grid
 from iadsim.deployment import Deployment, ResolvedSite, ground_altitudes_m, resolve_deployment
 from iadsim.errors import DemCoverageWarning, DemError, InputError, ScenarioError
+from iadsim.geo import los
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -502,8 +503,6 @@ def terrain_pass(site: SiteSpec, lon, lat, dem, k_factor: float, cell_m: float, 
     analysis cell (at most ~3000 cells across) so that masking ridges are resolved.
     """
     from pyproj import Transformer
-
-    from iadsim.coverage import los
 
     radius_m = reach_m * 1.02 + 2 * cell_m
     local_cell_m = max(cell_m / 2.0, 2 * radius_m / 3000.0)

@@ -3,7 +3,7 @@ site-centred local grid for line of sight.
 
 The local grid uses the azimuthal-equidistant projection centred on the site
 (``+proj=aeqd +lat_0 +lon_0 +datum=WGS84``): distances from the centre are geodesic distances,
-so the planar line-of-sight engine (:mod:`iadsim.coverage.los`) measures range correctly whatever
+so the planar line-of-sight engine (:mod:`iadsim.geo.los`) measures range correctly whatever
 the DEM's own CRS (geographic degrees or any projection). Only the window of the DEM that the
 grid needs is read (rasterio windowed reads); nodata becomes NaN.
 """

@@ -33,6 +33,7 @@ import pymap3d
 
 from iadsim.deployment import Deployment
 from iadsim.geo.earth import R_EARTH_M
+from iadsim.geo.los import min_visible_height
 
 PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
 PFA = 1e-6  #: false-alarm probability the reference is quoted at
@@ -294,13 +295,11 @@ def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor:
 
     Per radar, the DEM is resampled onto a radar-centred azimuthal-equidistant grid
     (:meth:`iadsim.geo.dem.Dem.local_grid`, at most ``max_cells`` a side over the radar's
-    instrumented range) and :func:`iadsim.coverage.los.min_visible_height` gives the lowest
+    instrumented range) and :func:`iadsim.geo.los.min_visible_height` gives the lowest
     visible altitude of every cell (4/3-Earth curvature included); a target is visible iff its
     altitude is at least that of its cell. Cells outside the DEM never block.
     """
     from pyproj import Transformer
-
-    from iadsim.coverage.los import min_visible_height
 
     keep = np.ones(len(opp.pd), bool)
     for r in range(len(radars)):
