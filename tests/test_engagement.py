@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pymap3d
 import pytest
 from scipy.stats import binomtest
 
 from iadsim.sim import engine
-from iadsim.sim.engagement import geodetic_height_m, intercept_time_s
+from iadsim.sim.engagement import intercept_time_s
 from tests.helpers.simkit import inbound_raid, run, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
@@ -38,15 +37,6 @@ def test_intercept_time_solves_the_pursuit_equation_and_is_the_earliest():
 def test_intercept_time_head_on_closed_form():
     t = intercept_time_s(np.array([[30e3, 0, 0]]), np.array([[-250.0, 0, 0]]), np.array([1000.0]))
     assert t[0] == pytest.approx(30e3 / 1250.0)
-
-
-def test_pip_height_matches_geodetic_height():
-    rng = np.random.default_rng(2)
-    lat, lon = rng.uniform(-89, 89, 500), rng.uniform(-180, 180, 500)
-    for h, tol in ((0.0, 1e-6), (50.0, 1e-3), (30e3, 0.2), (300e3, 2.0)):
-        x, y, z = pymap3d.geodetic2ecef(lat, lon, np.full(500, h))
-        got = np.array([geodetic_height_m(a, b, c) for a, b, c in zip(x, y, z, strict=True)])
-        assert np.abs(got - h).max() < tol
 
 
 def _salvo_one_raid(count=100):

@@ -1,22 +1,17 @@
-"""Threat kinematics: geodesic routes, AGL over terrain, raid expansion, frames (vs pyproj/pymap3d)."""
+"""Threat kinematics: geodesic routes, AGL over terrain, raid expansion (vs pyproj)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pymap3d
 import pytest
 from pyproj import Geod
 
 from iadsim import catalog
 from iadsim.errors import ScenarioError
+from iadsim.geo.frames import GeodesicPath
 from iadsim.scenario import scenario_from_dict
 from iadsim.sim.ballistic import min_energy_apogee_m
-from iadsim.sim.kinematics import (
-    GeodesicPath,
-    RouteFlight,
-    geodetic_to_ecef_m,
-    sample_raids,
-)
+from iadsim.sim.kinematics import RouteFlight, sample_raids
 
 GEOD = Geod(ellps="WGS84")
 ROUTE = [[50.0, 30.0, 100.0], [50.4, 31.0, 500.0], [50.9, 31.5, 500.0]]
@@ -24,15 +19,6 @@ ROUTE = [[50.0, 30.0, 100.0], [50.4, 31.0, 500.0], [50.9, 31.5, 500.0]]
 
 def _scenario(raids):
     return scenario_from_dict({"name": "kinematics test", "raids": raids})
-
-
-def test_geodetic_to_ecef_matches_pymap3d():
-    rng = np.random.default_rng(1)
-    lat, lon = rng.uniform(-89, 89, 50), rng.uniform(-180, 180, 50)
-    alt = rng.uniform(-100, 500e3, 50)
-    ours = geodetic_to_ecef_m(lat, lon, alt)
-    ref = np.stack(pymap3d.geodetic2ecef(lat, lon, alt), axis=-1)
-    np.testing.assert_allclose(ours, ref, atol=1e-6)
 
 
 def test_geodesic_path_positions_match_pyproj_and_pass_every_waypoint():

@@ -29,16 +29,14 @@ against the impulsive reference: about t_b/2 of extra flight time (a 20 s boost 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
 
 from iadsim.errors import InputError
 from iadsim.geo.earth import MU_EARTH_M3_S2, R_EARTH_M
-
-if TYPE_CHECKING:
-    from iadsim.sim.kinematics import GeodesicPath
+from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
 
 MU = MU_EARTH_M3_S2
 RE = R_EARTH_M
@@ -356,11 +354,9 @@ class BallisticTrajectory:
 
     def sample(self, t_rel_s) -> TrajectorySample:
         """Position and ECEF velocity at times after launch (any array shape)."""
-        from iadsim.sim.kinematics import _ecef_and_velocity
-
         dist, alt, v_h, v_up = self.solution.sample_plane(t_rel_s)
         lat, lon, sin_az, cos_az = self.path.at(dist)
-        pos, vel = _ecef_and_velocity(lat, lon, alt, v_h * sin_az, v_h * cos_az, v_up)
+        pos, vel = ecef_and_velocity(lat, lon, alt, v_h * sin_az, v_h * cos_az, v_up)
         return TrajectorySample(lat, lon, alt, pos, vel)
 
 
@@ -378,8 +374,6 @@ def ballistic_trajectory(
     ``apogee_km`` None gives the minimum-energy arc; a higher value a lofted one, a lower value
     a depressed one. Raises :class:`InputError` for an infeasible request.
     """
-    from iadsim.sim.kinematics import GeodesicPath
-
     for name, v, lim in (("launch_lat", launch_lat, 90), ("launch_lon", launch_lon, 180),
                          ("aim_lat", aim_lat, 90), ("aim_lon", aim_lon, 180)):  # fmt: skip
         if not (np.isfinite(v) and -lim <= v <= lim):

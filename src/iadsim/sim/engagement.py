@@ -40,8 +40,8 @@ import numpy as np
 
 from iadsim.catalog.models import TARGET_CLASSES, Interceptor
 from iadsim.deployment import Deployment
+from iadsim.geo.frames import enu_rotation, geodetic_height_m
 from iadsim.sim.events import REASON_CODE
-from iadsim.sim.sensors import enu_rotation
 
 KILL_ASSESSMENT_S = 2.0  #: time after the intercept before the unit knows the outcome
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
@@ -165,23 +165,7 @@ def intercept_time_s(p_rel, v, speed):
     return np.where(np.isfinite(t) & (disc >= 0), t, np.nan)
 
 
-_A, _E2 = 6378137.0, 6.69437999014e-3  # WGS84
-_B = _A * np.sqrt(1 - _E2)
-_EP2 = _E2 / (1 - _E2)
 _R = {k: REASON_CODE[k] for k in _STAGE}
-
-
-@numba.njit(cache=True)
-def geodetic_height_m(x, y, z):
-    """Height of an ECEF point above the WGS84 ellipsoid, measured along the geocentric
-    radius: ``|p| - a b / sqrt(b^2 cos^2(psi) + a^2 sin^2(psi))`` with psi the geocentric
-    latitude. Exact on the surface; the difference from the normal (geodetic) height grows as
-    about h * delta^2 / 2 with delta <= 0.19 deg the angle between radius and normal: under
-    0.2 m at 30 km, 2 m at 300 km. No trigonometry, so it is cheap in the inner loop."""
-    r2 = x * x + y * y + z * z
-    r = np.sqrt(r2)
-    s2 = z * z / r2
-    return r - _A * _B / np.sqrt(_B * _B * (1 - s2) + _A * _A * s2)
 
 
 @numba.njit(cache=True)

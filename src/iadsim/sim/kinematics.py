@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from pyproj import Geod
 
 from iadsim import catalog
 from iadsim.catalog import Threat
 from iadsim.errors import InputError, ScenarioError
+from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
 from iadsim.sim.ballistic import BallisticTrajectory, BoostModel, ballistic_trajectory
 
 if TYPE_CHECKING:
@@ -34,91 +34,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BallisticTrajectory",
-    "GeodesicPath",
     "RouteFlight",
     "TrajectorySet",
     "ballistic_trajectory",
-    "geodetic_to_ecef_m",
     "point_to_point",
     "raid_flight",
     "sample_raids",
 ]
 
-_GEOD = Geod(ellps="WGS84")
-_A_M = _GEOD.a  # WGS84 semi-major axis
-_E2 = _GEOD.es  # first eccentricity squared
-
 Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-# ----------------------------------------------------------------------------- frames --
-def geodetic_to_ecef_m(lat_deg, lon_deg, alt_m):
-    """WGS84 geodetic -> ECEF (..., 3): x = (N + h) cos(lat) cos(lon), y = (N + h) cos(lat)
-    sin(lon), z = (N (1 - e^2) + h) sin(lat), N = a / sqrt(1 - e^2 sin^2 lat)."""
-    return _ecef_and_velocity(lat_deg, lon_deg, alt_m)[0]
-
-
-def _ecef_and_velocity(lat_deg, lon_deg, alt_m, v_east=None, v_north=None, v_up=None):
-    """ECEF position and (optionally) the ENU velocity rotated into ECEF, sharing the trig."""
-    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
-    sl, cl, so, co = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
-    n = _A_M / np.sqrt(1 - _E2 * sl * sl)
-    h = np.asarray(alt_m, float)
-    pos = np.stack([(n + h) * cl * co, (n + h) * cl * so, (n * (1 - _E2) + h) * sl], axis=-1)
-    if v_east is None:
-        return pos, None
-    vel = np.stack(
-        [
-            -so * v_east - sl * co * v_north + cl * co * v_up,
-            co * v_east - sl * so * v_north + cl * so * v_up,
-            cl * v_north + sl * v_up,
-        ],
-        axis=-1,
-    )
-    return pos, vel
-
-
-# ---------------------------------------------------------------------- geodesic path --
-class GeodesicPath:
-    """Geodesic legs through waypoints, tabulated every <= ``max_step_m`` so any number of
-    positions along it come from ``np.interp`` (linear interpolation over <= 1 km of a
-    geodesic is exact to well under a metre)."""
-
-    def __init__(self, lats_deg, lons_deg, max_step_m: float = 1_000.0):
-        lats, lons = np.asarray(lats_deg, float), np.asarray(lons_deg, float)
-        az12, _, dist = _GEOD.inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
-        dist = np.atleast_1d(dist)
-        self.leg_length_m = dist
-        self.waypoint_s_m = np.concatenate([[0.0], np.cumsum(dist)])
-        s_all, lat_all, lon_all, az_all = [], [], [], []
-        for k, (a, d) in enumerate(zip(np.atleast_1d(az12), dist, strict=True)):
-            n = max(1, int(np.ceil(d / max_step_m)))
-            dk = np.linspace(0.0, d, n + 1)[(1 if k else 0) :]
-            lon2, lat2, back = _GEOD.fwd(
-                np.full(dk.size, lons[k]), np.full(dk.size, lats[k]), np.full(dk.size, a), dk
-            )
-            s_all.append(self.waypoint_s_m[k] + dk)
-            lat_all.append(lat2)
-            lon_all.append(lon2)
-            az_all.append(np.radians(np.asarray(back) + 180.0))  # forward azimuth there
-        self._s = np.concatenate(s_all)
-        self._lat = np.concatenate(lat_all)
-        self._lon = np.degrees(np.unwrap(np.radians(np.concatenate(lon_all))))
-        az = np.concatenate(az_all)
-        self._sin_az, self._cos_az = np.sin(az), np.cos(az)
-
-    @property
-    def length_m(self) -> float:
-        return float(self.waypoint_s_m[-1])
-
-    def at(self, s_m):
-        """(lat_deg, lon_deg, sin(azimuth), cos(azimuth)) at distances ``s_m`` along the path."""
-        s = np.clip(s_m, 0.0, self.length_m)
-        lat = np.interp(s, self._s, self._lat)
-        lon = (np.interp(s, self._s, self._lon) + 180.0) % 360.0 - 180.0
-        sa, ca = np.interp(s, self._s, self._sin_az), np.interp(s, self._s, self._cos_az)
-        norm = np.hypot(sa, ca)
-        return lat, lon, sa / norm, ca / norm
 
 
 # ------------------------------------------------------------------------ air threats --
@@ -165,7 +89,7 @@ class RouteFlight:
             dt = np.maximum((ahead - s) / self.speed_mps, 1e-9)
             v_up = v_up + np.where(ahead > s, (self._ground_m(lat2, lon2) - ground) / dt, 0.0)
         v = self.speed_mps
-        pos, vel = _ecef_and_velocity(lat, lon, alt, v * sin_az, v * cos_az, v_up)
+        pos, vel = ecef_and_velocity(lat, lon, alt, v * sin_az, v * cos_az, v_up)
         return lat, lon, alt, pos, vel
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pymap3d
 from pyproj import Geod
 
 from iadsim.deployment import Deployment, resolve_deployment
+from iadsim.geo.frames import geodetic_to_ecef_m
 from iadsim.sim import engagement as eng
 from iadsim.sim import network as net
 from iadsim.sim import sensors
@@ -165,9 +165,8 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         if dem is not None:
             opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
         threat_ground = _threat_ground_m(dem, traj)
-    site_ecef = np.stack(
-        pymap3d.geodetic2ecef([s.lat for s in sites], [s.lon for s in sites], ground), -1
-    ).reshape(len(sites), 3)
+    site_ecef = geodetic_to_ecef_m([s.lat for s in sites], [s.lon for s in sites], ground)
+    site_ecef = site_ecef.reshape(len(sites), 3)
     fu, icp = eng.build_fire_units(deployment, site_ecef)
     nets = net.build_networks(scenario, step)
     cls = np.array([eng.CLASS_CODE[c] for c in np.asarray(traj.target_class)], np.int64)

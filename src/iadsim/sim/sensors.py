@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-import pymap3d
 
 from iadsim.deployment import Deployment
 from iadsim.geo.earth import R_EARTH_M
+from iadsim.geo.frames import enu_rotation, geodetic_to_ecef_m
 from iadsim.geo.los import min_visible_height
 
 PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
@@ -52,21 +52,6 @@ def snr_for_pd_swerling1(pd, pfa: float = PFA):
 
 
 SNR_REF = float(snr_for_pd_swerling1(PD_REF))  #: 130.1 (21.14 dB)
-
-
-def enu_rotation(lat_deg, lon_deg) -> np.ndarray:
-    """Rows are the east, north, up unit vectors in ECEF: ``enu = C @ (x_ecef - origin)``."""
-    la, lo = np.radians(lat_deg), np.radians(lon_deg)
-    sla, cla, slo, clo = np.sin(la), np.cos(la), np.sin(lo), np.cos(lo)
-    z = np.zeros_like(la)
-    return np.stack(
-        [
-            np.stack([-slo, clo, z], -1),
-            np.stack([-sla * clo, -sla * slo, cla], -1),
-            np.stack([cla * clo, cla * slo, sla], -1),
-        ],
-        -2,
-    )
 
 
 @dataclass
@@ -111,7 +96,7 @@ def build_radars(deployment: Deployment) -> RadarArrays:
 
     lat, lon = col(site.lat for _, site, _ in rows), col(site.lon for _, site, _ in rows)
     h = col(site.ground_altitude_m + r.antenna_height_m for _, site, r in rows)
-    ecef = np.stack(pymap3d.geodetic2ecef(lat, lon, h), -1).reshape(n, 3)
+    ecef = geodetic_to_ecef_m(lat, lon, h).reshape(n, 3)
     return RadarArrays(
         radar_id=col((r.id for r in radars), object),
         site=col((s for s, _, _ in rows), np.int64),

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pymap3d
 
+from iadsim.geo.frames import ecef_to_geodetic, enu_rotation
 from iadsim.sim import engagement as eng
 from iadsim.sim import network as net
 from iadsim.sim import sensors
@@ -104,7 +104,7 @@ def _gnn_trackers(p: PreparedScenario) -> net.GnnTracks:
     np.maximum.at(slow, p.radars.site, np.maximum(p.radars.scan_period_s, step))
     ratio = np.ceil(np.where(slow > 0, slow / fast, 1.0))
     sites = p.scenario.sites
-    rot = sensors.enu_rotation([x.lat for x in sites], [x.lon for x in sites]).reshape(s, 3, 3)
+    rot = enu_rotation([x.lat for x in sites], [x.lon for x in sites]).reshape(s, 3, 3)
     init_n = p.config.init_m + ratio
     misses = p.config.delete_after_misses * ratio
     return net.GnnTracks(p.site_ecef, rot, p.config.init_m, init_n, misses, p.capacity)
@@ -389,6 +389,6 @@ def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
                pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
     st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
     track = np.where(use_own, st.tab.track_id[s, n], -1)
-    lat, lon, alt = pymap3d.ecef2geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
+    lat, lon, alt = ecef_to_geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
     st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
                interceptor=typ, value=cnt.astype(float))  # fmt: skip
