@@ -1,7 +1,8 @@
 """Vertical coverage diagram: ground range vs altitude for one system or radar.
 
 All curves are closed forms over a sphere (R_E = 6371 km geometric, a = k R_E for refracted
-rays), for a radar at antenna height h_r and a launcher at the ground, both at sea level:
+rays; :mod:`iadsim.geo.earth`), for a radar at antenna height h_r and a launcher at the
+ground, both at sea level:
 
 * radar horizon (lowest visible altitude at ground range d, tangent ray on the sphere of
   radius a): ``h_min(d) = a / cos((d - d_1)/a) - a`` beyond ``d_1 = a arccos(a/(a+h_r))``;
@@ -27,35 +28,18 @@ import numpy as np
 from iadsim import catalog
 from iadsim.deployment import resolve_catalog_item
 from iadsim.errors import InputError
-from iadsim.geo.earth import K_STANDARD, R_EARTH_M, min_visible_height_m
+from iadsim.geo.earth import (
+    K_STANDARD,
+    R_EARTH_M,
+    altitude_at_elevation_m,
+    altitude_at_slant_m,
+    min_visible_height_m,
+)
 
 SOURCE_NOTE = (
     "Illustrative, from public data (iadsim catalog; sources in `iadsim catalog show`); "
     "smooth Earth, k = {k:.4g}"
 )
-
-
-def altitude_at_slant_m(ground_range_m, h_obs_m, slant_m, radius_m: float = R_EARTH_M):
-    """Altitude at which the slant range from an observer at ``h_obs_m`` equals ``slant_m``
-    at the given ground range (the upper root; NaN where the circle does not reach)."""
-    r1 = radius_m + h_obs_m
-    th = np.asarray(ground_range_m, float) / radius_m
-    disc = slant_m**2 - (r1 * np.sin(th)) ** 2
-    with np.errstate(invalid="ignore"):
-        return np.where(
-            disc >= 0, r1 * np.cos(th) + np.sqrt(np.maximum(disc, 0)) - radius_m, np.nan
-        )
-
-
-def altitude_at_elevation_m(ground_range_m, h_obs_m, elevation_deg, radius_m):
-    """Altitude seen at ``elevation_deg`` at the given ground range on a sphere of radius
-    ``radius_m`` (use k R_E); +inf where the ray never reaches that ground range."""
-    th = np.asarray(ground_range_m, float) / radius_m
-    den = np.cos(th) - np.sin(th) * np.tan(np.radians(elevation_deg))
-    with np.errstate(divide="ignore"):
-        return np.where(
-            den > 0, (radius_m + h_obs_m) / np.where(den > 0, den, 1) - radius_m, np.inf
-        )
 
 
 def _band(lower, upper):

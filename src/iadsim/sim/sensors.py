@@ -31,7 +31,7 @@ import numba
 import numpy as np
 
 from iadsim.deployment import Deployment
-from iadsim.geo.earth import R_EARTH_M
+from iadsim.geo.earth import R_EARTH_M, horizon_distance_m, refracted_elevation_rad
 from iadsim.geo.frames import enu_rotation, geodetic_to_ecef_m
 from iadsim.geo.los import min_visible_height
 
@@ -151,7 +151,7 @@ def _radar_pass(ecef, lat, lon, alt, active, steps, rcs, ballistic, r0, C, lat0,
     on R_E)."""
     a_eff = k_factor * R_EARTH_M
     h_r = max(h_r, 0.0)
-    d1 = a_eff * np.arccos(a_eff / (a_eff + h_r))  # the radar's own horizon distance
+    d1 = horizon_distance_m(h_r, a_eff)  # the radar's own horizon distance
     la0, lo0 = np.radians(lat0), np.radians(lon0)
     cla0 = np.cos(la0)
     log_pfa = np.log(PFA)
@@ -181,12 +181,9 @@ def _radar_pass(ecef, lat, lon, alt, active, steps, rcs, ballistic, r0, C, lat0,
             la, lo = np.radians(lat[j, i]), np.radians(lon[j, i])
             hav = np.sin((la - la0) / 2) ** 2 + cla0 * np.cos(la) * np.sin((lo - lo0) / 2) ** 2
             ground = 2 * R_EARTH_M * np.arcsin(np.sqrt(min(max(hav, 0.0), 1.0)))
-            h_t = max(alt[j, i], 0.0)
-            if ground > d1 + a_eff * np.arccos(a_eff / (a_eff + h_t)):
+            if ground > d1 + horizon_distance_m(alt[j, i], a_eff):
                 continue  # below the mutual radio horizon
-            th = ground / a_eff
-            r1, r2 = a_eff + h_r, a_eff + alt[j, i]
-            el_ref = np.arctan2(r2 * np.cos(th) - r1, r2 * np.sin(th))
+            el_ref = refracted_elevation_rad(ground, h_r, alt[j, i], a_eff)
             if el_ref < el_min or el_ref > el_max:
                 continue
             if fill:
