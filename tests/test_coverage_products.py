@@ -1,7 +1,9 @@
 """Coverage products: GeoJSON, GeoTIFF, PNG and summary.json (cities, countries) checked
-against the rasters and against independent geometry (shapely, pyproj Geod)."""
+against the rasters and against independent geometry (shapely, pyproj Geod); the coverage
+package writes the files, the report layer's coverage job adds the maps."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,10 +11,10 @@ import rasterio
 import shapely
 from pyproj import CRS
 
-from iadsim.coverage import EnvelopeSpec, RadarSpec, SiteSpec, compute_coverage_multi
+from iadsim.coverage import EnvelopeSpec, RadarSpec, SiteSpec, compute_coverage_multi, products
 from iadsim.coverage.grid import GEOD
-from iadsim.coverage.products import write_coverage, write_coverage_set
 from iadsim.geo.countries import load_countries
+from iadsim.report.coverage_job import run_coverage_job, write_coverage, write_coverage_set
 
 OMNI = dict(min_elevation_deg=-90.0, max_elevation_deg=90.0)
 ENV = EnvelopeSpec("m", 2e3, 60e3, 10.0, 20e3)
@@ -140,6 +142,20 @@ def test_png_written(written):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
+def test_coverage_package_writes_the_files_without_the_map(result, written, tmp_path):
+    paths = products.write_coverage(result, tmp_path)
+    assert set(paths) == {"geojson", "geotiff", "summary"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "coverage.geojson",
+        "coverage.tif",
+        "summary.json",
+    ]
+    # the same files as the job that also draws the map
+    _, with_map = written
+    for kind in paths:
+        assert paths[kind].read_bytes() == with_map[kind].read_bytes()
+
+
 def test_several_altitudes_write_one_folder_each(tmp_path):
     rs = compute_coverage_multi(
         None, [100.0, 5000.0], sites=[_site("a", 39.93, 32.86)], resolution_km=4.0
@@ -153,3 +169,15 @@ def test_several_altitudes_write_one_folder_each(tmp_path):
     a100, a5000 = (e["summary"]["union"]["detection_area_km2"] for e in job["altitudes"])
     assert a100 < a5000
     assert not list(tmp_path.rglob(".*"))  # no temporary files left behind
+    for e in job["altitudes"]:
+        assert e["paths"]["png"] == e["dir"] / "coverage.png"
+
+
+def test_coverage_job_writes_every_altitude_and_the_vcd(tmp_path):
+    scn = Path(__file__).resolve().parents[1] / "examples" / "ankara.yaml"
+    job = run_coverage_job(scn, altitudes_m=[1000, 10000], resolution_km=8, out_dir=tmp_path)
+    assert [e["dir"].name for e in job["altitudes"]] == ["alt-1000m", "alt-10000m"]
+    for e in job["altitudes"]:
+        assert set(e["paths"]) == {"geojson", "geotiff", "summary", "png"}
+    assert job["index"] == tmp_path / "index.json"
+    assert job["vcd"]["png"].name.startswith("vcd-") and job["vcd"]["csv"].is_file()

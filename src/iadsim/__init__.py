@@ -43,23 +43,28 @@ __all__ = [
     "compute_coverage",
     "compute_coverage_multi",
     "write_coverage",
+    "run_coverage_job",
 ]
 
 
 def __getattr__(name: str):
     # Lazy: ``iadsim.run`` pulls in DuckDB, pandas and the engine only when used.
     if name == "run":
-        from iadsim.api import run
+        from iadsim.api import run  # lazy: `import iadsim` (and the CLI) start fast
 
         return run
     if name == "load_scenario":
-        from iadsim.scenario import load_scenario
+        from iadsim.scenario import load_scenario  # lazy: `import iadsim` starts fast
 
         return load_scenario
-    if name in ("compute_coverage", "compute_coverage_multi", "write_coverage"):
-        import iadsim.coverage
+    if name in ("compute_coverage", "compute_coverage_multi"):
+        import iadsim.coverage  # lazy: `import iadsim` starts fast
 
         return getattr(iadsim.coverage, name)
+    if name in ("write_coverage", "run_coverage_job"):  # the files and the maps
+        import iadsim.report.coverage_job  # lazy: `import iadsim` starts fast
+
+        return getattr(iadsim.report.coverage_job, name)
     raise AttributeError(f"module 'iadsim' has no attribute {name!r}")
 
 

@@ -1,6 +1,7 @@
 """``iadsim coverage`` and ``iadsim vcd``: coverage maps and vertical coverage diagrams.
 
-Thin over :mod:`iadsim.coverage` (``compute_coverage_multi``, ``write_coverage_set``) and
+Thin over :mod:`iadsim.coverage` (``compute_coverage_multi``),
+:mod:`iadsim.report.coverage_job` (``write_coverage_set``: the files and maps) and
 :mod:`iadsim.report.vcd` (``write_vcd``).
 """
 
@@ -62,9 +63,9 @@ def coverage(
 
     Example: iadsim coverage examples/ankara.yaml --altitude-m 1000 --out out/ankara
     """
-    from iadsim.coverage.analysis import compute_coverage_multi
-    from iadsim.coverage.products import write_coverage_set
-    from iadsim.scenario import load_scenario
+    from iadsim.coverage.analysis import compute_coverage_multi  # lazy: CLI start-up
+    from iadsim.report.coverage_job import write_coverage_set  # lazy: CLI start-up
+    from iadsim.scenario import load_scenario  # lazy: CLI start-up
 
     console = Console(stderr=True)
     scn = load_scenario(scenario)
@@ -152,7 +153,7 @@ def vcd(
 
     Example: iadsim vcd s-400 --threat fighter-4gen --out out/vcd-s400.png
     """
-    from iadsim.report.vcd import write_vcd
+    from iadsim.report.vcd import write_vcd  # lazy: CLI start-up
 
     res = write_vcd(item, out, threat=threat, k_factor=k_factor, antenna_height_m=antenna_height_m)
     meta = res["curves"]["meta"]

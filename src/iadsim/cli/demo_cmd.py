@@ -22,6 +22,8 @@ from rich.table import Table
 
 from iadsim.cli.coverage_cmd import print_warnings
 from iadsim.errors import DemCoverageWarning
+from iadsim.examples import example_path
+from iadsim.fileio import atomic_write_text
 
 DEMO_ALTITUDES_M = (100.0, 1000.0, 10000.0)
 DEMO_DEM = "anatolia-globe.tif"  # NOAA GLOBE heights shipped with the examples
@@ -73,14 +75,12 @@ def demo(
     batteries networked with a forward AN/TPY-2, with Monte Carlo statistics side by side.
     Positions, raid and many parameters are illustrative.
     """
-    from iadsim.api import compare, run
-    from iadsim.coverage.products import run_coverage_job
-    from iadsim.examples import example_path
-    from iadsim.fileio import atomic_write_text
-    from iadsim.report.compare import plot_comparison
-    from iadsim.report.raidmap import plot_raid_map
-    from iadsim.report.vcd import write_vcd
-    from iadsim.scenario import load_scenario
+    from iadsim.api import compare, run  # lazy: CLI start-up
+    from iadsim.report.compare import plot_comparison  # lazy: CLI start-up
+    from iadsim.report.coverage_job import run_coverage_job  # lazy: CLI start-up
+    from iadsim.report.raidmap import plot_raid_map  # lazy: CLI start-up
+    from iadsim.report.vcd import write_vcd  # lazy: CLI start-up
+    from iadsim.scenario import load_scenario  # lazy: CLI start-up
 
     console = Console()
     out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,9 @@
 >>> cov = iadsim.compute_coverage(scn, altitude_m=1000, resolution_km=4)
 >>> cov.summary()["union"]["detection_area_km2"]  # doctest: +SKIP
 
-See docs/coverage.md for the model, the file products and their layout.
+See docs/coverage.md for the model, the file products and their layout. The files without the
+map come from :func:`write_coverage`; :func:`iadsim.api.run_coverage_job` (coverage, maps and
+the vertical coverage diagram in one call) sits above this package and the report layer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from iadsim.coverage.analysis import (
     resolve_sites,
 )
 from iadsim.coverage.grid import Grid, make_grid
-from iadsim.coverage.products import run_coverage_job, summarize, write_coverage
+from iadsim.coverage.products import summarize, write_coverage, write_coverage_set
 
 __all__ = [
     "CoverageResult",
@@ -32,7 +34,7 @@ __all__ = [
     "compute_coverage_multi",
     "make_grid",
     "resolve_sites",
-    "run_coverage_job",
     "summarize",
     "write_coverage",
+    "write_coverage_set",
 ]

@@ -30,9 +30,11 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.coverage.grid import GEOD, MAX_CELLS, Grid, GridTooLargeError, make_grid
+from iadsim.coverage.products import mask_to_geometry, summarize
 from iadsim.deployment import Deployment, ResolvedSite, ground_altitudes_m, resolve_deployment
 from iadsim.errors import DemCoverageWarning, DemError, InputError, ScenarioError
 from iadsim.geo import los
+from iadsim.geo.dem import Dem
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -305,8 +307,6 @@ class CoverageResult:
     def polygons(self, wgs84: bool = True):
         """{kind: {site id | "union": shapely geometry}}, in WGS84 lon/lat (or the grid's LAEA
         metres with ``wgs84=False``)."""
-        from iadsim.coverage.products import mask_to_geometry
-
         return {
             kind: {k: mask_to_geometry(m, self.grid, wgs84) for k, m in d.items()}
             for kind, d in self.masks().items()
@@ -314,8 +314,6 @@ class CoverageResult:
 
     def summary(self, cities: bool = True, countries: bool = True) -> dict:
         """The content of summary.json (areas, cities and countries covered)."""
-        from iadsim.coverage.products import summarize
-
         return summarize(self, cities=cities, countries=countries)
 
 
@@ -489,8 +487,6 @@ def _open_terrain(scenario, dem):
         return None
     if hasattr(dem, "local_grid"):
         return dem
-    from iadsim.geo.dem import Dem
-
     return Dem.open(dem)
 
 

@@ -7,11 +7,11 @@ Files of one altitude (all written atomically: temporary file, then ``os.replace
   ``altitude_m``, ``altitude_reference``, ``threat``.
 * ``coverage.tif``: uint8 GeoTIFF on the LAEA analysis grid; bands per site (detection,
   engagement), then union detection, union engagement, overlap counts; band descriptions set.
-* ``coverage.png``: the map (:func:`iadsim.report.maps.plot_coverage_map`).
 * ``summary.json``: :func:`summarize`.
 
 Several altitudes go to one subfolder each, ``alt-<H>m`` (``alt-<H>m-agl`` above ground),
-with an ``index.json`` listing them.
+with an ``index.json`` listing them. The map (``coverage.png``) is drawn by the report layer:
+:mod:`iadsim.report.coverage_job` (``write_coverage``, ``run_coverage_job``) adds it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from iadsim.fileio import atomic_path, atomic_write, atomic_write_text
+from iadsim.fileio import atomic_path, atomic_write_text
 from iadsim.geo.cities import cities_on_grid, load_cities
 from iadsim.geo.countries import load_countries, rasterize_countries
 
@@ -235,21 +235,16 @@ def write_geotiff(result, path: Path) -> Path:
     return Path(path)
 
 
-def write_coverage(result, out_dir, png: bool = True, summary: dict | None = None):
-    """Write coverage.geojson, coverage.tif, coverage.png and summary.json into ``out_dir``;
-    return their paths by kind (``summary`` reuses an already computed summary)."""
+def write_coverage(result, out_dir, summary: dict | None = None) -> dict[str, Path]:
+    """Write coverage.geojson, coverage.tif and summary.json into ``out_dir``; return their
+    paths by kind (``summary`` reuses an already computed summary)."""
     out = Path(out_dir)
     gj = coverage_geojson(result)
-    paths = {
+    return {
         "geojson": _write_json(out / "coverage.geojson", gj),
         "geotiff": write_geotiff(result, out / "coverage.tif"),
         "summary": _write_json(out / "summary.json", summary or result.summary()),
     }
-    if png:
-        from iadsim.report.maps import plot_coverage_map
-
-        paths["png"] = atomic_write(out / "coverage.png", lambda p: plot_coverage_map(result, p))
-    return paths
 
 
 def altitude_dirname(altitude_m: float, agl: bool) -> str:
@@ -257,8 +252,10 @@ def altitude_dirname(altitude_m: float, agl: bool) -> str:
 
 
 def write_coverage_set(results, out_dir) -> dict:
-    """Write the products of one or several altitudes: directly into ``out_dir`` for one
-    altitude, else one ``alt-<H>m`` subfolder per altitude plus ``index.json``."""
+    """Write the products of one or several altitudes (:func:`write_coverage`): directly into
+    ``out_dir`` for one altitude, else one ``alt-<H>m`` subfolder per altitude plus
+    ``index.json``. Returns ``{"altitudes": [{altitude_m, dir, paths, summary}], "index":
+    path (several altitudes)}``."""
     out = Path(out_dir)
     entries = []
     for r in results:
@@ -278,56 +275,3 @@ def write_coverage_set(results, out_dir) -> dict:
         for e in entries
     ]
     return {"altitudes": entries, "index": _write_json(out / "index.json", index)}
-
-
-def run_coverage_job(
-    scenario,
-    altitudes_m=(100, 1000, 10000),
-    threat: str = "fighter-4gen",
-    resolution_km: float = 2.0,
-    out_dir="out/coverage",
-    agl: bool = False,
-    dem=None,
-    vcd: str | bool | None = "auto",
-    progress=None,
-    sectors: bool = False,
-) -> dict:
-    """Compute coverage at every altitude (one LOS pass per site) and write all products.
-
-    ``scenario`` is a path or a loaded Scenario. ``vcd="auto"`` also writes ``vcd-<system>.png``
-    (+ .csv) for the first site that is a system (e.g. the S-400), a catalog id picks one,
-    False skips it. Returns ``{"altitudes": [{altitude_m, dir, paths, summary}], "index":
-    path (several altitudes), "vcd": {png, csv} or None}``.
-    """
-    from iadsim.coverage.analysis import compute_coverage_multi
-    from iadsim.scenario import Scenario, load_scenario
-
-    scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    results = compute_coverage_multi(
-        scn,
-        list(altitudes_m),
-        agl=agl,
-        threat=threat,
-        resolution_km=resolution_km,
-        dem=dem,
-        progress=progress,
-        sectors=sectors,
-    )
-    job = write_coverage_set(results, out_dir)
-    job["vcd"] = None
-    if vcd:
-        item = vcd
-        if vcd == "auto":
-            systems = [s for s in results[0].sites if s.fire_control is not None]
-            item = systems[0].system if systems else None
-        if item:
-            from iadsim.report.vcd import write_vcd
-
-            v = write_vcd(
-                item,
-                Path(out_dir) / f"vcd-{item}.png",
-                threat=threat,
-                k_factor=scn.environment.k_factor,
-            )
-            job["vcd"] = {"png": v["png"], "csv": v["csv"]}
-    return job
