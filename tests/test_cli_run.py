@@ -13,6 +13,7 @@ import types
 import duckdb
 import pytest
 
+import iadsim.api
 import iadsim.sim
 from tests.helpers.stub_engine import stub_prepare, stub_run_once
 
@@ -26,6 +27,7 @@ def stub_engine(monkeypatch):
     fake.run_once = stub_run_once
     monkeypatch.setitem(sys.modules, "iadsim.sim.engine", fake)
     monkeypatch.setattr(iadsim.sim, "engine", fake, raising=False)
+    monkeypatch.setattr(iadsim.api, "engine", fake)  # the engine api.run calls
     return fake
 
 

@@ -12,15 +12,7 @@ Every number in the catalog carries its public source; examples are illustrative
 
 from __future__ import annotations
 
-import importlib.metadata as _metadata
-
-try:
-    __version__ = _metadata.version("iadsim")  # the one version string is pyproject.toml's
-except _metadata.PackageNotFoundError:
-    # Not installed (a copy of the source put on sys.path by hand): there is no metadata to
-    # read, and the code still runs. "0+unknown" sorts below every release.
-    __version__ = "0+unknown"
-
+from iadsim._version import __version__
 from iadsim.errors import (
     CatalogError,
     DemCoverageWarning,

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from iadsim import __version__
+from iadsim._version import __version__
 from iadsim.errors import InputError
 from iadsim.montecarlo import Progress, check_job_args, run_replications
 from iadsim.results.metrics import CONFIDENCE
@@ -30,6 +30,8 @@ from iadsim.results.store import (
     write_store,
     write_summary_json,
 )
+from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
+from iadsim.sim import engine
 
 # Headline metrics shown side by side by compare(); per-class ones are added as found.
 KEY_METRICS = (
@@ -107,8 +109,6 @@ def _check_out_dir(out_dir: str | Path) -> Path:
 
 
 def _scenario(scenario_or_path: Any):
-    from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
-
     if isinstance(scenario_or_path, Scenario):
         return scenario_or_path
     if isinstance(scenario_or_path, dict):
@@ -143,8 +143,6 @@ def run(
     ``results.duckdb`` and ``summary.json`` are written there. The arguments are checked
     before the scenario is loaded, so a bad one fails at once rather than after the runs.
     """
-    from iadsim.sim import engine
-
     check_job_args(runs, seed, workers, backend, scheduler)
     if out_dir is not None:
         _check_out_dir(out_dir)

@@ -48,6 +48,7 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.catalog import Envelope, Interceptor, Radar, System, Threat
+from iadsim.geo.dem import Dem
 from iadsim.scenario import Scenario, Site
 
 Origin = Literal[
@@ -403,8 +404,6 @@ def resolve_deployment(scenario: Scenario, dem=None) -> Deployment:
         dem = scenario.dem_path()
     opened = None
     if isinstance(dem, (str, Path)):
-        from iadsim.geo.dem import Dem
-
         dem = opened = Dem.open(dem)
     try:
         ground, origin = ground_altitudes_m(

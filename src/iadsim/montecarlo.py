@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from iadsim.errors import InputError
+from iadsim.sim.engine import run_once
 
 RunFn = Callable[[Any, np.random.Generator, int], Any]
 Progress = Callable[[int, int], None]
@@ -52,8 +53,6 @@ def run_rng(seed: int, run_id: int) -> np.random.Generator:
 
 
 def _default_run_fn() -> RunFn:
-    from iadsim.sim.engine import run_once
-
     return run_once
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from iadsim import catalog
 from iadsim.errors import CatalogError, DemError, ScenarioError
+from iadsim.geo.dem import Dem
 from iadsim.geo.earth import K_STANDARD
 from iadsim.yamlpos import line_for, load_with_lines
 
@@ -265,8 +266,6 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
             f"DEM file {str(dem)!r} not found (paths are relative to the scenario file)",
         )
     if dem is not None:  # readable and georeferenced? (opening reads only the header)
-        from iadsim.geo.dem import Dem
-
         try:
             Dem.open(dem).close()
         except DemError as exc:

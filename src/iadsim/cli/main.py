@@ -15,6 +15,14 @@ from collections.abc import Collection, Sequence
 
 import typer
 
+from iadsim.cli import (
+    catalog_cmd,
+    coverage_cmd,
+    demo_cmd,
+    sim_cmd,
+    terrain_cmd,
+    trajectory_cmd,
+)
 from iadsim.errors import IadsimError
 
 app = typer.Typer(
@@ -28,15 +36,6 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from iadsim.cli import (
-        catalog_cmd,
-        coverage_cmd,
-        demo_cmd,
-        sim_cmd,
-        terrain_cmd,
-        trajectory_cmd,
-    )
-
     for mod in (catalog_cmd, coverage_cmd, terrain_cmd, trajectory_cmd, sim_cmd, demo_cmd):
         mod.register(app)
 

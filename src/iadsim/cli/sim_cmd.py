@@ -91,7 +91,7 @@ def run_command(
 
     Example: iadsim run examples/raid_patriot_networked.yaml --runs 500 --workers 2 --out out/p
     """
-    from iadsim.api import run
+    from iadsim.api import run  # lazy: CLI start-up
 
     bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
     try:
@@ -111,8 +111,8 @@ def run_command(
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
     if raid_map:
-        from iadsim.report.raidmap import plot_raid_map
-        from iadsim.scenario import load_scenario
+        from iadsim.report.raidmap import plot_raid_map  # lazy: CLI start-up
+        from iadsim.scenario import load_scenario  # lazy: CLI start-up
 
         typer.echo(
             f"wrote {plot_raid_map(load_scenario(scenario), rs.events, out / 'raid-map.png')}"
@@ -128,7 +128,7 @@ def results_command(
     """Print the summary of a results directory, or the result of an SQL query over it."""
     import duckdb
 
-    from iadsim.results.store import open_store, summary_dict
+    from iadsim.results.store import open_store, summary_dict  # lazy: CLI start-up
 
     con = open_store(directory)
     try:

@@ -29,7 +29,7 @@ def extract(
     (pip install 'iadsim\\[terrain]').
     Example: iadsim terrain extract --bounds 35.5,25.5,42.5,45 --out anatolia.tif
     """
-    from iadsim.geo.globe import extract_globe, parse_bounds
+    from iadsim.geo.globe import extract_globe, parse_bounds  # lazy: CLI start-up
 
     info = extract_globe(*parse_bounds(bounds), out)
     s, w, n, e = info["bounds"]

@@ -96,8 +96,8 @@ def register(app: typer.Typer) -> None:
 
         Example: iadsim trajectory srbm-300 --from 50.0,30.0 --to 52.5,31.0 --out srbm.csv
         """
-        from iadsim.sim.ballistic import BoostModel
-        from iadsim.sim.kinematics import point_to_point
+        from iadsim.sim.ballistic import BoostModel  # lazy: CLI start-up
+        from iadsim.sim.kinematics import point_to_point  # lazy: CLI start-up
 
         launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
         model = cast(BoostModel, boost_model.value)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from iadsim.geo.countries import grid_lonlat_bounds
+
 
 @dataclass(frozen=True)
 class Cities:
@@ -44,8 +46,6 @@ def load_cities() -> Cities:
 def cities_on_grid(grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices (into :func:`load_cities`) of the cities inside ``grid`` and their cell rows/cols."""
     c = load_cities()
-    from iadsim.geo.countries import grid_lonlat_bounds
-
     lon0, lat0, lon1, lat1 = grid_lonlat_bounds(grid)
     near = np.flatnonzero(
         (c.lat >= lat0 - 1) & (c.lat <= lat1 + 1) & (c.lon >= lon0 - 1) & (c.lon <= lon1 + 1)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from iadsim.errors import DemError, InputError
+from iadsim.fileio import atomic_path
 
 CELLS_PER_DEG = 120
 TILE_G = {"south": 0.0, "north": 50.0, "west": 0.0, "east": 90.0}
@@ -86,8 +87,6 @@ def extract_globe(
     """
     import rasterio
     from affine import Affine
-
-    from iadsim.fileio import atomic_path
 
     check_bounds(south, west, north, east)
     tile_path = Path(tile_path) if tile_path is not None else globe_tile_path()

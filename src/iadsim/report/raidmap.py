@@ -19,7 +19,9 @@ from matplotlib.patches import Ellipse, Patch, Rectangle, Wedge
 
 from iadsim.deployment import Deployment, ResolvedSite, resolve_deployment
 from iadsim.fileio import atomic_write
+from iadsim.geo.countries import load_countries
 from iadsim.report.figure import new_figure
+from iadsim.sim.prepared import open_dem, scenario_trajectories
 
 CLASS_COLORS = {"ballistic": "#7b2cbf", "cruise": "#d9480f", "aircraft": "#1971c2"}
 NOTE = "Illustrative: open-source estimates, invented positions and raid. iadsim"
@@ -27,8 +29,6 @@ NOTE = "Illustrative: open-source estimates, invented positions and raid. iadsim
 
 def _trajectories(scenario, step_s: float = 5.0):
     """The engine's own flights, re-sampled every ``step_s`` for drawing."""
-    from iadsim.sim.prepared import open_dem, scenario_trajectories
-
     t = np.arange(0.0, scenario.time.duration_s + step_s, step_s)
     with open_dem(scenario) as dem:
         return scenario_trajectories(scenario, t, dem)
@@ -78,8 +78,6 @@ def _hillshade(ax, dem_path, lon0, lon1, lat0, lat1) -> None:
 
 def _borders(ax, lon0, lon1, lat0, lat1) -> None:
     import shapely
-
-    from iadsim.geo.countries import load_countries
 
     c = load_countries()
     for i in c.in_bbox(lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1):

@@ -28,6 +28,7 @@ import numpy as np
 from iadsim import catalog
 from iadsim.deployment import resolve_catalog_item
 from iadsim.errors import InputError
+from iadsim.fileio import atomic_write
 from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
@@ -226,8 +227,6 @@ def write_vcd(
 ) -> dict:
     """Compute, plot and save the VCD (PNG, plus the curves as CSV beside it: ``out_png``
     must end in ``.png``, so that the CSV never takes its place)."""
-    from iadsim.fileio import atomic_write
-
     out_png = Path(out_png)
     if out_png.suffix.lower() != ".png":
         raise InputError(f"out_png {str(out_png)!r}: give a .png file name", "out_png")

@@ -315,7 +315,7 @@ class GnnTracks:
     """
 
     def __init__(self, site_ecef, site_rot, init_m, init_n, delete_after_misses, capacity, q_accel_mps2=10.0):  # fmt: skip
-        from iadsim.sim.tracking import Tracker, TrackerConfig
+        from iadsim.sim.tracking import Tracker, TrackerConfig  # lazy: scipy only for gnn
 
         self.origin, self.rot = np.asarray(site_ecef, float), np.asarray(site_rot, float)
         cfg = [

@@ -14,10 +14,12 @@ import numpy as np
 from pyproj import Geod
 
 from iadsim.deployment import Deployment, resolve_deployment
+from iadsim.geo.dem import Dem
 from iadsim.geo.frames import geodetic_to_ecef_m
 from iadsim.sim import engagement as eng
 from iadsim.sim import network as net
 from iadsim.sim import sensors
+from iadsim.sim.kinematics import sample_raids
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -96,15 +98,11 @@ def open_dem(scenario):
     """Context manager: the scenario's DEM, opened once (``None`` without terrain)."""
     if scenario.dem_path() is None:
         return contextlib.nullcontext(None)
-    from iadsim.geo.dem import Dem
-
     return Dem.open(scenario.dem_path())
 
 
 def scenario_trajectories(scenario, time_s, dem=None):
     """All threats of the scenario sampled on ``time_s`` (AGL routes follow ``dem``)."""
-    from iadsim.sim.kinematics import sample_raids
-
     return sample_raids(scenario, time_s, terrain=None if dem is None else dem.height_at)
 
 
