@@ -6,8 +6,8 @@
 >>> cov.summary()["union"]["detection_area_km2"]  # doctest: +SKIP
 
 See docs/coverage.md for the model, the file products and their layout. The files without the
-map come from :func:`write_coverage`; :func:`iadsim.api.run_coverage_job` (coverage, maps and
-the vertical coverage diagram in one call) sits above this package and the report layer.
+map come from :func:`write_coverage`; :mod:`iadsim.report.coverage_job` (coverage, maps and the
+vertical coverage diagram in one call) sits above this package, in the report layer.
 """
 
 from __future__ import annotations
