@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from iadsim.fileio import atomic_write
+from iadsim.report.figure import new_figure
 
 # metric -> (panel title, unit label); probabilities share one panel
 _COUNTS = {
@@ -42,8 +43,6 @@ def _bars(ax, names, table: pd.DataFrame, labels, colors) -> None:
 def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | None = None) -> Path:
     """Bar charts with 95 % intervals of the metrics in ``table`` (as returned by
     :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together."""
-    from iadsim.report.figure import new_figure
-
     colors = ["#b2182b", "#2166ac", "#4d9221", "#762a83"][: len(labels)]
     counts = [m for m in _COUNTS if m in table.index]
     probs = [m for m in table.index if m.startswith("p_")]

@@ -36,6 +36,7 @@ from iadsim.geo.earth import (
     altitude_at_slant_m,
     min_visible_height_m,
 )
+from iadsim.report.figure import new_figure
 
 SOURCE_NOTE = (
     "Illustrative, from public data (iadsim catalog; sources in `iadsim catalog show`); "
@@ -156,8 +157,6 @@ def _outline(d, lower, upper):
 
 def plot_vcd(curves: dict, path: str | Path) -> Path:
     """Draw the vertical coverage diagram PNG."""
-    from iadsim.report.figure import new_figure
-
     d, cols, meta = curves["ground_range_km"], curves["columns"], curves["meta"]
     fig = new_figure(figsize=(10, 5.5), dpi=120)
     ax = fig.subplots()
