@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     # many runs and their store
     "montecarlo": 3,
     "results": 3,
+    "sensitivity": 3,
     # drawings and exports of results
     "report": 4,
     "export": 4,
