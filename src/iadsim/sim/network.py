@@ -2,9 +2,9 @@
 
 Own picture (``tracking: ideal``): one track slot per (site, threat), fed only by that site's own
 radars, with the truth association (a detection updates the track of the threat it came from)
-and the same constant-velocity Kalman filter as :mod:`iadsim.sim.tracking`, run in ECEF (the
-filter is linear and the white-acceleration noise is isotropic, so ECEF and local ENU give the
-same estimates). A track is *confirmed* at its ``init_m``-th detection and dropped when no
+and the constant-velocity Kalman filter of :mod:`iadsim.sim.kalman` (the one
+:class:`iadsim.sim.tracking.Tracker` runs), in ECEF (the filter is linear and the
+white-acceleration noise is isotropic, so ECEF and local ENU give the same estimates). A track is *confirmed* at its ``init_m``-th detection and dropped when no
 detection arrives within ``delete_after_misses`` scan periods of the site's slowest radar.
 
 Sharing: every step each network publishes a fused picture (for each threat, the most recently
@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from iadsim.errors import ScenarioError
+from iadsim.sim import kalman
 
 MODES = ("standalone", "cued", "engage_on_remote")
 MODE_CODE = {m: i for i, m in enumerate(MODES)}
@@ -62,96 +64,88 @@ class TrackTable:
             fcr_t=np.full((s, n), -np.inf), held=np.zeros(s, np.int64),
         )  # fmt: skip
 
-
-@numba.njit(cache=True)
-def _inv3(a, out):
-    """Inverse of a 3x3 matrix by cofactors (the innovation covariance, always SPD here)."""
-    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
-    c01 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
-    c02 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
-    det = a[0, 0] * c00 + a[0, 1] * c01 + a[0, 2] * c02
-    out[0, 0], out[1, 0], out[2, 0] = c00 / det, c01 / det, c02 / det
-    out[0, 1] = (a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]) / det
-    out[1, 1] = (a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]) / det
-    out[2, 1] = (a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]) / det
-    out[0, 2] = (a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]) / det
-    out[1, 2] = (a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]) / det
-    out[2, 2] = (a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]) / det
+    def arrays(self) -> TrackArrays:
+        """The table's arrays (the same objects, not copies) for the numba kernels."""
+        return TrackArrays(self.x, self.P, self.t_upd, self.hits, self.confirmed, self.track_id,
+                           self.fcr_hits, self.fcr_t, self.held)  # fmt: skip
 
 
-@numba.njit(cache=True)
-def _kf_predict_update(x, P, dt, q2, z, R, Pk, S, Si, K):
-    """In place on x (6,) and P (6, 6): CV prediction over dt, then the position update."""
-    for a in range(3):  # F = [[I, dt I], [0, I]] blockwise: no 6x6 products
-        for b in range(3):
-            Pk[a, b] = P[a, b] + dt * (P[a + 3, b] + P[a, b + 3]) + dt * dt * P[a + 3, b + 3]
-            Pk[a, b + 3] = P[a, b + 3] + dt * P[a + 3, b + 3]
-            Pk[a + 3, b] = P[a + 3, b] + dt * P[a + 3, b + 3]
-            Pk[a + 3, b + 3] = P[a + 3, b + 3]
-        Pk[a, a] += q2 * dt**3 / 3
-        Pk[a, a + 3] += q2 * dt**2 / 2
-        Pk[a + 3, a] += q2 * dt**2 / 2
-        Pk[a + 3, a + 3] += q2 * dt
-        x[a] += dt * x[a + 3]
-    for a in range(3):
-        for b in range(3):
-            S[a, b] = Pk[a, b] + R[a, b]
-    _inv3(S, Si)
-    for r in range(6):  # K = Pk H' S^-1
-        for b in range(3):
-            K[r, b] = Pk[r, 0] * Si[0, b] + Pk[r, 1] * Si[1, b] + Pk[r, 2] * Si[2, b]
-    y0, y1, y2 = z[0] - x[0], z[1] - x[1], z[2] - x[2]
-    for r in range(6):
-        x[r] += K[r, 0] * y0 + K[r, 1] * y1 + K[r, 2] * y2
-    for r in range(6):  # P = Pk - K H Pk  (then symmetrised)
-        for c in range(6):
-            P[r, c] = Pk[r, c] - (K[r, 0] * Pk[0, c] + K[r, 1] * Pk[1, c] + K[r, 2] * Pk[2, c])
-    for r in range(6):
-        for c in range(r + 1, 6):
-            m = 0.5 * (P[r, c] + P[c, r])
-            P[r, c] = m
-            P[c, r] = m
+class TrackArrays(NamedTuple):
+    """The arrays of a :class:`TrackTable`, as :func:`_kf_apply` takes them (updated in place)."""
+
+    x: np.ndarray
+    P: np.ndarray
+    t_upd: np.ndarray
+    hits: np.ndarray
+    confirmed: np.ndarray
+    track_id: np.ndarray
+    fcr_hits: np.ndarray
+    fcr_t: np.ndarray
+    held: np.ndarray
+
+
+class Detections(NamedTuple):
+    """One step's detections to apply to the own tracks, at most one per (site, threat)."""
+
+    time_s: float
+    site: np.ndarray  # (m,) int64
+    threat: np.ndarray  # (m,) int64
+    z: np.ndarray  # (m, 3) ECEF position
+    R: np.ndarray  # (m, 3, 3) its covariance
+    from_fcr: np.ndarray  # (m,) bool: a fire-control radar saw the threat this step
+
+
+class TrackRules(NamedTuple):
+    """Filter and track-management settings."""
+
+    q_accel_mps2: np.ndarray  # (N,) white-noise acceleration of the filter per threat
+    init_m: int  # detections that confirm a track
+    capacity: np.ndarray  # (S,) tracks a site can hold
+    v0_var: float  # prior velocity variance of a new track per axis (m^2/s^2)
+
+
+# the constant-velocity filter in 3-D (module globals: numba calls them as compiled functions)
+_kf_workspace, _kf_predict_update = kalman.CV3.workspace, kalman.CV3.predict_update
 
 
 @numba.njit(cache=True)
-def _kf_apply(x, P, t_upd, hits, confirmed, track_id, fcr_hits, fcr_t, held, next_id,
-              time_s, site, threat, z, R, from_fcr, q_accel, init_m, capacity, v0_var):  # fmt: skip
-    """In-place track updates for one step's detections (one per (site, threat) pair).
-
-    CV prediction over dt: x_p += dt x_v; P <- F P F' + Q with per axis
-    Q = q^2 [[dt^3/3, dt^2/2], [dt^2/2, dt]]; Kalman update with H = [I 0]:
-    K = P H' (H P H' + R)^-1, x += K (z - H x), P -= K H P.
-    """
-    m = len(site)
+def _kf_apply(tab, next_id, det, rules):
+    """In-place track updates (``tab``: :class:`TrackArrays`) for one step's detections
+    (:class:`Detections`): a new track starts at the detection, an existing one gets
+    the CV filter's ``predict_update`` (:data:`iadsim.sim.kalman.CV3`: prediction over the
+    time since its last update, then the position update). Returns (started, newly confirmed) masks over the detections and
+    the next free track id."""
+    m = len(det.site)
     started = np.zeros(m, np.bool_)
     newly = np.zeros(m, np.bool_)
-    Pk, K = np.empty((6, 6)), np.empty((6, 3))
-    S, Si = np.empty((3, 3)), np.empty((3, 3))
+    work = _kf_workspace()
     for i in range(m):
-        s, n = site[i], threat[i]
-        if hits[s, n] == 0:
-            if held[s] >= capacity[s]:
+        s, n = det.site[i], det.threat[i]
+        if tab.hits[s, n] == 0:
+            if tab.held[s] >= rules.capacity[s]:
                 continue  # radar track capacity reached: no new track
-            held[s] += 1
-            x[s, n, :3] = z[i]
-            x[s, n, 3:] = 0.0
-            P[s, n] = 0.0
-            P[s, n, :3, :3] = R[i]
+            tab.held[s] += 1
+            tab.x[s, n, :3] = det.z[i]
+            tab.x[s, n, 3:] = 0.0
+            tab.P[s, n] = 0.0
+            tab.P[s, n, :3, :3] = det.R[i]
             for k in range(3, 6):
-                P[s, n, k, k] = v0_var
-            track_id[s, n] = next_id
+                tab.P[s, n, k, k] = rules.v0_var
+            tab.track_id[s, n] = next_id
             next_id += 1
             started[i] = True
         else:
-            dt = time_s - t_upd[s, n]
-            _kf_predict_update(x[s, n], P[s, n], dt, q_accel[n] ** 2, z[i], R[i], Pk, S, Si, K)
-        t_upd[s, n] = time_s
-        hits[s, n] += 1
-        if from_fcr[i]:
-            fcr_hits[s, n] += 1
-            fcr_t[s, n] = time_s
-        if not confirmed[s, n] and hits[s, n] >= init_m:
-            confirmed[s, n] = True
+            dt = det.time_s - tab.t_upd[s, n]
+            q2 = rules.q_accel_mps2[n] ** 2
+            x, P = tab.x[s, n], tab.P[s, n]
+            _kf_predict_update(x, P, dt, q2, det.z[i], det.R[i], work)
+        tab.t_upd[s, n] = det.time_s
+        tab.hits[s, n] += 1
+        if det.from_fcr[i]:
+            tab.fcr_hits[s, n] += 1
+            tab.fcr_t[s, n] = det.time_s
+        if not tab.confirmed[s, n] and tab.hits[s, n] >= rules.init_m:
+            tab.confirmed[s, n] = True
             newly[i] = True
     return started, newly, next_id
 
@@ -164,12 +158,21 @@ def update_tracks(tab: TrackTable, time_s, site, threat, z, R, from_fcr, init_m,
     new ones. ``q_accel`` (N,) is the filter's white-noise acceleration per threat. Returns
     the (site, threat) pairs whose track started and those newly confirmed.
     """
-    started, newly, tab.next_id = _kf_apply(
-        tab.x, tab.P, tab.t_upd, tab.hits, tab.confirmed, tab.track_id, tab.fcr_hits, tab.fcr_t,
-        tab.held, tab.next_id, float(time_s), site.astype(np.int64), threat.astype(np.int64),
-        np.ascontiguousarray(z, float), np.ascontiguousarray(R, float), from_fcr.astype(np.bool_),
-        q_accel, int(init_m), capacity.astype(np.int64), INIT_SPEED_SIGMA_MPS**2,
-    )  # fmt: skip
+    det = Detections(
+        time_s=float(time_s),
+        site=site.astype(np.int64),
+        threat=threat.astype(np.int64),
+        z=np.ascontiguousarray(z, float),
+        R=np.ascontiguousarray(R, float),
+        from_fcr=from_fcr.astype(np.bool_),
+    )
+    rules = TrackRules(
+        q_accel_mps2=q_accel,
+        init_m=int(init_m),
+        capacity=capacity.astype(np.int64),
+        v0_var=INIT_SPEED_SIGMA_MPS**2,
+    )
+    started, newly, tab.next_id = _kf_apply(tab.arrays(), tab.next_id, det, rules)
     return (site[started], threat[started]), (site[newly], threat[newly])
 
 

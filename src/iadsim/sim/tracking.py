@@ -16,14 +16,16 @@ One :meth:`Tracker.step` per scan does, for all tracks at once (Bar-Shalom, Li &
    unassigned costing ``gate_chi2`` (the augmented matrix ``[C | diag(gate)]``), solved with
    ``scipy.optimize.linear_sum_assignment`` per connected cluster. Confirmed tracks choose first,
    tentative tracks take what is left, and the rest start new tentative tracks;
-4. update with the Kalman gain ``K = P H' S^-1`` in Joseph form
-   ``P <- (I - K H) P (I - K H)' + K R K'``;
+4. update with the Kalman gain ``K = P H' S^-1``: ``x <- x + K (z - H x)``,
+   ``P <- P - K H P``, symmetrised;
 5. confirm a tentative track after ``init_m`` hits within its first ``init_n`` scans, drop it as
    soon as that has become impossible, and delete any track after ``delete_after_misses``
    consecutive misses.
 
-A detection is a position ``z`` with covariance ``R``; radar range/angle noise is turned into a
-Cartesian ``R`` by :func:`rae_to_enu_cov` (the converted-measurement Kalman filter).
+Prediction and update are the numba kernels of :mod:`iadsim.sim.kalman`, the filter the
+engine's own tracks run too. A detection is a position ``z`` with covariance ``R``; radar
+range/angle noise is turned into a Cartesian ``R`` by :func:`rae_to_enu_cov` (the
+converted-measurement Kalman filter).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
 from iadsim.errors import InputError
+from iadsim.sim import kalman
 
 _I64 = np.int64
 
@@ -110,23 +113,10 @@ class TrackerConfig:
 
 
 def transition_matrices(config: TrackerConfig, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """``F`` and ``Q`` for one step of ``dt_s`` seconds: the 1-axis matrices Kronecker-expanded."""
-    dt = float(dt_s)
-    q = config.q_accel_mps2**2  # PSD in m^2/s^3 with the 1-s reference time
-    if config.order == 2:
-        f1 = np.array([[1.0, dt], [0.0, 1.0]])
-        q1 = q * np.array([[dt**3 / 3, dt**2 / 2], [dt**2 / 2, dt]])
-    else:
-        f1 = np.array([[1.0, dt, dt**2 / 2], [0.0, 1.0, dt], [0.0, 0.0, 1.0]])
-        q1 = q * np.array(
-            [
-                [dt**5 / 20, dt**4 / 8, dt**3 / 6],
-                [dt**4 / 8, dt**3 / 3, dt**2 / 2],
-                [dt**3 / 6, dt**2 / 2, dt],
-            ]
-        )
-    eye = np.eye(config.dim)
-    return np.kron(f1, eye), np.kron(q1, eye)
+    """``F`` and ``Q`` of one prediction over ``dt_s`` seconds, as the tracker's kernel
+    applies them (:func:`iadsim.sim.kalman.transition_matrices`; see :mod:`iadsim.sim.kalman`
+    for the model; the PSD is ``q_accel_mps2**2`` with the 1-s reference time)."""
+    return kalman.transition_matrices(config.dim, config.order, dt_s, config.q_accel_mps2**2)
 
 
 @dataclass
@@ -151,6 +141,7 @@ class Tracker:
 
     def __init__(self, config: TrackerConfig):
         self.config = config
+        self._kf = kalman.for_case(config.dim, config.order)
         d, s = config.dim, config.dim * config.order
         self.time_s: float | None = None
         self._next_id = 0
@@ -229,9 +220,8 @@ class Tracker:
                 "time_s",
             )
         if self.time_s is not None and time_s > self.time_s and len(self._id):
-            F, Q = transition_matrices(cfg, time_s - self.time_s)
-            self._x = self._x @ F.T
-            self._P = F @ self._P @ F.T + Q
+            dt, q2 = float(time_s - self.time_s), cfg.q_accel_mps2**2
+            self._kf.predict_rows(self._x, self._P, dt, q2)
         self.time_s = float(time_s)
 
         # associate: confirmed tracks first, tentative tracks on what is left
@@ -292,17 +282,8 @@ class Tracker:
     def _update(self, ti, dj, z, R):
         if len(ti) == 0:
             return
-        d = self.config.dim
-        x, P = self._x[ti], self._P[ti]
-        Rk = R[dj]
-        S = P[:, :d, :d] + Rk
-        K = P[:, :, :d] @ np.linalg.inv(S)
-        nu = z[dj] - x[:, :d]
-        self._x[ti] = x + np.einsum("kij,kj->ki", K, nu)
-        A = np.broadcast_to(np.eye(P.shape[1]), P.shape).copy()
-        A[:, :, :d] -= K
-        P = A @ P @ A.transpose(0, 2, 1) + K @ Rk @ K.transpose(0, 2, 1)
-        self._P[ti] = 0.5 * (P + P.transpose(0, 2, 1))
+        meas = kalman.Measurements(z[dj], R[dj])
+        self._kf.update_rows(self._x, self._P, np.asarray(ti, np.int64), meas)
 
     def _start(self, dj, z, R, tags):
         k, d, s = len(dj), self.config.dim, self._x.shape[1]
