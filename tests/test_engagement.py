@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binomtest
 
 from iadsim.sim import engine
-from iadsim.sim.engagement import intercept_time_s
+from iadsim.sim.engagement import intercept_time_s, intercept_time_scalar_s
 from tests.helpers.simkit import inbound_raid, run, sam, scenario
 
 pytestmark = pytest.mark.usefixtures("test_catalog")
@@ -37,6 +37,80 @@ def test_intercept_time_solves_the_pursuit_equation_and_is_the_earliest():
 def test_intercept_time_head_on_closed_form():
     t = intercept_time_s(np.array([[30e3, 0, 0]]), np.array([[-250.0, 0, 0]]), np.array([1000.0]))
     assert t[0] == pytest.approx(30e3 / 1250.0)
+
+
+def _first_root_brute_force(p, v, s):
+    """Smallest t > 0 with |p + v t| - s t = 0: the first sign change on a dense geometric
+    grid (1 us to 1e7 s), refined by bisection; None if the gap never reaches 0."""
+    t = np.concatenate([[0.0], np.geomspace(1e-6, 1e7, 60_001)])
+    gap = np.linalg.norm(p + np.outer(t, v), axis=1) - s * t
+    cross = np.flatnonzero(gap[1:] <= 0)
+    if len(cross) == 0:
+        return None
+    lo, hi = t[cross[0]], t[cross[0] + 1]
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.linalg.norm(p + mid * v) - s * mid > 0:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def test_engine_intercept_solver_finds_the_first_root_found_by_brute_force():
+    """The scalar solver _evaluate_nb calls, against bisection of |p + v t| - s t on random
+    geometries: slower and faster targets, and targets exactly as fast as the interceptor."""
+    rng = np.random.default_rng(7)
+    checked = {"root": 0, "none": 0}
+    for k in range(160):
+        p = rng.uniform(-80e3, 80e3, 3)
+        v = rng.uniform(-900, 900, 3)
+        s = np.linalg.norm(v) if k % 4 == 0 else rng.uniform(200, 1500)  # equal speeds
+        t = intercept_time_scalar_s(*p, *v, s)
+        ref = _first_root_brute_force(p, v, s)
+        if ref is None:
+            assert np.isnan(t), (p, v, s, t)
+            checked["none"] += 1
+        else:
+            assert t == pytest.approx(ref, rel=1e-9), (p, v, s)
+            checked["root"] += 1
+    assert min(checked.values()) > 20  # both outcomes exercised
+
+
+def test_intercept_time_array_api_is_the_engine_solver_row_by_row():
+    rng = np.random.default_rng(8)
+    p, v = rng.uniform(-50e3, 50e3, (200, 3)), rng.uniform(-600, 600, (200, 3))
+    s = rng.uniform(300, 1500, 200)
+    t = intercept_time_s(p, v, s)
+    ref = [intercept_time_scalar_s(*p[i], *v[i], s[i]) for i in range(200)]
+    np.testing.assert_array_equal(t, ref)
+    assert intercept_time_s(p[:3], v[:3], 800.0).shape == (3,)  # a scalar speed broadcasts
+
+
+@pytest.mark.parametrize(
+    ("p", "v", "s", "expected"),
+    [
+        ((30e3, 0, 0), (-250.0, 0, 0), 1000.0, 30e3 / 1250.0),  # head on
+        ((30e3, 0, 0), (250.0, 0, 0), 1000.0, 30e3 / 750.0),  # tail chase
+        ((30e3, 0, 0), (0, 600.0, 0), 1000.0, 30e3 / np.sqrt(1000.0**2 - 600.0**2)),  # crossing
+        ((30e3, 0, 0), (-1000.0, 0, 0), 1000.0, 15.0),  # equal speeds, head on: halfway
+        ((30e3, 0, 0), (0, 1000.0, 0), 1000.0, np.nan),  # equal speeds, crossing: never
+        ((30e3, 0, 0), (1000.0, 0, 0), 1000.0, np.nan),  # equal speeds, receding
+        ((30e3, 0, 0), (1500.0, 0, 0), 1000.0, np.nan),  # receding faster than the interceptor
+        ((30e3, 0, 0), (0, 1200.0, 0), 1000.0, np.nan),  # crossing faster: out of reach
+        ((0, 0, 0), (-300.0, 0, 0), 1000.0, np.nan),  # at the launcher: t = 0 is not > 0
+        ((0, 0, 0), (0, 0, 0), 1000.0, np.nan),  # at the launcher, still
+        ((np.nan, 0, 0), (-250.0, 0, 0), 1000.0, np.nan),
+        ((30e3, 0, 0), (np.nan, 0, 0), 1000.0, np.nan),
+        ((30e3, 0, 0), (-250.0, 0, 0), np.nan, np.nan),
+    ],
+)
+def test_intercept_time_closed_forms_and_edge_cases(p, v, s, expected):
+    t = intercept_time_scalar_s(*p, *v, s)
+    assert t == pytest.approx(expected, rel=1e-12, nan_ok=True)
+    assert intercept_time_s(np.array([p]), np.array([v]), np.array([s]))[0] == pytest.approx(
+        expected, rel=1e-12, nan_ok=True
+    )
 
 
 def _salvo_one_raid(count=100):

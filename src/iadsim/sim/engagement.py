@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -45,13 +46,6 @@ from iadsim.sim.events import REASON_CODE
 
 KILL_ASSESSMENT_S = 2.0  #: time after the intercept before the unit knows the outcome
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
-
-# reasons in the order a candidate passes the checks: a unit with several interceptor types
-# reports the reason of the type that got furthest
-_STAGE = {
-    "class_not_engageable": 0, "too_fast": 1, "beyond_max_range": 2, "out_of_envelope": 3,
-    "below_min_altitude": 4, "above_max_altitude": 4, "outside_fcr_sector": 5, "no_interceptor": 6,
-}  # fmt: skip
 
 
 @dataclass
@@ -149,28 +143,17 @@ def build_fire_units(deployment: Deployment, site_ecef_m) -> tuple[FireUnits, In
     return fu, build_interceptors(types_used.values())
 
 
-def intercept_time_s(p_rel, v, speed):
-    """Smallest positive t with ``|p + v t| = speed * t`` (row-wise); NaN when there is none."""
-    a = np.einsum("ij,ij->i", v, v) - speed**2
-    b = 2 * np.einsum("ij,ij->i", p_rel, v)
-    c = np.einsum("ij,ij->i", p_rel, p_rel)
-    disc = b * b - 4 * a * c
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sq = np.sqrt(disc)
-        r1, r2 = (-b - sq) / (2 * a), (-b + sq) / (2 * a)
-        lin = np.where(b < 0, -c / b, np.nan)  # a == 0: speeds equal
-    r1 = np.where(r1 > 0, r1, np.inf)
-    r2 = np.where(r2 > 0, r2, np.inf)
-    t = np.where(np.abs(a) < 1e-9, lin, np.minimum(r1, r2))
-    return np.where(np.isfinite(t) & (disc >= 0), t, np.nan)
-
-
-_R = {k: REASON_CODE[k] for k in _STAGE}
-
-
 @numba.njit(cache=True)
-def _intercept_t(px, py, pz, vx, vy, vz, s):
-    a = vx * vx + vy * vy + vz * vz - s * s
+def intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed):
+    """Smallest t > 0 with ``|p + v t| = speed * t`` for a target at p (m, relative to the
+    launcher) moving at v (m/s) and an interceptor flying straight at ``speed`` (m/s); NaN
+    when there is none (also for NaN inputs).
+
+    The quadratic ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``; when the speeds are equal
+    (``|v.v - s^2| < 1e-9``) it is linear, ``t = -p.p / (2 p.v)``, a root only for a target
+    closing in (``p.v < 0``). A target at the launcher has the root t = 0, which is not
+    positive: NaN. A target receding faster than the interceptor has no positive root."""
+    a = vx * vx + vy * vy + vz * vz - speed * speed
     b = 2 * (px * vx + py * vy + pz * vz)
     c = px * px + py * py + pz * pz
     if abs(a) < 1e-9:
@@ -187,6 +170,31 @@ def _intercept_t(px, py, pz, vx, vy, vz, s):
 
 
 @numba.njit(cache=True)
+def _intercept_time_rows(p_rel, v, speed, out):
+    for i in range(out.shape[0]):
+        out[i] = intercept_time_scalar_s(
+            p_rel[i, 0], p_rel[i, 1], p_rel[i, 2], v[i, 0], v[i, 1], v[i, 2], speed[i]
+        )
+
+
+def intercept_time_s(p_rel, v, speed):
+    """:func:`intercept_time_scalar_s` over rows: ``p_rel`` and ``v`` (..., 3), ``speed``
+    broadcast against their leading shape; returns t (s) of that shape, NaN where no
+    intercept exists."""
+    p, vel = np.broadcast_arrays(np.asarray(p_rel, float), np.asarray(v, float))
+    shape = p.shape[:-1]
+    s = np.broadcast_to(np.asarray(speed, float), shape).reshape(-1)
+    out = np.empty(s.shape[0])
+    _intercept_time_rows(
+        np.ascontiguousarray(p).reshape(-1, 3),
+        np.ascontiguousarray(vel).reshape(-1, 3),
+        np.ascontiguousarray(s),
+        out,
+    )
+    return out.reshape(shape)
+
+
+@numba.njit(cache=True)
 def _in_sector(qx, qy, qz, rot, heading, half_sector):
     """Is the launcher-relative point q inside the azimuth sector around ``heading``?"""
     e = rot[0, 0] * qx + rot[0, 1] * qy + rot[0, 2] * qz
@@ -195,35 +203,76 @@ def _in_sector(qx, qy, qz, rot, heading, half_sector):
     return abs(daz) <= half_sector + 1e-12
 
 
+class Candidates(NamedTuple):
+    """Engagement candidates, one row each: a fire unit and its estimate of one target."""
+
+    unit: np.ndarray  # (C,) fire unit index
+    pos_ecef_m: np.ndarray  # (C, 3) target position now
+    vel_ecef_mps: np.ndarray  # (C, 3) target velocity (vertical part dropped if level)
+    target_class: np.ndarray  # (C,) CLASS_CODE
+    ground_m: np.ndarray  # (C,) terrain height envelope altitudes are measured from
+
+
+class FireUnitParams(NamedTuple):
+    """What the kernel needs of the fire units (rows of :class:`FireUnits`)."""
+
+    types: np.ndarray  # (F, Q) interceptor index per slot, -1 = empty
+    ready: np.ndarray  # (F, Q) rounds ready now
+    launcher_ecef_m: np.ndarray  # (F, 3)
+    enu_rot: np.ndarray  # (F, 3, 3)
+    heading_rad: np.ndarray  # (F,) FCR boresight
+    half_sector_rad: np.ndarray  # (F,) half the FCR's azimuth sector (pi: all round)
+
+
+class InterceptorParams(NamedTuple):
+    """Interceptor types (rows of :class:`Interceptors`), envelopes by target class."""
+
+    speed_mps: np.ndarray  # (I,)
+    max_target_speed_mps: np.ndarray  # (I,)
+    has_class: np.ndarray  # (I, 3) bool
+    min_range_m: np.ndarray  # (I, 3)
+    max_range_m: np.ndarray
+    min_alt_m: np.ndarray
+    max_alt_m: np.ndarray
+    pk_or_neg: np.ndarray  # (I, 3) P_k, -1 where none
+
+
+class ReasonCodes(NamedTuple):
+    """The event reason codes the kernel reports (:data:`iadsim.sim.events.REASON_CODE`), in
+    the order a candidate passes the checks (the two altitude reasons are one stage): a unit
+    with several interceptor types reports the reason of the type that got furthest."""
+
+    class_not_engageable: int
+    too_fast: int
+    beyond_max_range: int
+    out_of_envelope: int
+    below_min_altitude: int
+    above_max_altitude: int
+    outside_fcr_sector: int
+    no_interceptor: int
+
+
+_CODES = ReasonCodes(*(REASON_CODE[k] for k in ReasonCodes._fields))
+
+
 @numba.njit(cache=True)
-def _evaluate_nb(
-    f,
-    pos,
-    vel,
-    cls,
-    types,
-    ready,
-    launcher,
-    tgt_ground,
-    enu,
-    heading,
-    half_sector,
-    speed,
-    vmax,
-    has,
-    min_r,
-    max_r,
-    min_a,
-    max_a,
-    pk,
-    codes,
-):
+def _evaluate_nb(cand, units, icp, codes):
+    """Best slot, reason, intercept time and PIP of every candidate: see :func:`evaluate`."""
+    f, pos, vel = cand.unit, cand.pos_ecef_m, cand.vel_ecef_mps
+    cls, tgt_ground = cand.target_class, cand.ground_m
+    types, ready, launcher = units.types, units.ready, units.launcher_ecef_m
+    enu, heading, half_sector = units.enu_rot, units.heading_rad, units.half_sector_rad
+    speed, vmax, has = icp.speed_mps, icp.max_target_speed_mps, icp.has_class
+    min_r, max_r, min_a, max_a = icp.min_range_m, icp.max_range_m, icp.min_alt_m, icp.max_alt_m
+    pk = icp.pk_or_neg
+    r_cls, r_fast, r_range = codes.class_not_engageable, codes.too_fast, codes.beyond_max_range
+    r_min, r_low, r_high = codes.out_of_envelope, codes.below_min_altitude, codes.above_max_altitude
+    r_sector, r_inv = codes.outside_fcr_sector, codes.no_interceptor
     c_n, q_n = len(f), types.shape[1]
     slot = np.full(c_n, -1, np.int64)
     reason = np.zeros(c_n, np.int64)
     tgo = np.full(c_n, np.nan)
     pip = np.full((c_n, 3), np.nan)
-    (r_cls, r_fast, r_range, r_min, r_low, r_high, r_sector, r_inv) = codes
     for i in range(c_n):
         u, c = f[i], cls[i]
         best_pk, best_stage = -1.0, -1
@@ -248,7 +297,7 @@ def _evaluate_nb(
             t = types[u, j]
             if t < 0:
                 continue
-            ti = _intercept_t(px, py, pz, vx, vy, vz, speed[t])
+            ti = intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed[t])
             tt = 0.0 if np.isnan(ti) else ti
             qx, qy, qz = px + vx * tt, py + vy * tt, pz + vz * tt
             rng = np.sqrt(qx * qx + qy * qy + qz * qz)
@@ -310,16 +359,32 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         up = pos / np.linalg.norm(pos, axis=1, keepdims=True)
         d = np.einsum("ij,ij->i", vel, up)
         vel = np.where(level[:, None], vel - d[:, None] * up, vel)
-    codes = (_R["class_not_engageable"], _R["too_fast"], _R["beyond_max_range"], _R["out_of_envelope"],
-             _R["below_min_altitude"], _R["above_max_altitude"], _R["outside_fcr_sector"],
-             _R["no_interceptor"])  # fmt: skip
-    return _evaluate_nb(
-        np.ascontiguousarray(f, np.int64), pos, vel,
-        np.ascontiguousarray(cls, np.int64), fu.types, ready, fu.ecef_m, ground, fu.enu_rot, fu.heading_rad,
-        fu.half_sector_rad, icp.speed_mps,
-        icp.max_target_speed_mps, icp.has_class, icp.min_range_m, icp.max_range_m, icp.min_alt_m,
-        icp.max_alt_m, icp.pk_or_neg, codes,
-    )  # fmt: skip
+    cand = Candidates(
+        unit=np.ascontiguousarray(f, np.int64),
+        pos_ecef_m=pos,
+        vel_ecef_mps=vel,
+        target_class=np.ascontiguousarray(cls, np.int64),
+        ground_m=ground,
+    )
+    units = FireUnitParams(
+        types=fu.types,
+        ready=ready,
+        launcher_ecef_m=fu.ecef_m,
+        enu_rot=fu.enu_rot,
+        heading_rad=fu.heading_rad,
+        half_sector_rad=fu.half_sector_rad,
+    )
+    icp_p = InterceptorParams(
+        speed_mps=icp.speed_mps,
+        max_target_speed_mps=icp.max_target_speed_mps,
+        has_class=icp.has_class,
+        min_range_m=icp.min_range_m,
+        max_range_m=icp.max_range_m,
+        min_alt_m=icp.min_alt_m,
+        max_alt_m=icp.max_alt_m,
+        pk_or_neg=icp.pk_or_neg,
+    )
+    return _evaluate_nb(cand, units, icp_p, _CODES)
 
 
 def pick_by_channel(f, priority, free, group_key):
