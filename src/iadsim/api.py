@@ -26,6 +26,7 @@ from iadsim.results.store import (
     STORE_NAME,
     SUMMARY_JSON,
     fill_store,
+    overrides_frame,
     summary_dict,
     write_store,
     write_summary_json,
@@ -48,7 +49,9 @@ class RunSet:
 
     ``runs`` (one row per run), ``events`` (every event of every run), ``per_threat`` (one row
     per run and threat), ``summary_table`` (metric, value, ci_low, ci_high, n) and
-    ``summary`` (the same as the dict written to ``summary.json``).
+    ``summary`` (the same as the dict written to ``summary.json``). ``meta`` holds the job's
+    settings, among them ``catalog_overrides``: the scenario's overrides in force
+    (:meth:`iadsim.catalog.CatalogOverride.as_dict` records; :attr:`catalog_overrides`).
     """
 
     meta: dict[str, Any]
@@ -62,10 +65,20 @@ class RunSet:
             con = duckdb.connect()  # in memory: the same SQL as the file store
             try:
                 self.summary_table = fill_store(
-                    con, self.runs, self.events, self.per_threat, self.meta
+                    con, self.runs, self.events, self.per_threat, self.meta, self._tables()
                 )
             finally:
                 con.close()
+
+    @property
+    def catalog_overrides(self) -> list[dict[str, Any]]:
+        """The scenario's catalog overrides in force during the job (one dict each: item,
+        field, value, unit, catalog_value, alternatives, source, confidence, exact)."""
+        return list(self.meta.get("catalog_overrides", []))
+
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        """The store's tables beyond runs, events and per_threat."""
+        return {"catalog_overrides": overrides_frame(self.catalog_overrides)}
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -80,7 +93,7 @@ class RunSet:
 
     def to_duckdb(self, path: str | Path) -> Path:
         """Write the results store (atomically) to ``path``; returns the path."""
-        write_store(path, self.runs, self.events, self.per_threat, self.meta)
+        write_store(path, self.runs, self.events, self.per_threat, self.meta, self._tables())
         return Path(path)
 
     def save(self, out_dir: str | Path) -> tuple[Path, Path]:
@@ -164,6 +177,7 @@ def run(
         "runs": runs,
         "confidence": CONFIDENCE,
         "iadsim_version": __version__,
+        "catalog_overrides": [o.as_dict() for o in scenario.catalog.overrides],
     }
     rs = RunSet(meta, reps.runs, reps.events, reps.per_threat)
     if out_dir is not None:

@@ -47,7 +47,7 @@ from typing import Literal
 import numpy as np
 
 from iadsim import catalog
-from iadsim.catalog import Envelope, Interceptor, Radar, System, Threat
+from iadsim.catalog import Catalog, Envelope, Interceptor, Radar, System, Threat
 from iadsim.geo.dem import Dem
 from iadsim.scenario import Scenario, Site
 
@@ -259,12 +259,16 @@ def resolve_site(
     ground_altitude_m: float = 0.0,
     ground_origin: Origin = "sea level",
     every_interceptor: bool = False,
+    cat: Catalog | None = None,
 ) -> ResolvedSite:
-    """Resolve one scenario site against the catalog, its ground already known (see
-    :func:`ground_altitudes_m`). ``every_interceptor`` replaces a missing inventory by every
-    interceptor type the system can fire, with the default loadout's rounds (0 for a type
-    the loadout does not carry): a system's own view, as in a vertical coverage diagram."""
-    item = catalog.get(site.system, kind=("system", "radar"))
+    """Resolve one scenario site against the catalog ``cat`` (default: the base catalog; a
+    scenario's sites resolve against :attr:`iadsim.scenario.Scenario.catalog`), its ground
+    already known (see :func:`ground_altitudes_m`). ``every_interceptor`` replaces a missing
+    inventory by every interceptor type the system can fire, with the default loadout's
+    rounds (0 for a type the loadout does not carry): a system's own view, as in a vertical
+    coverage diagram."""
+    cat = cat if cat is not None else catalog.base()
+    item = cat.get(site.system, kind=("system", "radar"))
     prov: list[Provenance] = [
         Provenance(site.id, "ground_altitude_m", float(ground_altitude_m), ground_origin),
         Provenance(
@@ -279,7 +283,7 @@ def resolve_site(
     fcr_id = system.fire_control_radar if system is not None else None
     radars = []
     for rid in radar_ids:
-        r = catalog.get(rid, kind="radar")
+        r = cat.get(rid, kind="radar")
         stated = site.antenna_height_m is not None
         antenna = site.antenna_height_m if stated else r.antenna_height.si
         prov.append(
@@ -307,7 +311,7 @@ def resolve_site(
     interceptors: tuple[ResolvedInterceptor, ...] = ()
     doctrine = None
     if system is not None and system.interceptors:
-        interceptors = _inventory(site, system, every_interceptor, prov)
+        interceptors = _inventory(site, system, every_interceptor, prov, cat)
         doctrine = _doctrine(site, system, prov)
     return ResolvedSite(
         id=site.id,
@@ -328,7 +332,9 @@ def resolve_site(
     )
 
 
-def _inventory(site: Site, system: System, every_interceptor: bool, prov: list[Provenance]):
+def _inventory(
+    site: Site, system: System, every_interceptor: bool, prov: list[Provenance], cat: Catalog
+):
     if site.interceptors is not None:
         inv, origin = site.interceptors, "scenario"
     elif every_interceptor:
@@ -344,7 +350,7 @@ def _inventory(site: Site, system: System, every_interceptor: bool, prov: list[P
         out.append(
             ResolvedInterceptor(
                 id=iid,
-                interceptor=catalog.get(iid, kind="interceptor"),
+                interceptor=cat.get(iid, kind="interceptor"),
                 rounds=int(n),
                 rounds_per_reload=int(per_reload),
                 ready=int(ready),
@@ -397,7 +403,8 @@ def resolve_deployment(scenario: Scenario, dem=None) -> Deployment:
     ``dem`` is where unstated site grounds are read: an open DEM (anything with
     ``height_at(lat, lon)``, such as :class:`iadsim.geo.dem.Dem`), a path to one (opened and
     closed here), or None for the scenario's own ``environment.dem`` (opened and closed here;
-    without one, unstated grounds are sea level).
+    without one, unstated grounds are sea level). Catalog items come from the scenario's
+    catalog view (:attr:`iadsim.scenario.Scenario.catalog`: its overrides applied).
     """
     sites = scenario.sites
     if dem is None:
@@ -415,8 +422,12 @@ def resolve_deployment(scenario: Scenario, dem=None) -> Deployment:
     finally:
         if opened is not None:
             opened.close()
+    cat = scenario.catalog
     return Deployment(
-        tuple(resolve_site(s, float(g), o) for s, g, o in zip(sites, ground, origin, strict=True))
+        tuple(
+            resolve_site(s, float(g), o, cat=cat)
+            for s, g, o in zip(sites, ground, origin, strict=True)
+        )
     )
 
 

@@ -2,8 +2,12 @@
 
 A scenario names sites (catalog systems or radars at WGS84 positions), the environment
 (effective-Earth k-factor, optional DEM), and for simulation: time, raids, defended assets,
-networks, per-site inventory and doctrine. Any mistake raises :class:`ScenarioError` with one
-line ``FILE:LINE: field 'a.b[0].c': what is wrong; what is expected``.
+networks, per-site inventory and doctrine. ``catalog_overrides`` replaces catalog numbers for
+this scenario only (item id -> dotted field path -> ``{value, unit, alternatives, source,
+confidence}``); :attr:`Scenario.catalog` is the catalog view with them applied, and every
+consumer of the scenario (deployment, kinematics, coverage) reads the catalog through it. Any
+mistake raises :class:`ScenarioError` with one line ``FILE:LINE: field 'a.b[0].c': what is
+wrong; what is expected``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from iadsim import catalog
+from iadsim.catalog import Catalog, OverrideError, QuantityOverride
 from iadsim.errors import CatalogError, DemError, ScenarioError
 from iadsim.geo.dem import Dem
 from iadsim.geo.earth import K_STANDARD
@@ -115,12 +120,30 @@ class Scenario(_Model):
     raids: list[Raid] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
     networks: list[Network] = Field(default_factory=list)
+    catalog_overrides: dict[str, dict[str, QuantityOverride]] = Field(
+        default_factory=dict,
+        description="catalog id -> dotted field path -> replacement number (what-if)",
+    )
 
     _path: Path | None = PrivateAttr(None)
+    _catalog: Catalog | None = PrivateAttr(None)
 
     @property
     def path(self) -> Path | None:
         return self._path
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog this scenario runs on: the base catalog with ``catalog_overrides``
+        applied (a :class:`iadsim.catalog.Catalog` view)."""
+        return self._catalog if self._catalog is not None else catalog.base()
+
+    def with_catalog(self, view: Catalog) -> Scenario:
+        """A shallow copy of this scenario that runs on the catalog view ``view`` (e.g. one
+        Monte Carlo run's drawn parameters); fields and file path are shared."""
+        new = self.model_copy()
+        new._path, new._catalog = self._path, view
+        return new
 
     @property
     def base_dir(self) -> Path:
@@ -221,13 +244,15 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
         where = f"{path}:{line}" if line else str(path)
         raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
 
+    _resolve_overrides(scn, fail)
+    cat = scn.catalog
     seen: set[str] = set()
     for i, s in enumerate(scn.sites):
         if s.id in seen:
             fail(("sites", i, "id"), f"duplicate site id {s.id!r}; site ids must be unique")
         seen.add(s.id)
         try:
-            item = catalog.get(s.system, kind=("system", "radar"))
+            item = cat.get(s.system, kind=("system", "radar"))
         except CatalogError as exc:
             fail(("sites", i, "system"), str(exc))
         if s.interceptors is not None:
@@ -243,7 +268,7 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
                     fail(("sites", i, "interceptors", iid), "inventory must be >= 0")
     for i, r in enumerate(scn.raids):
         try:
-            threat = catalog.get(r.threat, kind="threat")
+            threat = cat.get(r.threat, kind="threat")
         except CatalogError as exc:
             fail(("raids", i, "threat"), str(exc))
         ballistic = threat.target_class == "ballistic"
@@ -270,3 +295,19 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
             Dem.open(dem).close()
         except DemError as exc:
             fail(("environment", "dem"), str(exc))
+
+
+def _resolve_overrides(scn: Scenario, fail) -> None:
+    """Apply ``catalog_overrides`` to the base catalog; an :class:`OverrideError` becomes a
+    located error on the item, the field or the part of the field at fault."""
+    if not scn.catalog_overrides:
+        return
+    try:
+        scn._catalog = catalog.base().with_overrides(scn.catalog_overrides)
+    except OverrideError as exc:
+        loc: tuple = ("catalog_overrides", exc.item)
+        if exc.part != "item":
+            loc += (exc.field,)
+        if exc.part in ("value", "unit", "alternatives"):
+            loc += (exc.part,)
+        fail(loc, str(exc))

@@ -3,16 +3,24 @@
 >>> from iadsim import catalog
 >>> catalog.get("s-400").headline_max_range.value
 400.0
+>>> view = catalog.base().with_overrides(
+...     {"pac-3-mse": {"envelopes.cruise.min_altitude": {"value": 30, "unit": "m"}}})
+>>> view.get("pac-3-mse").envelopes["cruise"].min_altitude.value
+30.0
+
+:func:`get` and :func:`items` read the base catalog (the YAML files); a scenario's
+:attr:`~iadsim.scenario.Scenario.catalog` is a :class:`Catalog` view with its
+``catalog_overrides`` applied (:mod:`iadsim.catalog.view`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from iadsim.catalog.models import (
     ITEM_TYPES,
@@ -21,9 +29,18 @@ from iadsim.catalog.models import (
     Envelope,
     Interceptor,
     Quantity,
+    QuantityOverride,
     Radar,
     System,
     Threat,
+)
+from iadsim.catalog.view import (
+    Catalog,
+    CatalogOverride,
+    OverrideError,
+    get_path,
+    iter_quantities,
+    quantity_paths,
 )
 from iadsim.errors import CatalogError
 
@@ -31,6 +48,10 @@ DATA_DIR = Path(__file__).parent / "data"
 
 __all__ = [
     "TARGET_CLASSES",
+    "Catalog",
+    "CatalogOverride",
+    "OverrideError",
+    "QuantityOverride",
     "CatalogItem",
     "Envelope",
     "Interceptor",
@@ -38,11 +59,14 @@ __all__ = [
     "Radar",
     "System",
     "Threat",
+    "base",
     "get",
+    "get_path",
     "items",
     "load",
     "detection_range_m",
     "iter_quantities",
+    "quantity_paths",
 ]
 
 
@@ -81,26 +105,23 @@ def load(data_dir: Path = DATA_DIR) -> dict[str, CatalogItem]:
     return out
 
 
+def base() -> Catalog:
+    """The catalog as loaded from its YAML files (:func:`load`), as a :class:`Catalog` view
+    without overrides."""
+    return Catalog(load())
+
+
 def items(kind: str | None = None) -> list[CatalogItem]:
     """Catalog items, optionally of one kind (system, radar, interceptor, threat)."""
-    return [i for i in load().values() if kind is None or i.kind == kind]
+    return base().items(kind)
 
 
 def get(item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem:
     """Look up an item by id; ``kind`` restricts the accepted kinds.
 
-    Raises :class:`CatalogError` naming the close matches when the id is unknown.
+    Raises :class:`CatalogError` naming the known ids when the id is unknown.
     """
-    kinds = {kind} if isinstance(kind, str) else (set(kind) if kind else None)
-    cat = load()
-    item = cat.get(item_id.lower())
-    if item is None or (kinds and item.kind not in kinds):
-        pool = sorted(i for i, it in cat.items() if not kinds or it.kind in kinds)
-        what = "/".join(sorted(kinds)) if kinds else "catalog item"
-        raise CatalogError(
-            f"unknown {what} {item_id!r}; known: {', '.join(pool)} (see `iadsim catalog list`)"
-        )
-    return item
+    return base().get(item_id, kind)
 
 
 def detection_range_m(radar: Radar, rcs_m2: float) -> float:
@@ -111,19 +132,3 @@ def detection_range_m(radar: Radar, rcs_m2: float) -> float:
     """
     r = radar.reference_detection_range.si * (rcs_m2 / radar.reference_rcs.si) ** 0.25
     return float(min(r, radar.instrumented_range.si))
-
-
-def iter_quantities(obj: object, path: str = "") -> Iterator[tuple[str, Quantity]]:
-    """Every :class:`Quantity` inside ``obj`` (an item, envelope, dict or list) with its dotted
-    field path, in declaration order, e.g. ``("envelopes.ballistic.max_range", q)``."""
-    if isinstance(obj, Quantity):
-        yield path, obj
-    elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            yield from iter_quantities(getattr(obj, name), f"{path}.{name}" if path else name)
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from iter_quantities(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(obj, (list, tuple)):
-        for i, value in enumerate(obj):
-            yield from iter_quantities(value, f"{path}.{i}")

@@ -7,6 +7,7 @@ return SI values so the engines never convert by hand.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -69,6 +70,67 @@ class Quantity(_Strict):
     def si(self) -> float:
         """The value in SI (metres, seconds, m^2, m/s); degrees and counts unchanged."""
         return self.value * _TO_SI[self.unit]
+
+
+UNITS: tuple[str, ...] = tuple(_TO_SI)
+
+
+class QuantityOverride(_Strict):
+    """A scenario's replacement for one catalog :class:`Quantity` (``catalog_overrides``).
+
+    ``value`` and ``unit`` are required (the unit must be the catalog's, checked where the
+    override is applied); ``alternatives`` are other values the analyst considers (numbers, or
+    ``{value, source, note}`` like the catalog's); ``confidence`` is optional. An override that
+    states neither alternatives nor a confidence is an exact what-if value: parameter
+    uncertainty leaves it fixed (docs/catalog.md, "Uncertainty model").
+    """
+
+    value: float = Field(allow_inf_nan=False)
+    unit: str
+    alternatives: list[float | Alternative] = Field(default_factory=list)
+    source: str = Field("scenario override", min_length=3)
+    confidence: Confidence | None = None
+    note: str = ""
+    basis: Basis | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, v: str) -> str:
+        if v not in _TO_SI:
+            raise ValueError(f"unknown unit {v!r}; use one of {sorted(_TO_SI)}")
+        return v
+
+    @field_validator("alternatives")
+    @classmethod
+    def _finite_alternatives(cls, v: list) -> list:
+        for a in v:
+            x = a.value if isinstance(a, Alternative) else a
+            if not math.isfinite(x):
+                raise ValueError(f"alternatives must be finite numbers, got {x}")
+        return v
+
+    @property
+    def exact(self) -> bool:
+        """True when the override states no alternatives and no confidence (a fixed what-if)."""
+        return not self.alternatives and self.confidence is None
+
+    def to_quantity(self) -> Quantity:
+        """The override as a catalog :class:`Quantity`: plain-number alternatives take the
+        override's source; without a stated confidence it is ``low`` (a what-if, not a
+        sourced figure)."""
+        alts = [
+            a if isinstance(a, Alternative) else Alternative(value=float(a), source=self.source)
+            for a in self.alternatives
+        ]
+        return Quantity(
+            value=self.value,
+            unit=self.unit,
+            source=self.source,
+            confidence=self.confidence or "low",
+            alternatives=alts,
+            note=self.note,
+            basis=self.basis,
+        )
 
 
 class Envelope(_Strict):

@@ -46,6 +46,23 @@ def summary_table(summary: dict, title: str) -> Table:
     return table
 
 
+def override_lines(records: list[dict]) -> list[str]:
+    """One line per catalog override (records as in ``summary.json``), e.g.
+    ``catalog override: pac-3-mse envelopes.cruise.min_altitude = 30 m (catalog 50 m; ...)``."""
+    out = []
+    for r in records:
+        extra = [f"catalog {r['catalog_value']:g} {r['unit']}"]
+        if r.get("alternatives"):
+            extra.append("alternatives " + ", ".join(f"{a:g}" for a in r["alternatives"]))
+        extra.append("exact what-if" if r.get("exact") else f"confidence {r['confidence']}")
+        extra.append(f"source: {r['source']}")
+        out.append(
+            f"catalog override: {r['item']} {r['field']} = {r['value']:g} {r['unit']} "
+            f"({'; '.join(extra)})"
+        )
+    return out
+
+
 class _LazyBar:
     """A rich progress bar on stderr, started at the first update (so that an error while
     loading the scenario prints one line, not a bar and a line)."""
@@ -108,6 +125,8 @@ def run_command(
     finally:
         bar.stop()
     s = rs.summary
+    for line in override_lines(rs.catalog_overrides):
+        typer.echo(line)
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
     if raid_map:

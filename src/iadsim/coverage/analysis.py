@@ -108,8 +108,12 @@ class SiteSpec:
         return max(reach + [1.0]) * 1.01  # ground arc exceeds the chord by < 0.1 % here
 
 
-def resolve_threat(threat_id: str) -> catalog.Threat:
-    return catalog.get(threat_id, kind="threat")
+def resolve_threat(threat_id: str, scenario=None) -> catalog.Threat:
+    """The threat ``threat_id`` from the scenario's catalog view (its overrides applied), or
+    from the base catalog without a scenario."""
+    cat = getattr(scenario, "catalog", None)
+    cat = cat if cat is not None else catalog.base()
+    return cat.get(threat_id, kind="threat")
 
 
 def site_spec(site: ResolvedSite, threat: catalog.Threat) -> SiteSpec:
@@ -153,7 +157,7 @@ def resolve_sites(
 ) -> list[SiteSpec]:
     """A scenario's sites as coverage sees them against one threat, from its
     :class:`iadsim.deployment.Deployment` (resolved here unless given)."""
-    threat = resolve_threat(threat_id)
+    threat = resolve_threat(threat_id, scenario)
     if deployment is None:
         deployment = resolve_deployment(scenario)
     return [site_spec(s, threat) for s in deployment.sites]
@@ -359,7 +363,7 @@ def compute_coverage_multi(
             "entry under 'sites'"
         )
     if sites is None:
-        resolve_threat(threat)
+        resolve_threat(threat, scenario)
     k = (
         k_factor
         if k_factor is not None

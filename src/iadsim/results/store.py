@@ -9,7 +9,10 @@
   miss, leak, impact and refusal of a run;
 * ``per_threat`` (run_id, threat, target_class, launched_s, first_detection_s, ...);
 * ``summary``    (metric, value, ci_low, ci_high, n): the metrics of
-  :mod:`iadsim.results.metrics`.
+  :mod:`iadsim.results.metrics`;
+* ``catalog_overrides`` (item, field, value, unit, catalog_value, alternatives, source,
+  confidence, exact): the scenario's ``catalog_overrides`` in force during the job
+  (:meth:`iadsim.catalog.CatalogOverride.as_dict`; alternatives as comma-separated text).
 
 Atomicity: the file is built under a temporary name in the same directory and moved into
 place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
@@ -80,11 +83,23 @@ SUMMARY_SCHEMA: dict[str, str] = {
     "ci_high": "DOUBLE",
     "n": "INTEGER",
 }
+CATALOG_OVERRIDES_SCHEMA: dict[str, str] = {
+    "item": "VARCHAR",
+    "field": "VARCHAR",
+    "value": "DOUBLE",
+    "unit": "VARCHAR",
+    "catalog_value": "DOUBLE",
+    "alternatives": "VARCHAR",
+    "source": "VARCHAR",
+    "confidence": "VARCHAR",
+    "exact": "BOOLEAN",
+}
 TABLES = {
     "runs": RUNS_SCHEMA,
     "events": EVENT_SCHEMA,
     "per_threat": PER_THREAT_SCHEMA,
     "summary": SUMMARY_SCHEMA,
+    "catalog_overrides": CATALOG_OVERRIDES_SCHEMA,
 }
 
 
@@ -120,21 +135,37 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -
         con.unregister("_iadsim_src")
 
 
+def overrides_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
+    """The ``catalog_overrides`` rows from :meth:`iadsim.catalog.CatalogOverride.as_dict`
+    records (alternatives joined as text)."""
+    rows = [
+        {**r, "alternatives": ", ".join(f"{a:g}" for a in r.get("alternatives", []))}
+        for r in records or []
+    ]
+    return pd.DataFrame(rows, columns=list(CATALOG_OVERRIDES_SCHEMA))
+
+
 def fill_store(
     con: duckdb.DuckDBPyConnection,
     runs: pd.DataFrame,
     events: pd.DataFrame,
     per_threat: pd.DataFrame,
     meta: dict[str, Any],
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Create the tables, insert the frames, compute and insert the summary; return it."""
+    """Create the tables, insert the frames, compute and insert the summary; return it.
+    ``tables`` holds the rows of the job's other tables by name (e.g. ``catalog_overrides``);
+    ``meta`` values that are lists or dicts are left to those tables."""
     con.execute("SET threads = 1")  # float aggregates in one fixed order: reproducible
     create_tables(con)
-    if meta:
-        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
+    rows = [(k, str(v)) for k, v in meta.items() if not isinstance(v, (list, dict))]
+    if rows:
+        con.executemany("INSERT INTO meta VALUES (?, ?)", rows)
     insert_frame(con, "runs", runs)
     insert_frame(con, "events", events)
     insert_frame(con, "per_threat", per_threat)
+    for name, frame in (tables or {}).items():
+        insert_frame(con, name, frame)
     summary = compute_summary(con)
     insert_frame(con, "summary", summary)
     return summary
@@ -146,13 +177,15 @@ def write_store(
     events: pd.DataFrame,
     per_threat: pd.DataFrame,
     meta: dict[str, Any],
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Write a complete results store to ``path`` atomically; return the summary table."""
+    """Write a complete results store to ``path`` atomically; return the summary table.
+    ``tables``: rows of the other tables by name (see :func:`fill_store`)."""
     with atomic_path(path) as tmp:
         tmp.unlink()  # DuckDB wants to create the file itself
         con = duckdb.connect(str(tmp))
         try:
-            summary = fill_store(con, runs, events, per_threat, meta)
+            summary = fill_store(con, runs, events, per_threat, meta, tables)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -195,7 +228,7 @@ def summary_dict(summary: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
         }
         for r in summary.itertuples(index=False)
     }
-    return {**{k: _clean(v) for k, v in meta.items()}, "metrics": metrics}
+    return {**{k: _clean_tree(v) for k, v in meta.items()}, "metrics": metrics}
 
 
 def write_summary_json(path: str | Path, summary: dict[str, Any]) -> None:

@@ -153,13 +153,16 @@ def sample_raids(
     """Expand the scenario's raids into threats and sample them all on ``time_s``.
 
     Threat k of a raid launches at ``launch_time_s + k * spacing_s``; a raid's threats share
-    one flight model, sampled in chunks of ``chunk_threats`` threats with numpy.
+    one flight model, sampled in chunks of ``chunk_threats`` threats with numpy. Threats come
+    from the scenario's catalog view (``scenario.catalog``: its overrides applied).
     """
     time_s = np.asarray(time_s, float).ravel()
     raids = list(scenario.raids)
+    cat = getattr(scenario, "catalog", None)
+    cat = cat if cat is not None else catalog.base()
     flights, counts = [], []
     for i, raid in enumerate(raids):
-        threat = cast(Threat, catalog.get(raid.threat, kind="threat"))
+        threat = cast(Threat, cat.get(raid.threat, kind="threat"))
         try:
             flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
         except InputError as exc:  # name the scenario field, like the loader does
