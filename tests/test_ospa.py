@@ -70,6 +70,72 @@ def test_ospa_components_split_localisation_and_cardinality():
     assert total**2 == pytest.approx(loc**2 + card**2)
 
 
+def ospa_inf_brute_force(X, Y, c):
+    """Schuhmacher et al. 2008 eq. (4): min over injections of the worst cut-off error when the
+    cardinalities agree, c when they differ; also that worst error for unequal sets."""
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    if len(X) > len(Y):
+        X, Y = Y, X
+    m, n = len(X), len(Y)
+    if n == 0:
+        return 0.0, 0.0
+    if m == 0:
+        return float(c), 0.0
+    best = min(
+        max(min(c, float(np.linalg.norm(X[i] - Y[j]))) for i, j in enumerate(perm))
+        for perm in permutations(range(n), m)
+    )
+    return (best if m == n else float(c)), best
+
+
+def _lowest_total_worst(X, Y, c):
+    """The worst error of the lowest-total assignment (what p = inf must NOT return)."""
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
+    D = np.minimum(cdist(X, Y), c)
+    r, k = linear_sum_assignment(D)
+    return float(D[r, k].max())
+
+
+def test_ospa_p_infinity_minimises_the_worst_error_not_the_total():
+    # matched errors (0, 10) have the lowest total (10 < 12) but the worst error is 6 under the
+    # other assignment (6, 6): x2 = (6, 0), y2 on the circle of radius 6 at 10 from x2
+    theta = np.arccos(-28 / 72)
+    X = np.array([[0.0, 0.0], [6.0, 0.0]])
+    Y = np.array([[0.0, 0.0], [6 * np.cos(theta), 6 * np.sin(theta)]])
+    assert _lowest_total_worst(X, Y, 20.0) == pytest.approx(10.0)
+    assert ospa(X, Y, c=20.0, p=np.inf) == pytest.approx(6.0)
+    total, loc, card = ospa_components(X, Y[::-1], c=20.0, p=np.inf)
+    assert (total, loc, card) == pytest.approx((6.0, 6.0, 0.0))
+    # with one more estimate the distance is c, the localisation still the bottleneck value
+    total, loc, card = ospa_components(X, np.vstack([Y, [[500.0, 0.0]]]), c=20.0, p=np.inf)
+    assert (total, loc, card) == pytest.approx((20.0, 6.0, 20.0))
+
+
+def test_ospa_p_infinity_matches_brute_force_on_small_random_sets():
+    rng = np.random.default_rng(11)
+    differs = 0
+    for trial in range(300):
+        if trial % 2:
+            m = n = int(rng.integers(1, 7))
+        else:
+            m, n = (int(v) for v in rng.integers(0, 7, size=2))
+        dim = int(rng.integers(1, 4))
+        X = rng.uniform(0, 300, (m, dim))
+        Y = rng.uniform(0, 300, (n, dim))
+        c = float(rng.choice([60.0, 150.0, 1e4]))
+        want_total, want_loc = ospa_inf_brute_force(X, Y, c)
+        total, loc, card = ospa_components(X, Y, c=c, p=np.inf)
+        assert total == pytest.approx(want_total, rel=1e-12)
+        if m and n:
+            assert loc == pytest.approx(want_loc, rel=1e-12)
+            assert card == (0.0 if m == n else c)
+            small, big = (X, Y) if m <= n else (Y, X)
+            differs += _lowest_total_worst(small, big, c) > want_loc + 1e-9
+    assert differs > 10  # the sets do tell the bottleneck from the lowest-total assignment
+
+
 def test_ospa_p_infinity_is_worst_match_or_cut_off():
     X = np.array([[0.0, 0.0], [100.0, 0.0]])
     assert ospa(X, X + [3.0, 4.0], c=50.0, p=np.inf) == pytest.approx(5.0)
