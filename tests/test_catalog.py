@@ -4,6 +4,7 @@ envelopes and references sane, detection range following the radar equation."""
 from __future__ import annotations
 
 import math
+import pickle
 import re
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from iadsim import catalog
-from iadsim.catalog import Interceptor, Quantity, Radar, System, Threat
+from iadsim.catalog import Interceptor, Quantity, Radar, SourcedChoice, System, Threat
 from iadsim.catalog.models import _TO_SI, Alternative
 from iadsim.errors import CatalogError
 
@@ -61,6 +62,12 @@ def provenance_problems(obj: object, path: str = "") -> list[str]:
             problems.append(f"{path}: no basis (seen/community/unverified/derived/estimate)")
         for i, alt in enumerate(obj.alternatives):
             problems += provenance_problems(alt, f"{path}.alternatives.{i}")
+    elif isinstance(obj, SourcedChoice):
+        if not obj.source.strip():
+            problems.append(f"{path}: empty source")
+        for i, alt in enumerate(obj.alternatives):
+            if not alt.source.strip():
+                problems.append(f"{path}.alternatives.{i}: alternative without source")
     elif isinstance(obj, Alternative):
         if not obj.source.strip():
             problems.append(f"{path}: alternative without source")
@@ -176,6 +183,43 @@ def test_interceptor_envelopes_are_ordered_and_pk_is_a_probability(item: Interce
     for q in item.pk.values():
         assert q.unit == "probability" and 0.0 <= q.value <= 1.0
     assert item.average_speed.si > 0 and item.max_target_speed.si > 0
+
+
+def test_terminal_seekers_follow_their_sources_and_active_seeker_means_active_radar():
+    seekers = {i.id: i.terminal_seeker for i in catalog.items("interceptor")}
+    active = {i.id for i in catalog.items("interceptor") if i.active_seeker}
+    assert active == {i for i, s in seekers.items() if s.value == "active_radar"}
+    # the rounds engage-on-remote may use (own seeker) and those the FCR must guide to the end
+    assert {"pac-3-mse", "9m96e2", "40n6e", "aster-30-b1", "aster-30-b1nt", "amraam"} <= active
+    assert {"pac-2-gem-t", "48n6e2", "48n6e3"}.isdisjoint(active)
+    assert seekers["pac-2-gem-t"].value == "track_via_missile"
+    assert [a.value for a in seekers["40n6e"].alternatives] == ["semi_active"]
+    assert [a.value for a in seekers["48n6e3"].alternatives] == ["command"]
+    for item_id, s in seekers.items():
+        assert re.search(r"https?://", s.source), item_id
+        if s.basis in ("estimate", "unverified"):
+            assert s.confidence == "low", item_id
+        if s.basis == "community":
+            assert s.confidence != "high", item_id
+
+
+def test_every_item_pickles_for_worker_processes():
+    # the Monte Carlo backends send catalog items to other processes
+    for item in ALL_ITEMS:
+        assert pickle.loads(pickle.dumps(item)) == item, item.id
+
+
+def test_radar_detection_pd_is_a_probability_with_its_convention_and_alternatives():
+    for radar in catalog.items("radar"):
+        q = radar.detection_pd
+        assert q.unit == "probability" and 0 < q.value < 1, radar.id
+        assert "radartutorial.eu" in q.source and q.value == 0.8, radar.id
+        assert sorted(a.value for a in q.alternatives) == [0.5, 0.9], radar.id
+    base = catalog.get("92n6e").model_dump()
+    for bad in (0.0, 1.0, 1.2):
+        base["detection_pd"] |= {"value": bad}
+        with pytest.raises(ValueError, match="detection_pd"):
+            Radar.model_validate(base)
 
 
 def test_amraam_has_no_ballistic_envelope_and_pac3_reaches_higher_than_gem_t():

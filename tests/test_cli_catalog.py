@@ -47,6 +47,18 @@ def test_show_prints_every_quantity_with_source_and_alternatives(runner):
     assert "nato_interoperable: no" in out
 
 
+def test_show_prints_the_terminal_seeker_with_source_and_alternatives(runner):
+    result = runner.invoke(app, ["catalog", "show", "48n6e3"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "terminal_seeker" in out and "track_via_missile" in out
+    assert "cmo-db-requests/issues/1971" in out and "command (DCS HighDigitSAMs" in out
+    assert "terminal_seeker:" not in out  # a table row, not a raw model printed above it
+    radar = runner.invoke(app, ["catalog", "show", "92n6e"], env=WIDE).stdout
+    assert "detection_pd" in radar and "radartutorial.eu" in radar
+    assert "0.5 probability (iadsim planning estimate" in radar and "[estimate]" in radar
+
+
 def test_show_json_round_trips_to_the_model(runner):
     result = runner.invoke(app, ["catalog", "show", "40n6e", "--json"])
     assert result.exit_code == 0, result.output
@@ -55,6 +67,8 @@ def test_show_json_round_trips_to_the_model(runner):
     assert data == item.model_dump(mode="json")
     assert type(item).model_validate(data) == item
     assert data["envelopes"]["ballistic"]["max_range"]["value"] == 60
+    assert data["terminal_seeker"]["value"] == "active_radar"
+    assert data["terminal_seeker"]["alternatives"][0]["value"] == "semi_active"
 
 
 def test_show_unknown_id_is_one_line_error_with_exit_code_2(iadsim_cli):

@@ -59,6 +59,8 @@ def _check_same_site_everywhere(scn):
         np.testing.assert_allclose(p.radars.height_m[rows], heights, rtol=0, atol=1e-9)
         assert list(p.radars.is_fcr[rows]) == [r == fcr_id for r in ids]
         np.testing.assert_array_equal(p.radars.heading_rad[rows], np.radians(site.heading_deg))
+        want_pd = [catalog.get(r, kind="radar").detection_pd.value for r in ids]
+        np.testing.assert_array_equal(p.radars.detection_pd[rows], want_pd)
         for threat in THREATS:
             spec = specs[threat][s]
             thr = catalog.get(threat, kind="threat")
@@ -79,7 +81,8 @@ def _check_same_site_everywhere(scn):
                 np.radians([r.min_elevation_deg for r in spec.radars]),
                 p.radars.min_elevation_rad[rows],
             )
-            # detection range on the threat: the sim's radar equation, at Pd 0.9
+            # detection range on the threat: the sim's radar equation, at the radar's
+            # catalog detection_pd (the Pd its reference range is quoted at)
             for r, row in zip(spec.radars, rows, strict=True):
                 seen = p.radars.detects_ballistic[row] or thr.target_class != "ballistic"
                 rng = p.radars.ref_range_m[row] * (thr.rcs.si / p.radars.ref_rcs_m2[row]) ** 0.25

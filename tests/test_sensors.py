@@ -10,6 +10,7 @@ import pymap3d
 import pytest
 from pyproj import Geod
 
+from iadsim import catalog
 from iadsim.deployment import resolve_deployment
 from iadsim.geo.earth import horizon_range_m
 from iadsim.sim import sensors
@@ -18,9 +19,19 @@ from tests.helpers.simkit import SITE, east_of, inbound_raid, run, sam, scenario
 pytestmark = pytest.mark.usefixtures("test_catalog")
 
 
-def test_swerling1_snr_for_pd_0p9_at_pfa_1e6_is_21p14_db():
-    assert 10 * np.log10(sensors.SNR_REF) == pytest.approx(21.14, abs=0.01)
-    assert sensors.pd_swerling1(sensors.SNR_REF) == pytest.approx(0.9, abs=1e-12)
+@pytest.mark.parametrize("pd, snr_db", [(0.9, 21.14), (0.8, 17.85), (0.5, 12.77)])
+def test_swerling1_snr_for_pd_at_pfa_1e6(pd, snr_db):
+    # closed form SNR = ln(Pfa) / ln(Pd) - 1, e.g. ln(1e-6) / ln(0.9) - 1 = 130.1 (21.14 dB)
+    snr = sensors.snr_for_pd_swerling1(pd)
+    assert 10 * np.log10(snr) == pytest.approx(snr_db, abs=0.01)
+    assert sensors.pd_swerling1(snr) == pytest.approx(pd, abs=1e-12)
+
+
+def test_range_quoted_at_pd_0p5_overstates_the_pd_0p8_range_by_1p34():
+    # the factor the catalog's detection_pd note states: (SNR(0.8) / SNR(0.5))^(1/4)
+    s = sensors.snr_for_pd_swerling1
+    assert (s(0.8) / s(0.5)) ** 0.25 == pytest.approx(1.339, abs=1e-3)
+    assert (s(0.9) / s(0.8)) ** 0.25 == pytest.approx(1.209, abs=1e-3)
 
 
 def test_swerling1_pd_matches_monte_carlo_square_law_detector():
@@ -49,20 +60,49 @@ def _radar(system="test-sam", heading=0.0):
     return sensors.build_radars(resolve_deployment(scn))
 
 
-def test_pd_is_0p9_at_the_rcs_scaled_reference_range():
+def test_pd_is_the_radars_detection_pd_at_the_rcs_scaled_reference_range():
     radars = _radar()
+    assert radars.detection_pd[0] == 0.9  # test-fcr fixture
     rcs = 0.01
-    r90 = 2000e3 * (rcs / 1.0) ** 0.25  # test-fcr: 2000 km on 1 m2 -> 632 km, capped at 400 km
-    assert r90 > radars.max_range_m[0]
+    r_ref = 2000e3 * (rcs / 1.0) ** 0.25  # test-fcr: 2000 km on 1 m2 -> 632 km, capped at 400
+    assert r_ref > radars.max_range_m[0]
     radars.max_range_m[:] = 1e9  # lift the instrumented cap to see the equation alone
     up = radars.enu_rot[0][2]
-    # a point straight up at r90 (no horizon or sector issue)
-    p = radars.ecef_m[0] + up * r90
+    # a point straight up at r_ref (no horizon or sector issue)
+    p = radars.ecef_m[0] + up * r_ref
     lat, lon, alt = pymap3d.ecef2geodetic(*p)
     opp = sensors.scan_opportunities(
         radars, _one_point_traj(p, lat, lon, alt, rcs), np.zeros(1), 4 / 3
     )
     assert opp.pd[0] == pytest.approx(0.9, abs=1e-5)
+    # and Pd falls as the Swerling 1 curve beyond it: SNR / 16 at twice the range
+    p2 = radars.ecef_m[0] + up * 2 * r_ref
+    opp2 = sensors.scan_opportunities(
+        radars, _one_point_traj(p2, *pymap3d.ecef2geodetic(*p2), rcs), np.zeros(1), 4 / 3
+    )
+    want = sensors.pd_swerling1(sensors.snr_for_pd_swerling1(0.9) / 16)
+    assert opp2.pd[0] == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("radar", catalog.items("radar"), ids=lambda r: r.id)
+def test_engine_pd_at_the_reference_range_is_the_catalogs_detection_pd(radar):
+    # every shipped radar, alone on a site: a target of the reference RCS at exactly the
+    # reference range, in free space (boresight, mid elevation, far above any horizon), gets
+    # Pd = pd_swerling1(snr_for_pd(detection_pd)) = the catalog's detection_pd
+    site = {"id": "r", "system": radar.id, "lat": SITE[0], "lon": SITE[1]}
+    radars = sensors.build_radars(resolve_deployment(scenario([site | {"heading_deg": 90.0}], [])))
+    assert len(radars) == 1 and radars.detection_pd[0] == radar.detection_pd.value
+    radars.max_range_m[:] = 1e12  # the reference range may equal the instrumented cap
+    el = np.radians((radar.min_elevation.si + radar.max_elevation.si) / 2)
+    az = radars.heading_rad[0]
+    enu = np.array([np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)])
+    p = radars.ecef_m[0] + radars.enu_rot[0].T @ enu * radar.reference_detection_range.si
+    lat, lon, alt = pymap3d.ecef2geodetic(*p)
+    traj = _one_point_traj(p, lat, lon, alt, radar.reference_rcs.si)
+    opp = sensors.scan_opportunities(radars, traj, np.zeros(1), 4 / 3)
+    assert len(opp.pd) == 1
+    assert opp.range_m[0] == pytest.approx(radar.reference_detection_range.si, rel=1e-9)
+    assert opp.pd[0] == pytest.approx(radar.detection_pd.value, abs=1e-6)
 
 
 def test_instrumented_range_caps_detection():

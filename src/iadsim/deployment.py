@@ -11,7 +11,8 @@ every product. The rules:
   height: the site's ``antenna_height_m`` (one value for every radar of the site), else each
   radar's catalog ``antenna_height``; heights are above the site's ground. Heading: the site's
   ``heading_deg`` (boresight of sector radars, clockwise from north). Azimuth sector, elevation
-  limits and whether the radar sees ballistic targets come from the catalog.
+  limits, whether the radar sees ballistic targets and the detection probability its reference
+  range is quoted at (``detection_pd``) come from the catalog.
 * **Fire-control radar**: the system's ``fire_control_radar`` (:attr:`ResolvedSite.fcr_index`);
   none for a radar-only site.
 * **Fire unit**: a system site whose catalog system lists interceptors. Its inventory is the
@@ -102,6 +103,13 @@ class ResolvedRadar:
     def half_sector_rad(self) -> float:
         """Half the azimuth sector in radians, at most pi (pi: the radar looks all round)."""
         return float(min(np.radians(self.azimuth_sector_deg), 2 * np.pi) / 2)
+
+    @property
+    def detection_pd(self) -> float:
+        """Single-scan detection probability at which the catalog's reference detection range
+        is quoted (catalog ``detection_pd``); the simulation calibrates its Swerling 1 SNR
+        there, so :meth:`detection_range_m` is the range where Pd equals this value."""
+        return float(self.radar.detection_pd.value)
 
     def sees(self, target_class: str) -> bool:
         """Whether the radar can detect targets of ``target_class`` (aircraft, cruise,

@@ -31,6 +31,7 @@ from iadsim.catalog.models import (
     Quantity,
     QuantityOverride,
     Radar,
+    SourcedChoice,
     System,
     Threat,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Interceptor",
     "Quantity",
     "Radar",
+    "SourcedChoice",
     "System",
     "Threat",
     "base",
@@ -127,6 +129,8 @@ def get(item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem:
 def detection_range_m(radar: Radar, rcs_m2: float) -> float:
     """Free-space detection range for a target of ``rcs_m2``: the radar range equation's
     fourth-root scaling from the catalog reference point, capped at the instrumented range.
+    It is the range where the single-scan detection probability equals the radar's
+    ``detection_pd`` (the Pd the reference range is quoted at).
 
     R(sigma) = R_ref * (sigma / sigma_ref) ** 0.25   (Skolnik; R proportional to sigma^(1/4))
     """

@@ -19,6 +19,12 @@ Basis = Literal["seen", "community", "unverified", "derived", "estimate"]
 calculated from a formula; ``estimate`` = iadsim planning value with no public figure."""
 TargetClass = Literal["aircraft", "cruise", "ballistic"]
 TARGET_CLASSES: tuple[str, ...] = ("aircraft", "cruise", "ballistic")
+TerminalSeeker = Literal["active_radar", "semi_active", "track_via_missile", "command", "infrared"]
+"""How an interceptor is guided in its terminal phase: ``active_radar`` (own radar transmitter
+and receiver: homes on its own once the target is in its seeker's basket), ``semi_active`` (homes
+on the fire-control radar's illumination), ``track_via_missile`` (the seeker's view is downlinked
+and the fire-control radar computes the guidance, e.g. Patriot PAC-2), ``command`` (the ground
+radar tracks target and missile and sends the steering commands), ``infrared`` (passive IR)."""
 
 _TO_SI = {
     "km": 1000.0,
@@ -41,11 +47,37 @@ class _Strict(BaseModel):
 
 
 class Alternative(_Strict):
-    """A value from another source that disagrees with the chosen one."""
+    """A value from another source that disagrees with the chosen one. ``basis`` is stated
+    when the source gives no URL: ``unverified`` (named, not opened) or ``estimate``."""
 
     value: float
     source: str = Field(min_length=3)
     note: str = ""
+    basis: Basis | None = None
+
+
+class ChoiceAlternative(_Strict):
+    """A category from another source that disagrees with the chosen one (``basis`` as in
+    :class:`Alternative`)."""
+
+    value: TerminalSeeker
+    source: str = Field(min_length=3)
+    note: str = ""
+    basis: Basis | None = None
+
+
+class SourcedChoice(_Strict):
+    """A sourced categorical value: the category, its public source, confidence and basis like
+    a :class:`Quantity`, and the categories other sources give. The one category in the
+    catalog is an interceptor's terminal seeker (:data:`TerminalSeeker`); plain, not generic,
+    classes so that catalog items pickle to worker processes."""
+
+    value: TerminalSeeker
+    source: str = Field(min_length=3, description="citation or URL of the public source")
+    confidence: Confidence
+    basis: Basis = Field(description="how the value is sourced")
+    note: str = ""
+    alternatives: list[ChoiceAlternative] = Field(default_factory=list)
 
 
 class Quantity(_Strict):
@@ -156,10 +188,13 @@ class CatalogItem(_Strict):
 
 
 class Radar(CatalogItem):
-    """A radar, with its detection range calibrated on one reference RCS.
+    """A radar, with its detection range calibrated on one reference RCS at one single-scan
+    detection probability (``detection_pd``).
 
     Detection range for another RCS follows the radar range equation, R = R_ref (sigma /
-    sigma_ref)^(1/4), capped at the instrumented range.
+    sigma_ref)^(1/4), capped at the instrumented range; it is the range where the single-scan
+    detection probability is ``detection_pd`` (the simulation's Swerling 1 model is calibrated
+    there, :mod:`iadsim.sim.sensors`).
     """
 
     kind: Literal["radar"]
@@ -176,15 +211,41 @@ class Radar(CatalogItem):
     range_noise: Quantity
     angle_noise: Quantity
     max_tracks: Quantity
+    detection_pd: Quantity = Field(
+        description="single-scan detection probability at which reference_detection_range is "
+        "quoted (against reference_rcs)"
+    )
     detects_ballistic: bool = True
+
+    @field_validator("detection_pd")
+    @classmethod
+    def _pd_is_a_probability(cls, q: Quantity) -> Quantity:
+        values = [q.value, *(a.value for a in q.alternatives)]
+        if q.unit != "probability" or not all(0.0 < v < 1.0 for v in values):
+            raise ValueError(
+                "detection_pd must have unit 'probability' and a value (and alternatives) "
+                "strictly between 0 and 1"
+            )
+        return q
 
 
 class Interceptor(CatalogItem):
     kind: Literal["interceptor"]
     average_speed: Quantity = Field(description="mean fly-out speed used to predict intercepts")
     max_target_speed: Quantity
+    terminal_seeker: SourcedChoice = Field(
+        description="terminal guidance: active_radar, semi_active, track_via_missile, command "
+        "or infrared"
+    )
     envelopes: dict[TargetClass, Envelope]
     pk: dict[TargetClass, Quantity] = Field(description="single-shot kill probability by class")
+
+    @property
+    def active_seeker(self) -> bool:
+        """True when the round homes with its own radar (``terminal_seeker`` is
+        ``active_radar``): it needs no fire-control radar at the end of its flight, so a remote
+        track can support the whole engagement (engage on remote)."""
+        return self.terminal_seeker.value == "active_radar"
 
 
 class System(CatalogItem):

@@ -12,10 +12,19 @@ from enum import StrEnum
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from iadsim import catalog
-from iadsim.catalog import CatalogItem, Interceptor, Quantity, Radar, System, Threat
+from iadsim.catalog import (
+    CatalogItem,
+    Interceptor,
+    Quantity,
+    Radar,
+    SourcedChoice,
+    System,
+    Threat,
+)
 
 catalog_app = typer.Typer(
     name="catalog",
@@ -54,14 +63,15 @@ def key_figures(item: CatalogItem) -> str:
     if isinstance(item, Radar):
         return (
             f"{item.role}, {item.band.split(' ')[0]}-band; {_fmt(item.reference_detection_range)} "
-            f"on {_fmt(item.reference_rcs)} (max {_fmt(item.instrumented_range)})"
+            f"on {_fmt(item.reference_rcs)} at Pd {_fmt(item.detection_pd)} "
+            f"(max {_fmt(item.instrumented_range)})"
         )
     if isinstance(item, Interceptor):
         parts = [
             f"{cls} {_fmt(env.max_range)}/{_fmt(env.max_altitude)}"
             for cls, env in item.envelopes.items()
         ]
-        return "; ".join(parts)
+        return "; ".join(parts) + f"; {item.terminal_seeker.value} seeker"
     if isinstance(item, Threat):
         return (
             f"{item.target_class}; RCS {_fmt(item.rcs)}; {_fmt(item.speed)}; "
@@ -104,7 +114,8 @@ def show_item(
     item_id: str = typer.Argument(..., metavar="ID", help="Catalog id, e.g. s-400, 40n6e."),
     as_json: bool = typer.Option(False, "--json", help="Print the full item as JSON."),
 ) -> None:
-    """Show every field of one item: value, unit, source, confidence and alternatives."""
+    """Show every field of one item: value, unit, source, confidence and alternatives (numbers
+    and sourced categories such as an interceptor's terminal seeker)."""
     item = catalog.get(item_id)
     if as_json:
         typer.echo(json.dumps(item.model_dump(mode="json"), indent=2, ensure_ascii=False))
@@ -121,21 +132,38 @@ def show_item(
         if name in {"id", "kind", "name", "country", "description", "illustrative"}:
             continue
         value = getattr(item, name)
-        if name in quantity_fields or value is None:
+        if name in quantity_fields or value is None or isinstance(value, SourcedChoice):
             continue
         console.print(f"{name}: {_plain(value)}")
     table = Table(show_lines=True)
     for col in ("field", "value", "confidence", "source", "alternatives / note"):
         table.add_column(col, overflow="fold")
-    for path, q in catalog.iter_quantities(item):
-        alts = "; ".join(
-            f"{a.value:g} {q.unit} ({a.source}{', ' + a.note if a.note else ''})"
-            for a in q.alternatives
-        )
-        extra = "\n".join(s for s in (alts, q.note) if s)
-        conf = q.confidence + (f" ({q.basis})" if q.basis else "")
-        table.add_row(path, f"{q.value:g} {q.unit}", conf, q.source, extra)
+    for name in type(item).model_fields:
+        value = getattr(item, name)
+        if isinstance(value, SourcedChoice):
+            table.add_row(name, *_cells(value, ""))
+            continue
+        for path, q in catalog.iter_quantities(value, name):
+            table.add_row(path, *_cells(q, q.unit))
     console.print(table)
+
+
+def _cells(q: Quantity | SourcedChoice, unit: str) -> tuple[str, str, str, str]:
+    """Table cells value, confidence (basis), source, alternatives / note of a sourced number
+    (shown with ``unit``) or category; square brackets in the texts are escaped so that rich
+    prints them instead of reading them as markup."""
+
+    def show(v: float | str) -> str:
+        return f"{v:g} {unit}".strip() if isinstance(v, float) else str(v)
+
+    alts = "; ".join(
+        f"{show(a.value)} ({a.source}{' [' + a.basis + ']' if a.basis else ''}"
+        f"{', ' + a.note if a.note else ''})"
+        for a in q.alternatives
+    )
+    extra = "\n".join(s for s in (alts, q.note) if s)
+    conf = q.confidence + (f" ({q.basis})" if q.basis else "")
+    return show(q.value), conf, escape(q.source), escape(extra)
 
 
 def _plain(value: object) -> str:

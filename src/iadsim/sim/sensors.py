@@ -4,15 +4,22 @@ noisy measurements, vectorised over radars x threats x time.
 Detection model (documented choice):
 
 * The catalog's ``reference_detection_range`` R_ref on ``reference_rcs`` sigma_ref is read as
-  the range where the single-scan detection probability is ``PD_REF = 0.9`` at a false-alarm
-  probability ``PFA = 1e-6``, for a Swerling 1 (slow-fluctuating) target.
+  the range where the single-scan detection probability is the radar's catalog
+  ``detection_pd`` (P_d,ref) at a false-alarm probability ``PFA = 1e-6``, for a Swerling 1
+  (slow-fluctuating) target. The catalog's default is P_d,ref = 0.8, the common convention for
+  a quoted radar range (radartutorial.eu, "Probability of Detection",
+  http://www.radartutorial.eu/01.basics/Probability%20of%20Detection.en.html), with 0.5 and 0.9
+  as alternatives.
 * Swerling 1, single pulse/scan, square-law detector: ``Pd = Pfa ** (1 / (1 + SNR))``
   (Skolnik, *Introduction to Radar Systems*, 3rd ed., sec. 2.8; Richards, *Fundamentals of Radar
-  Signal Processing*, eq. 7.59). Inverting at Pd 0.9, Pfa 1e-6 gives SNR_ref = 21.14 dB.
+  Signal Processing*, eq. 7.59). Inverted at P_d,ref: ``SNR_ref = ln(Pfa) / ln(P_d,ref) - 1``,
+  per radar (17.85 dB at 0.8, 12.77 dB at 0.5, 21.14 dB at 0.9).
 * The radar equation scales the signal-to-noise ratio with range and RCS:
-  ``SNR(R) = SNR_ref * (R_ref / R)**4 * (sigma / sigma_ref)``; so the range where Pd = 0.9 on a
-  target of RCS sigma is ``R_ref * (sigma / sigma_ref)**(1/4)`` (the catalog's sigma^(1/4) rule),
-  and Pd falls off smoothly beyond it (e.g. Pd 0.22 at twice that range).
+  ``SNR(R) = SNR_ref * (R_ref / R)**4 * (sigma / sigma_ref)``; so the range where Pd = P_d,ref
+  on a target of RCS sigma is ``R_ref * (sigma / sigma_ref)**(1/4)`` (the catalog's sigma^(1/4)
+  rule), and Pd falls off smoothly beyond it (at P_d,ref 0.8: Pd 0.06 at twice that range).
+  The same quoted range read at a lower P_d,ref means a weaker radar: a range quoted at Pd 0.5
+  would overstate the Pd 0.8 range by (SNR(0.8) / SNR(0.5))^(1/4) = 1.34.
 * Pd is zero beyond the instrumented range, below the 4/3-Earth radio horizon
   (:func:`iadsim.geo.earth.horizon_range_m`), outside the elevation limits (elevation over the
   effective-radius sphere, i.e. refracted), outside the azimuth sector around the site heading,
@@ -35,7 +42,6 @@ from iadsim.geo.earth import R_EARTH_M, horizon_distance_m, refracted_elevation_
 from iadsim.geo.frames import enu_rotation, geodetic_to_ecef_m
 from iadsim.geo.los import min_visible_height
 
-PD_REF = 0.9  #: single-scan Pd at the catalog reference detection range
 PFA = 1e-6  #: false-alarm probability the reference is quoted at
 PD_MIN = 1e-4  #: opportunities with a lower Pd are dropped (never detect in practice)
 
@@ -49,9 +55,6 @@ def pd_swerling1(snr, pfa: float = PFA):
 def snr_for_pd_swerling1(pd, pfa: float = PFA):
     """Inverse of :func:`pd_swerling1`: ``SNR = ln(Pfa) / ln(Pd) - 1`` (linear)."""
     return np.log(pfa) / np.log(np.asarray(pd, float)) - 1.0
-
-
-SNR_REF = float(snr_for_pd_swerling1(PD_REF))  #: 130.1 (21.14 dB)
 
 
 @dataclass
@@ -68,6 +71,7 @@ class RadarArrays:
     enu_rot: np.ndarray  # (R, 3, 3)
     ref_range_m: np.ndarray
     ref_rcs_m2: np.ndarray
+    detection_pd: np.ndarray  # single-scan Pd at ref_range_m on ref_rcs_m2 (catalog)
     max_range_m: np.ndarray  # instrumented range
     scan_period_s: np.ndarray
     heading_rad: np.ndarray
@@ -108,6 +112,7 @@ def build_radars(deployment: Deployment) -> RadarArrays:
         enu_rot=enu_rotation(lat, lon).reshape(n, 3, 3),
         ref_range_m=col(r.radar.reference_detection_range.si for r in radars),
         ref_rcs_m2=col(r.radar.reference_rcs.si for r in radars),
+        detection_pd=col(r.detection_pd for r in radars),
         max_range_m=col(r.radar.instrumented_range.si for r in radars),
         scan_period_s=col(r.radar.scan_period.si for r in radars),
         heading_rad=np.radians(col(r.heading_deg for r in radars)),
@@ -146,9 +151,9 @@ def _radar_pass(ecef, lat, lon, alt, active, steps, rcs, ballistic, r0, C, lat0,
                 heading, half_sector, el_min, el_max, r_max, snr_ref_rcs, detects_ballistic,
                 k_factor, out_step, out_threat, out_pd, out_rng, out_az, out_el, fill):  # fmt: skip
     """One radar over threats x scan steps: count (``fill`` False) or write the opportunities
-    with Pd > PD_MIN. ``snr_ref_rcs`` = SNR_REF * R_ref^4 / sigma_ref; geometry as documented
-    in the module (horizon and refracted elevation on the k R_E sphere, haversine ground range
-    on R_E)."""
+    with Pd > PD_MIN. ``snr_ref_rcs`` = SNR_ref * R_ref^4 / sigma_ref (SNR_ref from the
+    radar's detection_pd); geometry as documented in the module (horizon and refracted
+    elevation on the k R_E sphere, haversine ground range on R_E)."""
     a_eff = k_factor * R_EARTH_M
     h_r = max(h_r, 0.0)
     d1 = horizon_distance_m(h_r, a_eff)  # the radar's own horizon distance
@@ -205,6 +210,7 @@ def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Op
     rcs = np.asarray(traj.rcs_m2, float)
     arrs = [np.ascontiguousarray(a) for a in (traj.ecef_m, traj.lat_deg, traj.lon_deg, traj.alt_m)]
     active = np.ascontiguousarray(traj.active, dtype=np.bool_)
+    snr_ref = snr_for_pd_swerling1(radars.detection_pd)
     parts = []
     for r in range(len(radars)):
         steps = scan_steps(time_s, radars.scan_period_s[r]).astype(np.int64)
@@ -214,7 +220,7 @@ def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Op
             *arrs, active, steps, rcs, ballistic, radars.ecef_m[r], radars.enu_rot[r],
             radars.lat_deg[r], radars.lon_deg[r], radars.height_m[r], radars.heading_rad[r],
             radars.half_sector_rad[r], radars.min_elevation_rad[r], radars.max_elevation_rad[r],
-            radars.max_range_m[r], SNR_REF * radars.ref_range_m[r] ** 4 / radars.ref_rcs_m2[r],
+            radars.max_range_m[r], snr_ref[r] * radars.ref_range_m[r] ** 4 / radars.ref_rcs_m2[r],
             bool(radars.detects_ballistic[r]), float(k_factor),
         )  # fmt: skip
         m = _radar_pass(*args, *([np.empty(0, np.int64)] * 2 + [np.empty(0)] * 4), False)
