@@ -46,6 +46,7 @@ def synthetic_scenario(n_threats: int = 1000, n_units: int = 20) -> dict:
                 "system": systems[i % len(systems)],
                 "lat": lat,
                 "lon": lon,
+                "heading_deg": 90.0,  # sector radars face the raids from the east
                 "network": "iads" if systems[i % len(systems)] != "hq-9b" else None,
             }
         )

@@ -113,7 +113,7 @@ def test_bad_sql_is_one_line_and_exit_code_2(stub_engine, scenario, tmp_path, ia
 REAL_SCENARIO = """\
 name: one Patriot, two cruise missiles from the north
 sites:
-  - {id: pat1, system: patriot, lat: 50.0, lon: 20.0}
+  - {id: pat1, system: patriot, lat: 50.0, lon: 20.0, heading_deg: 0}  # faces the raid
 time: {duration_s: 240, step_s: 1}
 raids:
   - threat: cruise-missile

@@ -58,7 +58,9 @@ def _check_same_site_everywhere(scn):
         assert list(p.radars.radar_id[rows]) == ids
         np.testing.assert_allclose(p.radars.height_m[rows], heights, rtol=0, atol=1e-9)
         assert list(p.radars.is_fcr[rows]) == [r == fcr_id for r in ids]
-        np.testing.assert_array_equal(p.radars.heading_rad[rows], np.radians(site.heading_deg))
+        # no heading: only all-round radars (any boresight gives the same coverage), 0 rad
+        heading = 0.0 if site.heading_deg is None else np.radians(site.heading_deg)
+        np.testing.assert_array_equal(p.radars.heading_rad[rows], heading)
         want_pd = [catalog.get(r, kind="radar").detection_pd.value for r in ids]
         np.testing.assert_array_equal(p.radars.detection_pd[rows], want_pd)
         for threat in THREATS:
@@ -139,8 +141,9 @@ def _override_scenario(**environment):
                     "interceptors": {"48n6e3": 20, "40n6e": 0, "9m96e2": 40},
                     "doctrine": {"salvo_size": 4, "max_simultaneous": 3, "reload_time_s": 600},
                 },
-                {"id": "tpy2", "system": "an-tpy-2", "lat": 38.3, "lon": 37.8},
-                {"id": "pat", "system": "patriot", "lat": 39.8, "lon": 32.9},
+                {"id": "tpy2", "system": "an-tpy-2", "lat": 38.3, "lon": 37.8, "heading_deg": 95},
+                {"id": "pat", "system": "patriot", "lat": 39.8, "lon": 32.9, "heading_deg": 120},
+                {"id": "nasams", "system": "nasams", "lat": 39.7, "lon": 32.7},  # all round
             ],
         },
         base_dir=EXAMPLES_DIR,
@@ -191,7 +194,8 @@ def test_default_values_are_flagged_with_their_origin():
     assert origin["own", "doctrine.shoot_look_shoot"] == (True, "scenario default")
     assert origin["own", "doctrine.reaction_time_s"] == (9.0, "catalog")
     assert origin["pat", "ground_altitude_m"] == (0.0, "sea level")
-    assert origin["pat", "heading_deg"] == (0.0, "scenario default")
+    assert origin["pat", "heading_deg"] == (120.0, "scenario")
+    assert ("nasams", "heading_deg") not in origin  # not given, not defaulted: none needed
     assert origin["pat", "radars.an-mpq-65.antenna_height_m"][1] == "catalog default"
     assert origin["pat", "interceptors.pac-3-mse"] == (24, "catalog default")
     assert origin["pat", "doctrine.channels"] == (9, "catalog default")
@@ -230,7 +234,7 @@ def test_radar_only_site_has_no_fire_unit():
     assert tpy2.fcr is None and tpy2.interceptors == () and tpy2.doctrine is None
     assert [r.id for r in tpy2.radars] == ["an-tpy-2"] and not tpy2.radars[0].is_fcr
     p = _prepared_sites_only(scn)
-    assert 1 not in p.fu.site and list(p.fu.site) == [0, 2]
+    assert 1 not in p.fu.site and list(p.fu.site) == [0, 2, 3]
     spec = resolve_sites(scn, "srbm-300")[1]
     assert spec.fire_control is None and spec.envelopes == ()
 

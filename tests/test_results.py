@@ -37,7 +37,9 @@ def test_store_holds_every_row_with_typed_columns(tmp_path, reps):
     _write(tmp_path / "results.duckdb", reps)
     con = open_store(tmp_path)
     tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-    assert tables == {"meta", "runs", "events", "per_threat", "summary", "catalog_overrides"}
+    assert tables == {
+        "meta", "runs", "events", "per_threat", "summary", "catalog_overrides", "site_defaults"
+    }  # fmt: skip
     for name, frame in (
         ("runs", reps.runs),
         ("events", reps.events),

@@ -27,6 +27,7 @@ from iadsim.results.store import (
     SUMMARY_JSON,
     fill_store,
     overrides_frame,
+    site_defaults_frame,
     summary_dict,
     write_store,
     write_summary_json,
@@ -52,6 +53,10 @@ class RunSet:
     ``summary`` (the same as the dict written to ``summary.json``). ``meta`` holds the job's
     settings, among them ``catalog_overrides``: the scenario's overrides in force
     (:meth:`iadsim.catalog.CatalogOverride.as_dict` records; :attr:`catalog_overrides`).
+    ``site_defaults`` lists every value the engine applied to a site that the scenario did not
+    state (dicts with site, field, value, origin, from
+    :meth:`iadsim.deployment.Deployment.provenance_records`); ``summary`` and the store carry
+    it too.
     """
 
     meta: dict[str, Any]
@@ -59,6 +64,7 @@ class RunSet:
     events: pd.DataFrame
     per_threat: pd.DataFrame
     summary_table: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    site_defaults: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.summary_table is None:
@@ -78,11 +84,17 @@ class RunSet:
 
     def _tables(self) -> dict[str, pd.DataFrame]:
         """The store's tables beyond runs, events and per_threat."""
-        return {"catalog_overrides": overrides_frame(self.catalog_overrides)}
+        return {
+            "catalog_overrides": overrides_frame(self.catalog_overrides),
+            "site_defaults": site_defaults_frame(self.site_defaults),
+        }
 
     @property
     def summary(self) -> dict[str, Any]:
-        return summary_dict(self.summary_table, self.meta)
+        return {
+            **summary_dict(self.summary_table, self.meta),
+            "site_defaults": [dict(r) for r in self.site_defaults],
+        }
 
     def metric(self, name: str) -> dict[str, Any]:
         """One metric's ``{value, ci_low, ci_high, n}``; KeyError names the available ones."""
@@ -179,7 +191,9 @@ def run(
         "iadsim_version": __version__,
         "catalog_overrides": [o.as_dict() for o in scenario.catalog.overrides],
     }
-    rs = RunSet(meta, reps.runs, reps.events, reps.per_threat)
+    dep = prepared.deployment  # None only for a PreparedScenario built without one
+    defaults = [] if dep is None else dep.provenance_records(defaults_only=True)
+    rs = RunSet(meta, reps.runs, reps.events, reps.per_threat, site_defaults=defaults)
     if out_dir is not None:
         rs.save(out_dir)
     return rs

@@ -10,9 +10,11 @@ every product. The rules:
   ``fire_control_radar`` is one of them), or the radar itself for a radar-only site. Antenna
   height: the site's ``antenna_height_m`` (one value for every radar of the site), else each
   radar's catalog ``antenna_height``; heights are above the site's ground. Heading: the site's
-  ``heading_deg`` (boresight of sector radars, clockwise from north). Azimuth sector, elevation
-  limits, whether the radar sees ballistic targets and the detection probability its reference
-  range is quoted at (``detection_pd``) come from the catalog.
+  ``heading_deg`` (boresight of sector radars, clockwise from north), None when the scenario
+  does not give one (no default: the scenario requires it for sector radars when it has raids,
+  and coverage with fixed sectors asks for it; an all-round radar needs none). Azimuth sector,
+  elevation limits, whether the radar sees ballistic targets and the detection probability
+  its reference range is quoted at (``detection_pd``) come from the catalog.
 * **Fire-control radar**: the system's ``fire_control_radar`` (:attr:`ResolvedSite.fcr_index`);
   none for a radar-only site.
 * **Fire unit**: a system site whose catalog system lists interceptors. Its inventory is the
@@ -92,7 +94,7 @@ class ResolvedRadar:
     #: the catalog radar (range reference, scan period, noise, track capacity)
     radar: Radar = dataclasses.field(repr=False)
     antenna_height_m: float
-    heading_deg: float
+    heading_deg: float | None  #: boresight, deg clockwise from north; None: not given
     azimuth_sector_deg: float
     min_elevation_deg: float
     max_elevation_deg: float
@@ -110,6 +112,23 @@ class ResolvedRadar:
         is quoted (catalog ``detection_pd``); the simulation calibrates its Swerling 1 SNR
         there, so :meth:`detection_range_m` is the range where Pd equals this value."""
         return float(self.radar.detection_pd.value)
+
+    @property
+    def is_sector(self) -> bool:
+        """True when the radar looks into a sector narrower than 360 deg (it has a boresight)."""
+        return self.azimuth_sector_deg < 360
+
+    @property
+    def boresight_rad(self) -> float:
+        """The heading in radians for the engines. An all-round radar without a heading gets 0
+        (any value gives the same result); a sector radar without one raises ``ValueError``:
+        the scenario checks (:meth:`iadsim.scenario.Scenario.require_headings`) stop such a
+        site before an engine that fixes sectors runs."""
+        if self.heading_deg is not None:
+            return float(np.radians(self.heading_deg))
+        if self.is_sector:
+            raise ValueError(f"sector radar {self.id!r} has no heading_deg")
+        return 0.0
 
     def sees(self, target_class: str) -> bool:
         """Whether the radar can detect targets of ``target_class`` (aircraft, cruise,
@@ -171,7 +190,7 @@ class ResolvedSite:
     lon: float
     ground_altitude_m: float
     ground_origin: Origin
-    heading_deg: float
+    heading_deg: float | None  #: None: the scenario gives none
     network: str | None
     radars: tuple[ResolvedRadar, ...]
     fcr_index: int | None
@@ -278,14 +297,10 @@ def resolve_site(
     cat = cat if cat is not None else catalog.base()
     item = cat.get(site.system, kind=("system", "radar"))
     prov: list[Provenance] = [
-        Provenance(site.id, "ground_altitude_m", float(ground_altitude_m), ground_origin),
-        Provenance(
-            site.id,
-            "heading_deg",
-            site.heading_deg,
-            "scenario" if _stated(site, "heading_deg") else "scenario default",
-        ),
+        Provenance(site.id, "ground_altitude_m", float(ground_altitude_m), ground_origin)
     ]
+    if site.heading_deg is not None:  # never defaulted: see ResolvedRadar.heading_deg
+        prov.append(Provenance(site.id, "heading_deg", float(site.heading_deg), "scenario"))
     system = item if isinstance(item, System) else None
     radar_ids = list(system.radars) if system is not None else [item.id]
     fcr_id = system.fire_control_radar if system is not None else None

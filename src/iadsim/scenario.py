@@ -54,7 +54,13 @@ class Site(_Model):
     ground_altitude_m: float | None = Field(
         None, description="terrain height at the site; default: from the DEM, else 0"
     )
-    heading_deg: float = Field(0.0, ge=-360, le=360, description="boresight of sector radars")
+    heading_deg: float | None = Field(
+        None,
+        ge=-360,
+        le=360,
+        description="boresight azimuth of the site's sector radars, deg clockwise from north; "
+        "required for a sector radar when the scenario has raids (see require_headings)",
+    )
     network: str | None = Field(None, description="link group id")
     interceptors: dict[str, int] | None = Field(
         None, description="inventory by interceptor id; default: the catalog loadout"
@@ -127,6 +133,7 @@ class Scenario(_Model):
 
     _path: Path | None = PrivateAttr(None)
     _catalog: Catalog | None = PrivateAttr(None)
+    _lines: dict[tuple, int] = PrivateAttr(default_factory=dict)  # key path -> line (YAML)
 
     @property
     def path(self) -> Path | None:
@@ -160,6 +167,41 @@ class Scenario(_Model):
             if s.id == site_id:
                 return s
         raise KeyError(site_id)
+
+    def sector_sites_without_heading(self) -> list[tuple[int, str, float]]:
+        """Sites with a sector radar (catalog ``azimuth_sector`` < 360 deg) and no
+        ``heading_deg``: (site index, radar id, sector in degrees), the first such radar of
+        each site."""
+        out = []
+        cat = self.catalog
+        for i, s in enumerate(self.sites):
+            if s.heading_deg is not None:
+                continue
+            item = cat.get(s.system, kind=("system", "radar"))
+            ids = item.radars if isinstance(item, catalog.System) else [item.id]
+            for rid in ids:
+                sector = cat.get(rid, kind="radar").azimuth_sector.si
+                if sector < 360:
+                    out.append((i, rid, float(sector)))
+                    break
+        return out
+
+    def require_headings(self, purpose: str) -> None:
+        """Raise a located :class:`ScenarioError` for the first site with a sector radar and
+        no ``heading_deg``: ``purpose`` (e.g. "the raid simulation") fixes sector radars at
+        their heading, so a missing one would silently decide what they can see."""
+        missing = self.sector_sites_without_heading()
+        if not missing:
+            return
+        i, rid, sector = missing[0]
+        _fail(
+            self._path or Path("scenario"),
+            self._lines,
+            ("sites", i, "heading_deg"),
+            f"site {self.sites[i].id!r} has the sector radar {rid!r} ({sector:g} deg) and "
+            f"{purpose} points it at the site's heading, which is not given; "
+            "give the boresight azimuth in degrees",
+        )
 
     def network_members(self) -> dict[str, Network]:
         """Every network (declared, or implied by a site's ``network`` field with the default
@@ -236,13 +278,20 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
     return scn
 
 
+def _fail(path: Path, lines: dict[tuple, int], loc: tuple, msg: str) -> None:
+    """Raise the one-line located error ``FILE:LINE: field 'a.b': msg`` (no line when the
+    scenario did not come from a file)."""
+    line = line_for(lines, loc)
+    where = f"{path}:{line}" if line else str(path)
+    raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
+
+
 def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
     """Cross-reference checks that need the catalog or other sections."""
+    scn._lines = lines
 
     def fail(loc: tuple, msg: str) -> None:
-        line = line_for(lines, loc)
-        where = f"{path}:{line}" if line else str(path)
-        raise ScenarioError(f"{where}: field '{_loc_str(loc)}': {msg}")
+        _fail(path, lines, loc, msg)
 
     _resolve_overrides(scn, fail)
     cat = scn.catalog
@@ -284,6 +333,8 @@ def _resolve(scn: Scenario, path: Path, lines: dict[tuple, int]) -> None:
         for j, m in enumerate(n.members):
             if m not in seen:
                 fail(("networks", i, "members", j), f"unknown site {m!r}; sites: {sorted(seen)}")
+    if scn.raids:
+        scn.require_headings("the raid simulation")
     dem = scn.dem_path()
     if dem is not None and not dem.exists():
         fail(

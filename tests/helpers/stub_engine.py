@@ -24,6 +24,7 @@ class StubPrepared:
     sites: list[str]
     pk: float = 0.7
     fail_at: int | None = None
+    deployment: None = None  # the engine's resolved sites; the stub has none
 
 
 def stub_prepare(n_threats: int = 6, pk: float = 0.7, fail_at: int | None = None) -> StubPrepared:

@@ -58,7 +58,7 @@ class RadarSpec:
     min_elevation_deg: float = -90.0
     max_elevation_deg: float = 90.0
     azimuth_sector_deg: float = 360.0
-    heading_deg: float = 0.0
+    heading_deg: float | None = None  #: boresight (deg); needed with fixed sectors
 
 
 @dataclass(frozen=True)
@@ -364,6 +364,17 @@ def compute_coverage_multi(
         )
     if sites is None:
         resolve_threat(threat, scenario)
+    if sectors and sites is None and scenario is not None:
+        scenario.require_headings("coverage with fixed sectors (--fixed-sectors, sectors=True)")
+    if sectors and sites is not None:
+        for site in sites:
+            for r in site.radars:
+                if r.azimuth_sector_deg < 360.0 and r.heading_deg is None:
+                    raise InputError(
+                        f"site {site.id!r}: sector radar {r.id!r} has no heading_deg and "
+                        "sectors=True fixes it there; give RadarSpec(heading_deg=...) in sites",
+                        "sites",
+                    )
     k = (
         k_factor
         if k_factor is not None

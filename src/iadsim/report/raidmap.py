@@ -94,11 +94,11 @@ def _sector(ax, site: ResolvedSite, kx: float) -> bool:
     the radar looks all round and nothing is drawn)."""
     radar = site.fcr if site.fcr is not None else site.radars[0]
     sector = float(radar.azimuth_sector_deg)
-    if sector >= 360:
+    if sector >= 360 or radar.heading_deg is None:  # all round, or not fixed (no raids)
         return False
     r_deg = 60.0 / 111.32
     # matplotlib angles: counter-clockwise from east; azimuth: clockwise from north
-    a0 = 90.0 - (site.heading_deg + sector / 2)
+    a0 = 90.0 - (radar.heading_deg + sector / 2)
     # the x axis is squeezed by cos(lat) through the aspect: draw in "equal" units, then scale
     w = Wedge((0, 0), r_deg, a0, a0 + sector, color="#2b8a3e", alpha=0.15, lw=0)
     from matplotlib.transforms import Affine2D

@@ -13,6 +13,9 @@
 * ``catalog_overrides`` (item, field, value, unit, catalog_value, alternatives, source,
   confidence, exact): the scenario's ``catalog_overrides`` in force during the job
   (:meth:`iadsim.catalog.CatalogOverride.as_dict`; alternatives as comma-separated text).
+* ``site_defaults`` (site, field, value, origin): every value the engine applied to a site
+  that the scenario did not state (or that a catalog figure capped), from
+  :meth:`iadsim.deployment.Deployment.defaults` (booleans as 1/0).
 
 Atomicity: the file is built under a temporary name in the same directory and moved into
 place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
@@ -94,12 +97,19 @@ CATALOG_OVERRIDES_SCHEMA: dict[str, str] = {
     "confidence": "VARCHAR",
     "exact": "BOOLEAN",
 }
+SITE_DEFAULTS_SCHEMA: dict[str, str] = {
+    "site": "VARCHAR",
+    "field": "VARCHAR",
+    "value": "DOUBLE",
+    "origin": "VARCHAR",
+}
 TABLES = {
     "runs": RUNS_SCHEMA,
     "events": EVENT_SCHEMA,
     "per_threat": PER_THREAT_SCHEMA,
     "summary": SUMMARY_SCHEMA,
     "catalog_overrides": CATALOG_OVERRIDES_SCHEMA,
+    "site_defaults": SITE_DEFAULTS_SCHEMA,
 }
 
 
@@ -143,6 +153,14 @@ def overrides_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
         for r in records or []
     ]
     return pd.DataFrame(rows, columns=list(CATALOG_OVERRIDES_SCHEMA))
+
+
+def site_defaults_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
+    """The ``site_defaults`` rows (dicts with site, field, value, origin, as
+    :meth:`iadsim.deployment.Deployment.provenance_records` gives them) as a frame, values
+    as floats (booleans 1/0)."""
+    rows = [{**r, "value": float(r["value"])} for r in records or []]
+    return pd.DataFrame(rows, columns=list(SITE_DEFAULTS_SCHEMA))
 
 
 def fill_store(

@@ -131,7 +131,7 @@ def build_fire_units(deployment: Deployment, site_ecef_m) -> tuple[FireUnits, In
         ecef_m=np.asarray(site_ecef_m, float)[[s for s, _ in rows]].reshape(f, 3),
         enu_rot=enu_rotation(np.array([site.lat for _, site in rows], float),
                              np.array([site.lon for _, site in rows], float)).reshape(f, 3, 3),
-        heading_rad=np.radians([site.heading_deg for _, site in rows]),
+        heading_rad=np.array([site.fcr.boresight_rad for _, site in rows], float),
         half_sector_rad=np.array([site.fcr.half_sector_rad for _, site in rows], float),
         channels=np.array([d.channels for d in doc], np.int64),
         salvo=np.array([d.salvo_size for d in doc], np.int64),

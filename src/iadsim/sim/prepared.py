@@ -148,6 +148,7 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
     :class:`iadsim.scenario.Scenario`). ``trajectories`` may inject a TrajectorySet sampled on
     the engine's time grid (tests); by default :func:`iadsim.sim.kinematics.sample_raids`."""
     cfg = config or EngineConfig()
+    scenario.require_headings("the raid simulation")  # also when trajectories are injected
     step = scenario.time.step_s
     time_s = np.arange(int(np.floor(scenario.time.duration_s / step + 1e-9)) + 1) * step
     sites = scenario.sites

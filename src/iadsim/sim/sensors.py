@@ -115,7 +115,7 @@ def build_radars(deployment: Deployment) -> RadarArrays:
         detection_pd=col(r.detection_pd for r in radars),
         max_range_m=col(r.radar.instrumented_range.si for r in radars),
         scan_period_s=col(r.radar.scan_period.si for r in radars),
-        heading_rad=np.radians(col(r.heading_deg for r in radars)),
+        heading_rad=col(r.boresight_rad for r in radars),
         half_sector_rad=col(r.half_sector_rad for r in radars),
         min_elevation_rad=np.radians(col(r.min_elevation_deg for r in radars)),
         max_elevation_rad=np.radians(col(r.max_elevation_deg for r in radars)),
