@@ -63,7 +63,7 @@ class RunSet:
     runs: pd.DataFrame
     events: pd.DataFrame
     per_threat: pd.DataFrame
-    summary_table: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    summary_table: pd.DataFrame | None = field(default=None, repr=False)  # set in __post_init__
     site_defaults: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:

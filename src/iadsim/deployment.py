@@ -159,7 +159,7 @@ class ResolvedInterceptor:
 
     def envelope(self, target_class: str) -> Envelope | None:
         """The engagement envelope against ``target_class`` (None: cannot engage it)."""
-        return self.interceptor.envelopes.get(target_class)
+        return self.interceptor.envelopes.get(target_class)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def ground_altitudes_m(
     ground = np.array([math.nan if g is None else float(g) for g in stated_m], float)
     origin: list[Origin] = ["scenario" if np.isfinite(g) else "sea level" for g in ground]
     if dem is not None:
-        for k in np.flatnonzero(np.isnan(ground)):
+        for k in np.flatnonzero(np.isnan(ground)).tolist():
             h = float(np.ravel(dem.height_at(lat_deg[k], lon_deg[k]))[0])
             if np.isfinite(h):
                 ground[k], origin[k] = h, "dem"
@@ -308,12 +308,13 @@ def resolve_site(
     for rid in radar_ids:
         r = cat.get(rid, kind="radar")
         stated = site.antenna_height_m is not None
-        antenna = site.antenna_height_m if stated else r.antenna_height.si
+        antenna = float(site.antenna_height_m if site.antenna_height_m is not None
+                        else r.antenna_height.si)  # fmt: skip
         prov.append(
             Provenance(
                 site.id,
                 f"radars.{rid}.antenna_height_m",
-                float(antenna),
+                antenna,
                 "scenario" if stated else "catalog default",
             )
         )
@@ -357,7 +358,8 @@ def resolve_site(
 
 def _inventory(
     site: Site, system: System, every_interceptor: bool, prov: list[Provenance], cat: Catalog
-):
+) -> tuple[ResolvedInterceptor, ...]:
+    origin: Origin
     if site.interceptors is not None:
         inv, origin = site.interceptors, "scenario"
     elif every_interceptor:
@@ -386,6 +388,8 @@ def _inventory(
 def _doctrine(site: Site, system: System, prov: list[Provenance]) -> ResolvedDoctrine:
     d = site.doctrine
 
+    origin: Origin
+
     def note(name: str, value, origin: Origin) -> None:
         prov.append(Provenance(site.id, f"doctrine.{name}", value, origin))
 
@@ -401,7 +405,7 @@ def _doctrine(site: Site, system: System, prov: list[Provenance]) -> ResolvedDoc
     else:
         origin = "scenario" if _stated(d, "salvo_size") else "scenario default"
     note("salvo_size", salvo, origin)
-    sls = "scenario" if _stated(d, "shoot_look_shoot") else "scenario default"
+    sls: Origin = "scenario" if _stated(d, "shoot_look_shoot") else "scenario default"
     note("shoot_look_shoot", d.shoot_look_shoot, sls)
     reaction = system.reaction_time.si
     note("reaction_time_s", reaction, "catalog")
@@ -460,7 +464,11 @@ def resolve_catalog_item(item_id: str, antenna_height_m: float | None = None) ->
     diagram); ``antenna_height_m`` overrides the catalog antenna heights as a site's would
     (not range-checked against the scenario schema: the caller validates its own inputs)."""
     item = catalog.get(item_id, kind=("system", "radar"))
-    fields = {"id": item.id, "system": item.id, "lat": 0.0, "lon": 0.0}
-    if antenna_height_m is not None:
-        fields["antenna_height_m"] = float(antenna_height_m)
-    return resolve_site(Site.model_construct(**fields), every_interceptor=True)
+    site = Site.model_construct(
+        id=item.id,
+        system=item.id,
+        lat=0.0,
+        lon=0.0,
+        antenna_height_m=None if antenna_height_m is None else float(antenna_height_m),
+    )
+    return resolve_site(site, every_interceptor=True)

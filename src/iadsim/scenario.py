@@ -12,6 +12,7 @@ wrong; what is expected``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -216,7 +217,7 @@ class Scenario(_Model):
         return nets
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return "unknown field; check the spelling (see docs/scenario.md for the schema)"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal, overload
 
 import yaml
 from pydantic import ValidationError
@@ -118,8 +119,21 @@ def items(kind: str | None = None) -> list[CatalogItem]:
     return base().items(kind)
 
 
+@overload
+def get(item_id: str, kind: Literal["radar"]) -> Radar: ...
+@overload
+def get(item_id: str, kind: Literal["system"]) -> System: ...
+@overload
+def get(item_id: str, kind: Literal["interceptor"]) -> Interceptor: ...
+@overload
+def get(item_id: str, kind: Literal["threat"]) -> Threat: ...
+@overload
+def get(item_id: str, kind: tuple[Literal["system"], Literal["radar"]]) -> System | Radar: ...
+@overload
+def get(item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem: ...
 def get(item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem:
-    """Look up an item by id; ``kind`` restricts the accepted kinds.
+    """Look up an item by id; ``kind`` restricts the accepted kinds (the return type follows
+    it).
 
     Raises :class:`CatalogError` naming the known ids when the id is unknown.
     """

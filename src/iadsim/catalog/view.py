@@ -21,11 +21,19 @@ import difflib
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel, ValidationError
 
-from iadsim.catalog.models import CatalogItem, Quantity, QuantityOverride
+from iadsim.catalog.models import (
+    CatalogItem,
+    Interceptor,
+    Quantity,
+    QuantityOverride,
+    Radar,
+    System,
+    Threat,
+)
 from iadsim.errors import CatalogError
 
 #: fields (last path component) that must stay > 0: a zero would divide (the radar equation's
@@ -257,8 +265,23 @@ class Catalog:
         """Catalog items, optionally of one kind (system, radar, interceptor, threat)."""
         return [i for i in self._items.values() if kind is None or i.kind == kind]
 
+    @overload
+    def get(self, item_id: str, kind: Literal["radar"]) -> Radar: ...
+    @overload
+    def get(self, item_id: str, kind: Literal["system"]) -> System: ...
+    @overload
+    def get(self, item_id: str, kind: Literal["interceptor"]) -> Interceptor: ...
+    @overload
+    def get(self, item_id: str, kind: Literal["threat"]) -> Threat: ...
+    @overload
+    def get(
+        self, item_id: str, kind: tuple[Literal["system"], Literal["radar"]]
+    ) -> System | Radar: ...
+    @overload
+    def get(self, item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem: ...
     def get(self, item_id: str, kind: str | Iterable[str] | None = None) -> CatalogItem:
-        """Look up an item by id; ``kind`` restricts the accepted kinds.
+        """Look up an item by id; ``kind`` restricts the accepted kinds (the return type
+        follows it: ``get(id, "radar")`` is a :class:`Radar`).
 
         Raises :class:`CatalogError` naming the known ids when the id is unknown.
         """
