@@ -1,6 +1,6 @@
 """Benchmark: iadsim terrain line of sight against GDAL's gdal_viewshed (not a test).
 
-Setup (issue 2, item 8; ../shared/reference/coverage-anchors.md): synthetic fractal DEMs
+Setup (issue 2, item 8): synthetic fractal DEMs
 (beta 3.2, relief 50-1550 m) as float32 GeoTIFFs (EPSG:32633, 30 m, plain strips), observer at the
 centre cell 10 m above ground, target 100 m above ground, 4/3 Earth. gdal_viewshed runs with
 ``-cc 0.75``; its curvature uses the SRS semi-major axis a = 6 378 137 m, so iadsim runs with

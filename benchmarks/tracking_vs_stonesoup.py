@@ -1,7 +1,7 @@
 """Benchmark: iadsim's tracker against Stone Soup (GNN-2D and kd-tree GNN-2D) on identical data.
 
-Scenario (../shared/reference/tracking-anchor.md): N pre-existing targets at 1 per km^2 (a
-square of side 1 km * sqrt(N)), velocities N(0, 10 m/s) per axis, 2-D nearly-constant velocity
+Scenario (run with stonesoup 1.9.1): N pre-existing targets at 1 per km^2 (a square of side
+1 km * sqrt(N)), velocities N(0, 10 m/s) per axis, 2-D nearly-constant velocity
 with q = 0.5 m^2/s^3, dt = 1 s; Pd = 0.9; Poisson clutter with mean N/5 per scan uniform over the
 region plus a 2 km margin; linear position sensor sigma = 10 m. Initiation: 3 updates (Stone
 Soup's MultiMeasurementInitiator(min_points=3) with UpdateTimeStepsDeleter(2); iadsim 3-of-5);

@@ -1,7 +1,9 @@
 """Ballistic arcs against the minimum-energy closed form, a numerical integrator and invariants.
 
-Reference values: shared/reference/public-parameters.md section 3.7 (vacuum, spherical
-non-rotating Earth, burnout at the surface), formulas section 4.3 (Bate, Mueller & White).
+Reference values: the minimum-energy trajectory in closed form (vacuum, spherical non-rotating
+Earth, burnout at the surface; Bate, Mueller & White, *Fundamentals of Astrodynamics*, Dover
+1971, eqs. 6.2-18 to 6.2-22: Q = 2 sin(psi/2) / (1 + sin(psi/2)), flight-path angle
+(pi - psi) / 4, apogee altitude R (sin(psi/2) + cos(psi/2) - 1) / 2).
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def test_range_limited_area_matches_spherical_cap_from_slant_range():
     assert r.area_km2(r.detection[0]) == pytest.approx(_cap_km2(s), rel=0.01)
 
 
-# (h_radar_m, h_target_m, exact_km) from public-parameters.md §4.1
+# (h_radar_m, h_target_m, exact_km): the 4/3-Earth radio horizon
+# sqrt(2 k R_E h1) + sqrt(2 k R_E h2), k = 4/3, R_E = 6371 km (Federal Standard 1037C)
 HORIZON_TABLE = [
     (10, 0, 13.03),
     (10, 50, 42.18),

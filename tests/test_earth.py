@@ -1,12 +1,14 @@
-"""Radar horizon and sphere geometry (array and compiled forms) against closed forms and the
-reference table of public-parameters.md §4.1."""
+"""Radar horizon and sphere geometry (array and compiled forms) against closed forms and a
+table of 4/3-Earth horizon ranges, d = sqrt(2 k R_E h1) + sqrt(2 k R_E h2) exactly and in the
+d[km] = 4.12 (sqrt(h1[m]) + sqrt(h2[m])) form of Federal Standard 1037C ("radar line-of-sight
+equation")."""
 
 import numpy as np
 import pytest
 
 from iadsim.geo import earth
 
-# (h_radar_m, h_target_m, exact_km, approx_4.12_km) from public-parameters.md §4.1
+# (h_radar_m, h_target_m, exact_km, approx_4.12_km): k = 4/3, R_E = 6371 km
 HORIZON_TABLE = [
     (10, 0, 13.03, 13.03),
     (10, 50, 42.18, 42.16),

@@ -37,7 +37,8 @@ def config(**kw):
 
 
 def scenario(rng, n_targets, n_scans, pd=0.9, clutter_per_scan=0.0, sigma=SIGMA_M):
-    """Targets at density 1/km^2 with N(0, 10 m/s) velocities (tracking-anchor.md), CV with
+    """Targets at density 1/km^2 with N(0, 10 m/s) velocities (the Stone Soup comparison
+    scenario of benchmarks/tracking_vs_stonesoup.py), CV with
     q = 0.5; per scan returns truth positions, detections, truth tags (-1 for clutter)."""
     side = 1000.0 * np.sqrt(n_targets)
     pos = rng.uniform(0, side, (n_targets, 2))

@@ -19,7 +19,8 @@ def s400():
 
 @pytest.mark.parametrize("h_t_m,exact_km", [(100, 54.25), (10_000, 425.2)])
 def test_horizon_curve_reproduces_reference_table(s400, h_t_m, exact_km):
-    # public-parameters §4.1: radar 10 m sees a target at h_t out to exact_km
+    # 4/3-Earth radio horizon d = sqrt(2 k R h1) + sqrt(2 k R h2) (Federal Standard 1037C,
+    # "radar line-of-sight equation"): radar 10 m sees a target at h_t out to exact_km
     d = s400["ground_range_km"]
     h = np.interp(exact_km, d, s400["columns"]["horizon_91n6e"])
     assert h * 1000 == pytest.approx(h_t_m, rel=0.01)

@@ -1,6 +1,8 @@
 """Terrain line of sight: the minimum visible altitude of every DEM cell from one observer.
 
-Model (the R3 "exact line of sight" of coverage-anchors.md §3, GDAL/GRASS curvature convention):
+Model (an exact "R3" line of sight, one sight line per cell, in the terms of Franklin & Ray,
+"Higher isn't necessarily better: visibility algorithms and experiments", 1994; GDAL/GRASS
+curvature convention):
 
 * The observer is snapped to the nearest cell centre; its eye is at ``Z0 = dem[obs] + h_obs``.
 * Rays are straight over a sphere of effective radius ``a = k R``: every terrain height at planar

@@ -3,7 +3,8 @@
 Spectral synthesis (Saupe 1988, "Algorithms for random fractals", in *The Science of Fractal
 Images*): complex Gaussian noise shaped by a power spectrum ``P(f) ~ |f|^-beta`` and inverted
 with an FFT. ``beta = 3.2`` gives rough, mountain-like relief (fractal dimension
-``D = (8 - beta) / 2 = 2.4``), the setting used for the viewshed anchors in coverage-anchors.md.
+``D = (8 - beta) / 2 = 2.4``), the setting of the benchmark DEMs in
+benchmarks/coverage_vs_gdal.py.
 """
 
 from __future__ import annotations
