@@ -75,15 +75,75 @@ def test_per_run_means_match_a_direct_computation(runset):
     for site in sorted(launches.site.unique()):
         s = launches[launches.site == site].groupby("run_id").value.sum()
         _check(rs, f"interceptors_per_run[{site}]", _t_ref(s.reindex(all_runs, fill_value=0)), 41)
-    warn = rs.per_threat.groupby("run_id").warning_time_s.mean().dropna()
-    _check(rs, "mean_warning_time_s", _t_ref(warn), len(warn))
+    pt = rs.per_threat
+    warn_all = pt.warning_time_s.fillna(0.0).groupby(pt.run_id).mean()  # undetected = 0 s
+    _check(rs, "mean_warning_time_s", _t_ref(warn_all), len(warn_all))
+    warn = pt.groupby("run_id").warning_time_s.mean().dropna()
+    _check(rs, "mean_warning_time_detected_s", _t_ref(warn), len(warn))
+    undetected = pt.first_detection_s.isna().groupby(pt.run_id).sum()
+    _check(rs, "undetected_per_run", _t_ref(undetected.reindex(all_runs, fill_value=0)), 41)
+    assert rs.metric("unresolved_per_run")["value"] == 0  # the stub resolves every threat
+
+
+def _hand_built_runset() -> RunSet:
+    """Three runs of three threats with every metric known by hand:
+
+    run 0: warnings 100 s, undetected, 50 s; t1 leaks            -> not defeated
+    run 1: warnings 200, 100, 300 s; nothing leaks                -> defeated
+    run 2: nothing detected; t0, t2 still flying at the end (600 s),
+           arriving at 900 s and 1000 s; nothing leaks             -> not defeated (unresolved)
+    """
+    nan = np.nan
+    per_threat = pd.DataFrame({
+        "run_id": np.repeat([0, 1, 2], 3),
+        "threat": ["t0", "t1", "t2"] * 3,
+        "target_class": "cruise",
+        "launched_s": 0.0,
+        "first_detection_s": [400, nan, 450, 300, 400, 200, nan, nan, nan],
+        "warning_time_s": [100, nan, 50, 200, 100, 300, nan, nan, nan],
+        "killed": [True, False, True, True, True, True, False, False, False],
+        "leaked": [False, True, False] + [False] * 6,
+        "unresolved": [False] * 6 + [True, False, True],
+    })  # fmt: skip
+    events = pd.DataFrame({
+        "run_id": [0, 2, 2],
+        "time_s": [500.0, 600.0, 600.0],
+        "kind": ["leak", "unresolved", "unresolved"],
+        "threat": ["t1", "t0", "t2"],
+        "value": [0.0, 900.0, 1000.0],
+    })  # fmt: skip
+    runs = pd.DataFrame({"run_id": [0, 1, 2]})
+    return RunSet({"scenario": "hand-built", "seed": 0, "runs": 3}, runs, events, per_threat)
+
+
+def test_warning_time_and_undetected_metrics_on_a_hand_built_store():
+    rs = _hand_built_runset()
+    value = {k: rs.metric(k)["value"] for k in rs.summary["metrics"]}
+    # all threats, undetected = 0 s: runs (100+0+50)/3 = 50, 200, 0 -> 250/3
+    assert value["mean_warning_time_s"] == pytest.approx(250 / 3)
+    assert rs.metric("mean_warning_time_s")["n"] == 3
+    # detected threats only: runs 75 and 200 (run 2 has none and is left out)
+    assert value["mean_warning_time_detected_s"] == pytest.approx(137.5)
+    assert rs.metric("mean_warning_time_detected_s")["n"] == 2
+    assert value["undetected_per_run"] == pytest.approx((1 + 0 + 3) / 3)
+
+
+def test_unresolved_threats_count_and_the_raid_is_not_defeated_on_a_hand_built_store():
+    rs = _hand_built_runset()
+    assert rs.metric("leakers_per_run")["value"] == pytest.approx(1 / 3)
+    assert rs.metric("unresolved_per_run")["value"] == pytest.approx(2 / 3)
+    # only run 1 has neither a leaker nor an unresolved threat (leakers alone would give 2/3)
+    assert rs.metric("p_raid_defeated")["value"] == pytest.approx(1 / 3)
+    assert rs.metric("p_raid_defeated")["n"] == 3
 
 
 def test_probabilities_match_wilson_from_scipy(runset):
     rs = runset
     ev = rs.events
     leakers = ev[ev.kind == "leak"].groupby("run_id").size().reindex(rs.runs.run_id, fill_value=0)
-    k = int((leakers == 0).sum())
+    unresolved = ev[ev.kind == "unresolved"].groupby("run_id").size()
+    unresolved = unresolved.reindex(rs.runs.run_id, fill_value=0)
+    k = int(((leakers == 0) & (unresolved == 0)).sum())
     ref = stats.binomtest(k, 41).proportion_ci(method="wilson")
     _check(rs, "p_raid_defeated", (k / 41, ref.low, ref.high), 41)
     for cls, g in rs.per_threat.groupby("target_class"):
@@ -121,6 +181,7 @@ def test_compare_puts_key_metrics_side_by_side(runset):
         "networked", "networked ci_low", "networked ci_high",
     ]  # fmt: skip
     assert {"leakers_per_run", "p_raid_defeated", "p_kill[cruise]"} <= set(table.index)
+    assert {"unresolved_per_run", "undetected_per_run", "mean_warning_time_s"} <= set(table.index)
     assert table.loc["leakers_per_run", "networked"] == rs_b.metric("leakers_per_run")["value"]
     assert (
         table.loc["p_kill[ballistic]", "standalone"] == runset.metric("p_kill[ballistic]")["value"]

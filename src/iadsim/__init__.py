@@ -18,8 +18,11 @@ from iadsim.errors import (
     DemCoverageWarning,
     DemError,
     IadsimError,
+    IadsimWarning,
     InputError,
     ScenarioError,
+    ThreatEnvelopeWarning,
+    UnresolvedThreatsWarning,
 )
 
 __all__ = [
@@ -29,7 +32,10 @@ __all__ = [
     "CatalogError",
     "DemError",
     "InputError",
+    "IadsimWarning",
     "DemCoverageWarning",
+    "ThreatEnvelopeWarning",
+    "UnresolvedThreatsWarning",
     "run",
     "load_scenario",
     "compute_coverage",

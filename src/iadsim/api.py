@@ -11,6 +11,8 @@ The CLI command ``iadsim run`` is a thin layer over :func:`run`.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from iadsim._version import __version__
-from iadsim.errors import InputError
+from iadsim.errors import InputError, UnresolvedThreatsWarning
 from iadsim.montecarlo import Progress, check_job_args, run_replications
 from iadsim.results.metrics import CONFIDENCE
 from iadsim.results.store import (
@@ -38,10 +40,16 @@ from iadsim.sim import engine
 # Headline metrics shown side by side by compare(); per-class ones are added as found.
 KEY_METRICS = (
     "leakers_per_run",
+    "unresolved_per_run",
     "p_raid_defeated",
     "interceptors_spent_per_run",
+    "undetected_per_run",
     "mean_warning_time_s",
 )
+
+#: time added to the latest arrival of the unresolved threats in the suggested duration (the
+#: kill assessment and the last interceptors' fly-out end after it), then rounded up to a minute
+RESOLVE_MARGIN_S = 60.0
 
 
 @dataclass
@@ -196,7 +204,33 @@ def run(
     rs = RunSet(meta, reps.runs, reps.events, reps.per_threat, site_defaults=defaults)
     if out_dir is not None:
         rs.save(out_dir)
+    message = unresolved_message(rs.events, runs)
+    if message:
+        warnings.warn(UnresolvedThreatsWarning(message), stacklevel=2)
     return rs
+
+
+def unresolved_message(events: pd.DataFrame, runs: int) -> str | None:
+    """One sentence on the threats left unresolved (``unresolved`` events) in a job, with the
+    ``time.duration_s`` that would let all of them arrive: their latest impact / arrival time
+    (the event's ``value``) plus :data:`RESOLVE_MARGIN_S`, rounded up to a whole minute; None
+    when every threat was resolved."""
+    if not len(events):
+        return None
+    u = events[events["kind"] == "unresolved"]
+    if not len(u):
+        return None
+    names = sorted(set(u["threat"].astype(str)))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    n_runs, end_s = u["run_id"].nunique(), float(u["time_s"].max())
+    per_run = len(u) / runs
+    need = math.ceil((float(u["value"].max()) + RESOLVE_MARGIN_S) / 60.0) * 60.0
+    return (
+        f"{len(names)} threat(s) ({shown}) were still flying or not yet launched when the "
+        f"simulated time ended at {end_s:g} s, in {n_runs} of {runs} runs "
+        f"({per_run:.3g} per run): they count as unresolved (unresolved_per_run), not as "
+        f"defeated; time.duration_s: {need:g} would let every one of them arrive"
+    )
 
 
 def _metrics_of(x: Any) -> dict[str, Any]:

@@ -58,6 +58,24 @@ class InputError(IadsimError):
         return (type(self), (self.args[0] if self.args else "", self.params))
 
 
-class DemCoverageWarning(UserWarning):
+class IadsimWarning(UserWarning):
+    """Base class of iadsim's warnings: a result that stands but needs the user's attention.
+    ``str()`` is one sentence; the CLI prints each as one ``warning:`` line on stderr."""
+
+
+class DemCoverageWarning(IadsimWarning):
     """A DEM does not cover all of a site's reach: the result beyond its edge is approximate
     (the ground there is taken as sea level). The CLI prints it as one ``warning:`` line."""
+
+
+class ThreatEnvelopeWarning(IadsimWarning):
+    """A threat is flown far outside the class its catalog entry describes (range beyond its
+    ``max_range``, or a ballistic flight needing more burnout speed than the class has): the
+    flight is computed as asked, but the catalog's other numbers (RCS, boost, speeds) no
+    longer describe that missile."""
+
+
+class UnresolvedThreatsWarning(IadsimWarning):
+    """Threats were still flying (or not yet launched) when the simulated time ended: they
+    are counted as unresolved, neither killed nor leaked, and the raid is not scored
+    defeated. The message says what ``time.duration_s`` would let them all arrive."""

@@ -75,6 +75,7 @@ def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -
                 "n_events": len(ev),
                 "n_threats": len(pt),
                 "leakers": int(pt["leaked"].sum()) if len(pt) else 0,
+                "unresolved": int(pt["unresolved"].sum()) if "unresolved" in pt else 0,
                 "kills": int(pt["killed"].sum()) if len(pt) else 0,
                 "interceptors_spent": int(sum(spent_by_site.values())),
             }

@@ -15,15 +15,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iadsim.errors import DemCoverageWarning
+from iadsim.errors import DemCoverageWarning, IadsimWarning
 
 
 def print_warnings(caught) -> None:
-    """Print iadsim's own warnings (e.g. a DEM smaller than a site's reach) as one line each
-    on stderr; re-issue the others."""
+    """Print iadsim's own warnings (:class:`~iadsim.errors.IadsimWarning`: e.g. a DEM smaller
+    than a site's reach) as one line each on stderr, each distinct message once (a raid map
+    samples the raids again); re-issue the others."""
+    seen: set[str] = set()
     for w in caught:
-        if issubclass(w.category, DemCoverageWarning):
-            typer.echo(f"warning: {w.message}", err=True)
+        if issubclass(w.category, IadsimWarning):
+            line = f"warning: {w.message}"
+            if line not in seen:
+                seen.add(line)
+                typer.echo(line, err=True)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from iadsim.cli.coverage_cmd import print_warnings
-from iadsim.errors import DemCoverageWarning
+from iadsim.errors import IadsimWarning
 from iadsim.examples import example_path
 from iadsim.fileio import atomic_write_text
 
@@ -92,7 +92,7 @@ def demo(
     jobs = {}
     for kind, dem, agl in (("smooth", None, False), ("terrain", example_path(DEMO_DEM), True)):
         with _progress(console) as bar, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DemCoverageWarning)
+            warnings.simplefilter("always", IadsimWarning)
             task = bar.add_task(f"coverage ({kind}): one pass per site", total=len(scn.sites))
             jobs[kind] = run_coverage_job(
                 scn,
@@ -148,7 +148,8 @@ def demo(
     results = {}
     for label, (fname, dirname) in RAIDS.items():
         scn_raid = load_scenario(example_path(fname))  # loaded once: the run and its map
-        with _progress(console) as bar:
+        with _progress(console) as bar, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IadsimWarning)
             task = bar.add_task(f"raid vs {label}", total=runs)
             results[label] = run(
                 scn_raid,
@@ -158,8 +159,11 @@ def demo(
                 out_dir=out / dirname,
                 progress=lambda done, total, t=task: bar.update(t, completed=done, total=total),
             )
+        print_warnings(caught)
         written.append((f"raid vs {label} (DuckDB + summary.json)", out / dirname))
-        png = plot_raid_map(scn_raid, results[label].events, out / dirname / "raid-map.png")
+        with warnings.catch_warnings():  # the raids were sampled (and warned about) above
+            warnings.simplefilter("ignore", IadsimWarning)
+            png = plot_raid_map(scn_raid, results[label].events, out / dirname / "raid-map.png")
         written.append((f"raid vs {label}, map of run 0", png))
 
     labels = tuple(RAIDS)

@@ -5,6 +5,7 @@ Both are thin over :func:`iadsim.api.run` and :mod:`iadsim.results.store`.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
@@ -12,7 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from iadsim.errors import InputError
+from iadsim.cli.coverage_cmd import print_warnings
+from iadsim.errors import IadsimWarning, InputError
 
 # Per-threat metrics are many; the console table shows the headline rows only.
 _PER_THREAT_PREFIXES = ("first_detection_s[", "warning_time_s[")
@@ -106,24 +108,32 @@ def run_command(
 ) -> None:
     """Run a raid scenario N times and write results.duckdb and summary.json to --out.
 
+    A 'warning:' line says when a threat was flown far outside its catalog class, or when
+    threats were still flying at the end of the simulated time (unresolved: the raid is then
+    not scored defeated; the line gives the time.duration_s that resolves them).
+
     Example: iadsim run examples/raid_patriot_networked.yaml --runs 500 --workers 2 --out out/p
     """
     from iadsim.api import run  # lazy: CLI start-up
 
     bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
+    caught: list[warnings.WarningMessage] = []
     try:
-        rs = run(
-            scenario,
-            runs=runs,
-            seed=seed,
-            workers=workers,
-            out_dir=out,
-            progress=bar.update,
-            backend=backend,
-            scheduler=scheduler,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IadsimWarning)
+            rs = run(
+                scenario,
+                runs=runs,
+                seed=seed,
+                workers=workers,
+                out_dir=out,
+                progress=bar.update,
+                backend=backend,
+                scheduler=scheduler,
+            )
     finally:
         bar.stop()
+        print_warnings(caught)  # also those given before an error
     s = rs.summary
     for line in override_lines(rs.catalog_overrides):
         typer.echo(line)
@@ -133,9 +143,10 @@ def run_command(
         from iadsim.report.raidmap import plot_raid_map  # lazy: CLI start-up
         from iadsim.scenario import load_scenario  # lazy: CLI start-up
 
-        typer.echo(
-            f"wrote {plot_raid_map(load_scenario(scenario), rs.events, out / 'raid-map.png')}"
-        )
+        with warnings.catch_warnings():  # the raids were sampled (and warned about) above
+            warnings.simplefilter("ignore", IadsimWarning)
+            png = plot_raid_map(load_scenario(scenario), rs.events, out / "raid-map.png")
+        typer.echo(f"wrote {png}")
 
 
 def results_command(

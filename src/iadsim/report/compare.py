@@ -10,11 +10,17 @@ import pandas as pd
 from iadsim.fileio import atomic_write
 from iadsim.report.figure import new_figure
 
-# metric -> (panel title, unit label); probabilities share one panel
-_COUNTS = {
-    "leakers_per_run": "leakers per run",
-    "interceptors_spent_per_run": "interceptors spent per run",
-    "mean_warning_time_s": "mean warning time (s)",
+# panel title -> its metrics (bars side by side; those the table lacks are left out);
+# probabilities share one more panel
+_PANELS = {
+    "threats per run": ("leakers_per_run", "unresolved_per_run", "undetected_per_run"),
+    "interceptors spent per run": ("interceptors_spent_per_run",),
+    "mean warning time (s; undetected = 0)": ("mean_warning_time_s",),
+}
+_SHORT = {
+    "leakers_per_run": "leakers",
+    "unresolved_per_run": "unresolved",
+    "undetected_per_run": "undetected",
 }
 
 
@@ -44,17 +50,18 @@ def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | N
     """Bar charts with 95 % intervals of the metrics in ``table`` (as returned by
     :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together."""
     colors = ["#b2182b", "#2166ac", "#4d9221", "#762a83"][: len(labels)]
-    counts = [m for m in _COUNTS if m in table.index]
+    panels = {title: [m for m in names if m in table.index] for title, names in _PANELS.items()}
+    panels = {title: names for title, names in panels.items() if names}
     probs = [m for m in table.index if m.startswith("p_")]
-    n_panels = len(counts) + (1 if probs else 0)
+    n_panels = len(panels) + (1 if probs else 0)
     fig = new_figure(figsize=(3.2 * n_panels + 2.5, 4.2))
     axes = fig.subplots(1, n_panels, squeeze=False)
-    for ax, m in zip(axes[0], counts, strict=False):
-        _bars(ax, [m], table, labels, colors)
-        ax.set_xticklabels([""])
-        ax.set_title(_COUNTS[m], fontsize=10)
+    for ax, (title, names) in zip(axes[0], panels.items(), strict=False):
+        _bars(ax, names, table, labels, colors)
+        ax.set_xticklabels([_SHORT.get(m, "") for m in names])
+        ax.set_title(title, fontsize=10)
     if probs:
-        ax = axes[0][len(counts)]
+        ax = axes[0][len(panels)]
         _bars(ax, probs, table, labels, colors)
         ax.set_ylim(0, 1.05)
         ax.set_title("probabilities", fontsize=10)

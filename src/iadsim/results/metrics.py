@@ -3,12 +3,12 @@
 Every metric is a DuckDB query over the ``runs``, ``events`` and ``per_threat`` tables
 (see :mod:`iadsim.results.store`) followed by one of two interval estimators:
 
-* **Mean of a per-run quantity** (leakers per run, interceptors spent per run and per
-  site, first detection and warning time of a threat): the runs are independent
-  replications, so the Student-t interval is used,
+* **Mean of a per-run quantity** (leakers, unresolved and undetected threats per run,
+  interceptors spent per run and per site, mean warning time, first detection and warning time
+  of a threat): the runs are independent replications, so the Student-t interval is used,
   ``x̄ ± t_{0.975, n-1} · s / √n`` with ``s`` the sample standard deviation over runs
   (e.g. Law, *Simulation Modeling and Analysis*, 5th ed., §9.4.1). No interval for n < 2.
-* **A probability** (raid fully defeated, kill per threat class, detection): the Wilson
+* **A probability** (raid defeated: no leaker and no unresolved threat, kill per threat class, detection): the Wilson
   score interval (Wilson 1927; Brown, Cai & DasGupta 2001),
   ``(p̂ + z²/2n ± z·√(p̂(1-p̂)/n + z²/4n²)) / (1 + z²/n)`` with ``z = Φ⁻¹(0.975)``,
   which stays inside [0, 1] and behaves at p̂ = 0 or 1 where the normal interval collapses.
@@ -71,6 +71,10 @@ _PER_RUN_SQL = {
     "leakers_per_run": """
         SELECT r.run_id, count(DISTINCT e.threat) FILTER (WHERE e.kind = 'leak') AS x
         FROM runs r LEFT JOIN events e USING (run_id) GROUP BY r.run_id""",
+    # A threat still flying when the simulated time ended (one 'unresolved' event each).
+    "unresolved_per_run": """
+        SELECT r.run_id, count(DISTINCT e.threat) FILTER (WHERE e.kind = 'unresolved') AS x
+        FROM runs r LEFT JOIN events e USING (run_id) GROUP BY r.run_id""",
     # A 'launch' event is one salvo; its value is the number of interceptors in it.
     "interceptors_spent_per_run": """
         SELECT r.run_id, coalesce(sum(e.value) FILTER (WHERE e.kind = 'launch'), 0) AS x
@@ -78,8 +82,19 @@ _PER_RUN_SQL = {
     "salvos_per_run": """
         SELECT r.run_id, count(e.kind) FILTER (WHERE e.kind = 'launch') AS x
         FROM runs r LEFT JOIN events e USING (run_id) GROUP BY r.run_id""",
-    # Mean over the run's threats that were detected and got a warning time.
+    # Threats no radar ever detected (first_detection_s NULL).
+    "undetected_per_run": """
+        SELECT r.run_id, count(t.threat) FILTER (WHERE t.first_detection_s IS NULL) AS x
+        FROM runs r LEFT JOIN per_threat t USING (run_id) GROUP BY r.run_id""",
+    # Mean over ALL the run's threats, an undetected threat counting as 0 s of warning, so two
+    # deployments facing the same raid are compared on the same threats.
     "mean_warning_time_s": """
+        SELECT run_id, avg(coalesce(warning_time_s, 0.0)) AS x FROM per_threat
+        GROUP BY run_id""",
+    # Mean over the run's detected threats only (runs with none are left out): how early the
+    # threats that were seen were seen, NOT comparable across deployments that detect
+    # different threats; read it with undetected_per_run.
+    "mean_warning_time_detected_s": """
         SELECT run_id, avg(warning_time_s) AS x FROM per_threat
         WHERE warning_time_s IS NOT NULL GROUP BY run_id""",
 }
@@ -108,8 +123,11 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     for name, sql in _PER_RUN_SQL.items():
         rows.append((name, _mean_ci(con, sql)))
 
+    # defeated: no leaker and no threat left unresolved (still flying at the end)
     defeated = con.execute(
-        f"SELECT count(*) FILTER (WHERE x = 0) FROM ({_PER_RUN_SQL['leakers_per_run']})"
+        f"""SELECT count(*) FILTER (WHERE l.x = 0 AND u.x = 0)
+            FROM ({_PER_RUN_SQL["leakers_per_run"]}) l
+            JOIN ({_PER_RUN_SQL["unresolved_per_run"]}) u USING (run_id)"""
     ).fetchone()[0]
     rows.append(("p_raid_defeated", wilson_interval(int(defeated), n_runs)))
 

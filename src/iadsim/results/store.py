@@ -3,10 +3,10 @@
 ``DIR/results.duckdb`` holds the tables
 
 * ``meta``       (key, value): scenario name, seed, number of runs, iadsim version;
-* ``runs``       (run_id, seed_entropy, spawn_key, n_events, n_threats, leakers, kills,
-  interceptors_spent);
+* ``runs``       (run_id, seed_entropy, spawn_key, n_events, n_threats, leakers, unresolved,
+  kills, interceptors_spent);
 * ``events``     (run_id + :data:`EVENT_COLUMNS`): every detection, track, launch, intercept,
-  miss, leak, impact and refusal of a run;
+  miss, leak, impact, refusal and unresolved threat of a run;
 * ``per_threat`` (run_id, threat, target_class, launched_s, first_detection_s, ...);
 * ``summary``    (metric, value, ci_low, ci_high, n): the metrics of
   :mod:`iadsim.results.metrics`;
@@ -65,6 +65,7 @@ PER_THREAT_SCHEMA: dict[str, str] = {
     "killed": "BOOLEAN",
     "kill_time_s": "DOUBLE",
     "leaked": "BOOLEAN",
+    "unresolved": "BOOLEAN",
     "impact_asset": "VARCHAR",
     "interceptors_spent": "INTEGER",
     "warning_time_s": "DOUBLE",
@@ -76,6 +77,7 @@ RUNS_SCHEMA: dict[str, str] = {
     "n_events": "INTEGER",
     "n_threats": "INTEGER",
     "leakers": "INTEGER",
+    "unresolved": "INTEGER",
     "kills": "INTEGER",
     "interceptors_spent": "INTEGER",
 }

@@ -58,7 +58,15 @@ def run_once(prepared: PreparedScenario, rng: np.random.Generator, run_id: int =
 
 
 def _finish(p: PreparedScenario, st: RunState) -> RunResult:
+    """The per-threat table; first an ``unresolved`` event for every threat neither killed nor
+    arrived (leaked) when the simulated time ends: still flying, or not yet launched."""
     tr = p.traj
+    unresolved = st.alive.copy()
+    n = np.flatnonzero(unresolved)
+    if len(n) and len(p.time_s):
+        k = len(p.time_s) - 1
+        st.log.add("unresolved", p.time_s[k], threat=n, value=tr.impact_time_s[n],
+                   lat=tr.lat_deg[n, k], lon=tr.lon_deg[n, k], alt_m=tr.alt_m[n, k])  # fmt: skip
     asset = np.asarray(p.asset_ids + [None], dtype=object)[np.where(st.leaked, p.impact_asset, -1)]
     per = pd.DataFrame({
         "threat": np.asarray(tr.name, dtype=object),
@@ -69,6 +77,7 @@ def _finish(p: PreparedScenario, st: RunState) -> RunResult:
         "killed": ~np.isnan(st.kill_t),
         "kill_time_s": st.kill_t,
         "leaked": st.leaked,
+        "unresolved": unresolved,
         "impact_asset": asset,
         "interceptors_spent": st.spent,
         "warning_time_s": np.asarray(tr.impact_time_s, float) - st.first_det,

@@ -1,5 +1,5 @@
 """The event log of one simulation run: every detection start, track start/stop, launch,
-intercept, miss, leak, impact and every shot not taken, as rows.
+intercept, miss, leak, impact, every shot not taken and every threat left unresolved, as rows.
 
 Events are appended in vectorised chunks (arrays of equal length, scalars broadcast), stored as
 integer codes internally and turned into strings only in :meth:`EventLog.to_frame`. The
@@ -17,6 +17,11 @@ kill_assessed      1 if the threat was killed, 0 if it survived
 leak               value of the asset hit (0 when no asset)
 impact             value of the asset hit; ``reason`` is the asset id
 no_engagement      0 (``reason`` says why; first occurrence per site, threat and reason)
+unresolved         time the threat would impact / arrive (s); one per threat neither
+                   killed nor arrived when the simulated time ends, at the last step's
+                   time and the threat's position then (a threat not yet launched is at
+                   its launch point): the run cannot say whether it would have been
+                   killed or leaked
 =================  ===========================================================
 """
 
@@ -54,6 +59,7 @@ EVENT_KINDS = (
     "leak",
     "impact",
     "no_engagement",
+    "unresolved",
 )
 KIND_CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
 
