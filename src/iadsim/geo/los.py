@@ -57,16 +57,9 @@ blending between rays can err by tens of metres for a few per cent of the shadow
 Speed: the ray pass (:func:`_advance_rays`) and the per-cell blend (:func:`_blend_cells`) are
 branch-free loops compiled with ``noalias`` array arguments (:class:`_NoAliasCompiler`), so
 that LLVM vectorizes them (AVX-512 gathers on the benchmark machine); the rare cells needing
-more are listed and refined one by one. Cost on the 2-core benchmark machine (AMD EPYC Zen 4,
-2.6 GHz), one thread, 4000^2 full raster from the centre: ~12 ns of CPU per cell for
-:func:`visible_mask`, ~19 ns for :func:`min_visible_height`; ~15 ns per in-range cell for the
-benchmark's 30 km union sites (the rays ~7 ns per unit of ray_density, the rest ~9 ns); both
-cores ~1.8x faster (tasks are slope ranges of the octants, handed out dynamically).
-gdal_viewshed's single-pass, less exact scan takes ~8 ns. Against gdal_viewshed end to end
-(GeoTIFF to GeoTIFF, 100 m AGL, :func:`visible_mask`, the DEM read with
-:class:`iadsim.geo.dem.Dem`): ~1.9x faster at 4000^2, ~1.7x at 8000^2, 4.4-5.1x for a union of
-10 sites (target 3x; ~3.1-3.4x with the other core busy). Figures and their spread under load:
-benchmarks/README.md.
+more are listed and refined one by one. Tasks are slope ranges of the octants, handed out
+dynamically to the cores. Measured speed against gdal_viewshed (one observer, a 10-site
+union) and agreement with the exact R3 march: benchmarks/README.md.
 """
 
 from __future__ import annotations
