@@ -187,6 +187,18 @@ class Scenario(_Model):
                     break
         return out
 
+    def locate(self, loc: tuple) -> str:
+        """``FILE:LINE: field 'a.b'`` for the field at key path ``loc`` (e.g. ``("raids", 2)``):
+        the prefix of this scenario's located errors and warnings (no line when the scenario
+        did not come from a file)."""
+        line = line_for(self._lines, loc)
+        path = self._path or Path("scenario")
+        return (
+            f"{path}:{line}: field '{_loc_str(loc)}'"
+            if line
+            else f"{path}: field '{_loc_str(loc)}'"
+        )
+
     def require_headings(self, purpose: str) -> None:
         """Raise a located :class:`ScenarioError` for the first site with a sector radar and
         no ``heading_deg``: ``purpose`` (e.g. "the raid simulation") fixes sector radars at

@@ -7,6 +7,7 @@ cruise altitude. Writes ``time_s, lat, lon, alt_m, speed_mps`` atomically (temp 
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -16,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from iadsim.errors import InputError
+from iadsim.cli.coverage_cmd import print_warnings
+from iadsim.errors import IadsimWarning, InputError
 from iadsim.fileio import atomic_write
 
 COLUMNS = ("time_s", "lat", "lon", "alt_m", "speed_mps")
@@ -94,6 +96,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fly one threat from --from to --to and write its trajectory as CSV.
 
+        A 'warning:' line (exit code 0) says when the flight lies far outside the threat's
+        catalog class: more than 10% beyond its max_range, or (ballistic) needing more than
+        110% of its catalog burnout speed.
+
         Example: iadsim trajectory srbm-300 --from 50.0,30.0 --to 52.5,31.0 --out srbm.csv
         """
         from iadsim.sim.ballistic import BoostModel  # lazy: CLI start-up
@@ -101,7 +107,10 @@ def register(app: typer.Typer) -> None:
 
         launch, aim = parse_lat_lon(from_, "--from"), parse_lat_lon(to, "--to")
         model = cast(BoostModel, boost_model.value)
-        cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, model)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IadsimWarning)
+            cols, summary = point_to_point(threat, launch, aim, apogee_km, step_s, model)
+        print_warnings(caught)
         try:
             write_csv_atomic(out, cols)
         except OSError as exc:

@@ -7,6 +7,10 @@
   ``iadsim.geo.dem.Dem.height_at``; no terrain means flat ground at 0 m). Arrival = end of route.
 * **Ballistic missiles**: :mod:`iadsim.sim.ballistic` (Keplerian arc from launch to aim point).
 
+A flight far outside the threat's catalog class (:func:`envelope_excess`) is flown as asked but
+draws a :class:`~iadsim.errors.ThreatEnvelopeWarning`: once per raid in :func:`sample_raids`,
+once in :func:`point_to_point`.
+
 Output is a struct of arrays, :class:`TrajectorySet`: ``(N, T)`` arrays for N threats and T
 time samples. Altitudes are heights above the WGS84 ellipsoid, used as height above mean sea
 level (the geoid undulation, within about +-100 m, is ignored). Before launch a threat is held
@@ -17,6 +21,7 @@ sampled in chunks of threats with numpy, never one Python step per threat and ti
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -25,9 +30,14 @@ import numpy as np
 
 from iadsim import catalog
 from iadsim.catalog import Threat
-from iadsim.errors import InputError, ScenarioError
+from iadsim.errors import InputError, ScenarioError, ThreatEnvelopeWarning
 from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
-from iadsim.sim.ballistic import BallisticTrajectory, BoostModel, ballistic_trajectory
+from iadsim.sim.ballistic import (
+    BallisticTrajectory,
+    BoostModel,
+    ballistic_trajectory,
+    solve_ballistic,
+)
 
 if TYPE_CHECKING:
     from iadsim.scenario import Raid
@@ -37,6 +47,7 @@ __all__ = [
     "RouteFlight",
     "TrajectorySet",
     "ballistic_trajectory",
+    "envelope_excess",
     "point_to_point",
     "raid_flight",
     "sample_raids",
@@ -93,6 +104,59 @@ class RouteFlight:
         return lat, lon, alt, pos, vel
 
 
+# ------------------------------------------------------------------- class envelope --
+#: relative margin beyond a threat's catalog ``max_range`` and (ballistic) burnout ``speed``
+#: before a flight is called outside its class: those catalog figures are class values
+#: (the range names the class, the speed is derived from it), not a missile's exact limits
+ENVELOPE_MARGIN = 0.10
+
+
+def envelope_excess(threat: Threat, range_m: float, apogee_m: float | None = None) -> str | None:
+    """Why a flight of ``range_m`` (ballistic: with apogee ``apogee_m``, None = minimum energy)
+    lies outside ``threat``'s catalog class, or None when it does not.
+
+    * **Range**: more than ``1 + ENVELOPE_MARGIN`` times the catalog ``max_range`` (missiles and
+      drones; an aircraft's ``max_range`` is a radius of action, so aircraft are not checked).
+    * **Energy** (ballistic): the burnout speed the flight needs, as the impulsive speed at the
+      surface of the same drag-free arc (the catalog ``speed`` of a ballistic threat is that
+      speed for its minimum-energy trajectory at ``max_range``), more than
+      ``1 + ENVELOPE_MARGIN`` times the catalog ``speed``: a lofted or depressed flight within
+      range may still need more energy than the class has. The impulsive equivalent keeps the
+      check independent of the boost model.
+    """
+    reasons = []
+    limit = 1.0 + ENVELOPE_MARGIN
+    pct = f"{ENVELOPE_MARGIN:.0%}"
+    if threat.target_class != "aircraft" and threat.max_range is not None:
+        max_m = threat.max_range.si
+        if range_m > limit * max_m:
+            reasons.append(
+                f"beyond its catalog max_range of {max_m / 1e3:,.0f} km by more than {pct} "
+                f"(limit {limit * max_m / 1e3:,.0f} km)"
+            )
+    if threat.target_class == "ballistic" and threat.speed is not None:
+        try:
+            need = solve_ballistic(range_m, apogee_m).burnout_speed_mps
+        except InputError:  # no impulsive arc fits: nothing to compare
+            need = None
+        has = threat.speed.si
+        if need is not None and need > limit * has:
+            reasons.append(
+                f"needs a burnout speed of {need / 1e3:.2f} km/s (impulsive equivalent), more "
+                f"than {pct} above the class's catalog speed of {has / 1e3:.2f} km/s "
+                f"(limit {limit * has / 1e3:.2f} km/s)"
+            )
+    if not reasons:
+        return None
+    lofted = "" if apogee_m is None else f" to a {apogee_m / 1e3:,.0f} km apogee"
+    return (
+        f"{threat.id} flown {range_m / 1e3:,.0f} km{lofted}: "
+        + " and ".join(reasons)
+        + "; the flight is computed as asked, but the catalog's other numbers (RCS, boost time, "
+        "speeds) describe a different missile"
+    )
+
+
 # --------------------------------------------------------------------- trajectory set --
 @dataclass(frozen=True)
 class TrajectorySet:
@@ -122,6 +186,13 @@ class TrajectorySet:
     @property
     def speed_mps(self) -> np.ndarray:
         return np.linalg.norm(self.vel_ecef_mps, axis=-1)
+
+
+def _flight_excess(threat: Threat, flight: BallisticTrajectory | RouteFlight) -> str | None:
+    if isinstance(flight, BallisticTrajectory):
+        lofted = flight.shape != "minimum-energy"
+        return envelope_excess(threat, flight.range_m, flight.apogee_m if lofted else None)
+    return envelope_excess(threat, flight.path.length_m)
 
 
 def raid_flight(
@@ -164,11 +235,17 @@ def sample_raids(
     for i, raid in enumerate(raids):
         threat = cast(Threat, cat.get(raid.threat, kind="threat"))
         try:
-            flights.append((threat, *raid_flight(raid, threat, terrain, boost_model)))
+            flight = raid_flight(raid, threat, terrain, boost_model)
         except InputError as exc:  # name the scenario field, like the loader does
             where = scenario.path if getattr(scenario, "path", None) else "scenario"
             raise ScenarioError(f"{where}: field 'raids[{i}]': {exc}") from None
+        flights.append((threat, *flight))
         counts.append(raid.count)
+        excess = _flight_excess(threat, flight[0])
+        if excess:
+            locate = getattr(scenario, "locate", None)
+            where = locate(("raids", i)) if locate else f"scenario: field 'raids[{i}]'"
+            warnings.warn(ThreatEnvelopeWarning(f"{where}: {excess}"), stacklevel=2)
     n, nt = int(sum(counts)), time_s.size
     lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
     ecef, vel = np.zeros((n, nt, 3)), np.zeros((n, nt, 3))
@@ -269,6 +346,9 @@ def point_to_point(
             "speed_mps": rf.speed_mps,
             "time_of_flight_s": duration,
         }
+    excess = _flight_excess(threat, flight)
+    if excess:
+        warnings.warn(ThreatEnvelopeWarning(excess), stacklevel=2)
     n = int(np.floor(duration / step_s + 1e-9)) + 1
     t = np.arange(n) * step_s
     if t[-1] < duration - 1e-9:
