@@ -9,7 +9,11 @@ from typer.testing import CliRunner
 
 from iadsim import catalog
 from iadsim.cli.main import app
-from iadsim.sim.ballistic import min_energy_apogee_m, min_energy_time_of_flight_s
+from iadsim.sim.ballistic import (
+    min_energy_apogee_m,
+    min_energy_time_of_flight_s,
+    solve_ballistic,
+)
 
 GEOD = Geod(ellps="WGS84")
 WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
@@ -43,8 +47,26 @@ def test_srbm_csv_runs_from_launch_to_aim_on_the_minimum_energy_arc(runner, tmp_
     assert (lat[0], lon[0], alt[0], speed[0]) == (50.0, 30.0, 0.0, 0.0)
     assert lat[-1] == pytest.approx(AIM[0], abs=1e-7) and lon[-1] == pytest.approx(AIM[1], abs=1e-7)
     assert alt[-1] == 0.0
-    assert t[-1] == pytest.approx(min_energy_time_of_flight_s(range_m), rel=0.05)
+    # the default boost model, climb: the catalog's 60 s climb from rest, then the arc to the
+    # minimum-energy apogee; about t_b / 2 later than the impulsive closed form
+    boost_s = catalog.get("srbm-300").boost_time.si
+    assert "climb" in res.stdout
+    assert t[-1] == pytest.approx(min_energy_time_of_flight_s(range_m) + boost_s / 2, rel=0.05)
+    assert t[-1] == pytest.approx(
+        solve_ballistic(range_m, None, boost_s).time_of_flight_s, abs=1e-3
+    )
     assert alt.max() == pytest.approx(min_energy_apogee_m(range_m), rel=0.01)
+    assert speed[-1] == pytest.approx(catalog.get("srbm-300").reentry_speed.si, rel=0.05)
+
+
+def test_arc_boost_model_keeps_the_closed_form_timing(runner, tmp_path):
+    out = tmp_path / "arc.csv"
+    res = _run(runner, "srbm-300", "--from", "50.0,30.0", "--to", "52.6,31.2", "--boost-model",
+               "arc", "--out", out)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    t, *_, speed = _read(out)[1].T
+    range_m = GEOD.inv(LAUNCH[1], LAUNCH[0], AIM[1], AIM[0])[2]
+    assert t[-1] == pytest.approx(min_energy_time_of_flight_s(range_m), rel=1e-3)
     assert speed[-1] == pytest.approx(catalog.get("srbm-300").reentry_speed.si, rel=0.05)
 
 

@@ -1,8 +1,9 @@
 """``iadsim trajectory``: one threat's flight from a launch point to an aim point, as CSV.
 
-Thin over :func:`iadsim.sim.kinematics.point_to_point`: ballistic threats fly the drag-free
-Keplerian arc (minimum-energy unless ``--apogee-km``), air threats a straight geodesic at their
-cruise altitude. Writes ``time_s, lat, lon, alt_m, speed_mps`` atomically (temp file + rename).
+Thin over :func:`iadsim.sim.kinematics.point_to_point`: ballistic threats fly their catalog boost
+(``--boost-model``, "climb" by default) and the drag-free Keplerian arc (minimum-energy unless
+``--apogee-km``), air threats a straight geodesic at their cruise altitude. Writes
+``time_s, lat, lon, alt_m, speed_mps`` atomically (temp file + rename).
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ def register(app: typer.Typer) -> None:
         ),
         step_s: float = typer.Option(1.0, "--step-s", help="sample interval in seconds"),
         boost_model: BoostChoice = typer.Option(
-            BoostChoice.arc,
+            BoostChoice.climb,
             "--boost-model",
-            help="arc (keeps the textbook timing) or climb (from rest)",
+            help="climb (default: a powered climb from rest, then the arc; closer to published "
+            "flight times) or arc (the drag-free arc's textbook timing, boost overlaid)",
         ),
         out: Path = typer.Option(..., "--out", help="CSV file: time_s, lat, lon, alt_m, speed_mps"),
     ) -> None:

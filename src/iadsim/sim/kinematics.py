@@ -5,7 +5,8 @@
   catalog speed); altitude is linear in distance between waypoints. ``altitude_reference: agl``
   adds the terrain height under the threat (``terrain(lat, lon) -> m``, e.g.
   ``iadsim.geo.dem.Dem.height_at``; no terrain means flat ground at 0 m). Arrival = end of route.
-* **Ballistic missiles**: :mod:`iadsim.sim.ballistic` (Keplerian arc from launch to aim point).
+* **Ballistic missiles**: :mod:`iadsim.sim.ballistic` (Keplerian arc from launch to aim point,
+  after the catalog boost time flown with the ``climb`` boost model unless told otherwise).
 
 A flight far outside the threat's catalog class (:func:`envelope_excess`) is flown as asked but
 draws a :class:`~iadsim.errors.ThreatEnvelopeWarning`: once per raid in :func:`sample_raids`,
@@ -33,6 +34,7 @@ from iadsim.catalog import Threat
 from iadsim.errors import InputError, ScenarioError, ThreatEnvelopeWarning
 from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
 from iadsim.sim.ballistic import (
+    DEFAULT_BOOST_MODEL,
     BallisticTrajectory,
     BoostModel,
     ballistic_trajectory,
@@ -196,7 +198,10 @@ def _flight_excess(threat: Threat, flight: BallisticTrajectory | RouteFlight) ->
 
 
 def raid_flight(
-    raid: Raid, threat: Threat, terrain: Terrain | None = None, boost_model: BoostModel = "arc"
+    raid: Raid,
+    threat: Threat,
+    terrain: Terrain | None = None,
+    boost_model: BoostModel = DEFAULT_BOOST_MODEL,
 ) -> tuple[BallisticTrajectory | RouteFlight, float, tuple[float, float]]:
     """The flight model of one raid (shared by all its threats): a BallisticTrajectory or a
     RouteFlight, plus its duration and end point."""
@@ -218,7 +223,7 @@ def sample_raids(
     scenario,
     time_s,
     terrain: Terrain | None = None,
-    boost_model: BoostModel = "arc",
+    boost_model: BoostModel = DEFAULT_BOOST_MODEL,
     chunk_threats: int = 128,
 ) -> TrajectorySet:
     """Expand the scenario's raids into threats and sample them all on ``time_s``.
@@ -296,7 +301,7 @@ def point_to_point(
     aim: tuple[float, float],
     apogee_km: float | None = None,
     step_s: float = 1.0,
-    boost_model: BoostModel = "arc",
+    boost_model: BoostModel = DEFAULT_BOOST_MODEL,
 ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """One threat from ``launch`` to ``aim`` ([lat, lon] degrees): columns ``time_s, lat, lon,
     alt_m, speed_mps`` every ``step_s`` (plus the impact instant) and a summary dict.
