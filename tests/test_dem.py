@@ -3,6 +3,8 @@ grids are site-centred with geodesic distances, reads are windowed, errors are o
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import rasterio
@@ -64,6 +66,25 @@ def test_height_outside_the_dem_is_nan(dems):
     with Dem.open(dems[0]) as dem:
         h = dem.height_at([LAT0, LAT0 + 2.0], [LON0, LON0])
     assert np.isfinite(h[0]) and np.isnan(h[1])
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_window_in_memory_samples_like_the_dem_and_survives_pickling(dems, which):
+    rng = np.random.default_rng(1)
+    lat = LAT0 + rng.uniform(-0.05, 0.05, 300)
+    lon = LON0 + rng.uniform(-0.06, 0.06, 300)
+    with Dem.open(dems[which]) as dem:
+        win = dem.window_around(lat, lon, margin_cells=2)
+        want = dem.height_at(lat, lon)
+        # points between those it was made for, and the raster's own edge cells
+        mid_lat, mid_lon = (lat[:-1] + lat[1:]) / 2, (lon[:-1] + lon[1:]) / 2
+        want_mid = dem.height_at(mid_lat, mid_lon)
+    win2 = pickle.loads(pickle.dumps(win))
+    np.testing.assert_array_equal(win2.height_at(lat, lon), want)
+    np.testing.assert_array_equal(win2.height_at(mid_lat, mid_lon), want_mid)
+    assert np.isnan(win2.height_at(LAT0 + 2.0, LON0))  # outside the raster: NaN, as the DEM
+    with pytest.raises(ValueError, match="outside the window"):
+        win2.height_at(LAT0 + 0.12, LON0)  # on the raster but not in the window
 
 
 @pytest.mark.parametrize("which", [0, 1])

@@ -98,6 +98,64 @@ class LocalGrid:
         return dst
 
 
+@dataclass
+class HeightWindow:
+    """A window of a DEM held in memory (band 1 as float32, nodata NaN), sampled like
+    :meth:`Dem.height_at`: bilinear between cell centres, the outer half cells of the raster at
+    their edge value, NaN outside the raster or on nodata. Made by :meth:`Dem.window_around`;
+    picklable (the simulation ships it to worker processes)."""
+
+    heights_m: np.ndarray  # (rows, cols) float32, the raster's cells [row_off:, col_off:]
+    col_off: int
+    row_off: int
+    raster_shape: tuple[int, int]  # (rows, cols) of the whole raster
+    transform: Affine  # of the whole raster
+    crs_wkt: str
+
+    def __post_init__(self) -> None:
+        self._from_geo = Transformer.from_crs(_WGS84, CRS.from_wkt(self.crs_wkt), always_xy=True)
+        self._inverse = ~self.transform
+
+    def height_at(self, lat_deg, lon_deg) -> np.ndarray:
+        """Bilinear height (m) at WGS84 points (any shape); NaN outside the raster or on
+        nodata. :class:`ValueError` for a point of the raster whose cells lie outside the
+        window (the window was made for other points)."""
+        lat = np.asarray(lat_deg, dtype=float)
+        x, y = self._from_geo.transform(np.ravel(np.asarray(lon_deg, float)), np.ravel(lat))
+        col_f, row_f = self._inverse @ (np.asarray(x), np.asarray(y))
+        nrow, ncol = self.raster_shape
+        with np.errstate(invalid="ignore"):
+            inside = (col_f >= 0) & (col_f <= ncol) & (row_f >= 0) & (row_f <= nrow)
+        out = np.full(np.shape(col_f), np.nan)
+        if inside.any():
+            px = np.clip(col_f[inside] - 0.5, 0, ncol - 1)
+            py = np.clip(row_f[inside] - 0.5, 0, nrow - 1)
+            block = self.heights_m
+            ci = np.floor(px).astype(int) - self.col_off
+            ri = np.floor(py).astype(int) - self.row_off
+            ci1 = np.minimum(ci + 1, ncol - 1 - self.col_off)  # the raster's last column
+            ri1 = np.minimum(ri + 1, nrow - 1 - self.row_off)
+            if (
+                min(ci.min(), ri.min()) < 0
+                or ci1.max() >= block.shape[1]
+                or (ri1.max() >= block.shape[0])
+            ):
+                raise ValueError("DEM points outside the window held in memory")
+            fx = px - self.col_off - ci
+            fy = py - self.row_off - ri
+            top = block[ri, ci] * (1 - fx) + block[ri, ci1] * fx
+            bot = block[ri1, ci] * (1 - fx) + block[ri1, ci1] * fx
+            out[inside] = top * (1 - fy) + bot * fy
+        return out.reshape(lat.shape)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_from_geo", "_inverse")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+
 class Dem:
     """An opened, georeferenced DEM (band 1). Use :meth:`open`; close with ``close()`` or
     ``with``."""
@@ -178,34 +236,32 @@ class Dem:
     def height_at(self, lat_deg, lon_deg) -> np.ndarray:
         """Bilinear height (m) between cell centres at WGS84 points; NaN outside or on nodata.
 
-        Reads only the window bounding the points.
+        Reads only the window bounding the points (:meth:`window_around`).
         """
+        lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
+        lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
+        return self.window_around(lat, lon).height_at(lat, lon).reshape(np.shape(lat_deg))
+
+    def window_around(self, lat_deg, lon_deg, margin_cells: int = 0) -> HeightWindow:
+        """The DEM's heights in memory over the cells that bilinear sampling at the WGS84 points
+        needs (plus ``margin_cells`` on each side): a picklable :class:`HeightWindow` that
+        samples exactly as :meth:`height_at` at those points and anywhere inside its window."""
         col_f, row_f, inside = self._pixel(
-            np.atleast_1d(np.asarray(lat_deg, dtype=float)),
-            np.atleast_1d(np.asarray(lon_deg, dtype=float)),
+            np.ravel(np.asarray(lat_deg, float)), np.ravel(np.asarray(lon_deg, float))
         )
         nrow, ncol = self.shape
-        out = np.full(np.shape(col_f), np.nan)
         if not inside.any():
-            return out.reshape(np.shape(lat_deg))
-        # centre-based pixel coordinates, clamped so the outer half cells use the edge value
-        px = np.clip(col_f[inside] - 0.5, 0, ncol - 1)
-        py = np.clip(row_f[inside] - 0.5, 0, nrow - 1)
-        c0 = int(np.floor(px.min()))
-        r0 = int(np.floor(py.min()))
-        c1 = min(int(np.floor(px.max())) + 2, ncol)
-        r1 = min(int(np.floor(py.max())) + 2, nrow)
-        block = self.read_window(Window(c0, r0, c1 - c0, r1 - r0))
-        ci = np.minimum(np.floor(px).astype(int) - c0, block.shape[1] - 1)
-        ri = np.minimum(np.floor(py).astype(int) - r0, block.shape[0] - 1)
-        fx = px - c0 - ci
-        fy = py - r0 - ri
-        ci1 = np.minimum(ci + 1, block.shape[1] - 1)
-        ri1 = np.minimum(ri + 1, block.shape[0] - 1)
-        top = block[ri, ci] * (1 - fx) + block[ri, ci1] * fx
-        bot = block[ri1, ci] * (1 - fx) + block[ri1, ci1] * fx
-        out[inside] = top * (1 - fy) + bot * fy
-        return out.reshape(np.shape(lat_deg))
+            block, c0, r0 = np.empty((0, 0), np.float32), 0, 0
+        else:
+            # centre-based pixel coordinates, clamped so the outer half cells use the edge value
+            px = np.clip(col_f[inside] - 0.5, 0, ncol - 1)
+            py = np.clip(row_f[inside] - 0.5, 0, nrow - 1)
+            c0 = max(int(np.floor(px.min())) - margin_cells, 0)
+            r0 = max(int(np.floor(py.min())) - margin_cells, 0)
+            c1 = min(int(np.floor(px.max())) + 2 + margin_cells, ncol)
+            r1 = min(int(np.floor(py.max())) + 2 + margin_cells, nrow)
+            block = self.read_window(Window(c0, r0, c1 - c0, r1 - r0))
+        return HeightWindow(block, c0, r0, self.shape, self.transform, self.crs.to_wkt())
 
     def local_grid(self, lat_deg: float, lon_deg: float, radius_m: float, cell_size_m: float):
         """DEM resampled (bilinear) onto a square site-centred azimuthal-equidistant grid of
