@@ -194,3 +194,49 @@ def test_infeasible_apogee_is_refused_with_the_lowest_feasible_value():
         ballistic_trajectory(50.0, 30.0, 50.0, 30.0)
     with pytest.raises(InputError, match="boost_model 'rocket' is unknown"):
         solve_ballistic(300e3, boost_model="rocket")
+
+
+@pytest.mark.parametrize("boost_model", ["arc", "climb"])
+def test_arc_starts_on_the_launch_ground_and_impacts_on_the_aim_ground(boost_model):
+    g0, g1 = 400.0, 900.0  # launch and aim points on terrain, m above the ellipsoid
+    sol = solve_ballistic(300e3, None, 20.0, boost_model, launch_ground_m=g0, aim_ground_m=g1)
+    sea = solve_ballistic(300e3, None, 20.0, boost_model)
+    tof = sol.time_of_flight_s
+    _, alt, v_h, v_up = sol.sample_plane(np.array([0.0, tof - 1e-6, tof, tof + 50]))
+    assert alt[0] == pytest.approx(g0, abs=1e-6) and np.all(alt[2:] == g1)
+    assert alt[1] == pytest.approx(g1, abs=0.01)
+    # never under the aim point's ground on the way down, and it arrives earlier than at sea level
+    _, late, _, _ = sol.sample_plane(np.linspace(tof - 30, tof, 301))
+    assert late.min() >= g1 - 1e-6 and tof < sea.time_of_flight_s
+    # vis-viva at the aim ground, and the sampled speed there
+    assert np.hypot(v_h[1], v_up[1]) == pytest.approx(sol.impact_speed_mps, rel=1e-6)
+
+
+def test_arc_to_the_aim_ground_matches_a_two_body_integration_to_that_radius():
+    g0, g1 = 200.0, 1500.0
+    sol = solve_ballistic(600e3, apogee_m=200e3, launch_ground_m=g0, aim_ground_m=g1)
+    _, _, v_h, v_up = sol.sample_plane(np.array([0.0]))
+    y0 = [RE + g0, 0.0, v_up[0], v_h[0]]  # impulsive burnout at the launch ground
+
+    def rhs(_, y):
+        r3 = np.hypot(y[0], y[1]) ** 3
+        return [y[2], y[3], -MU * y[0] / r3, -MU * y[1] / r3]
+
+    def ground(_, y):
+        return np.hypot(y[0], y[1]) - (RE + g1)
+
+    ground.terminal, ground.direction = True, -1
+    ivp = solve_ivp(rhs, (0, 2 * sol.time_of_flight_s), y0, events=ground, rtol=1e-11,
+                    atol=1e-6, method="DOP853")  # fmt: skip
+    t_hit = ivp.t_events[0][0]
+    x, y = ivp.y_events[0][0][:2]
+    assert t_hit == pytest.approx(sol.time_of_flight_s, abs=1e-3)
+    assert np.arctan2(y, x) * RE == pytest.approx(600e3, abs=1.0)
+
+
+def test_ends_on_terrain_are_validated_and_infeasible_apogees_name_their_floor():
+    with pytest.raises(InputError, match="aim_ground_m must be a terrain height"):
+        solve_ballistic(300e3, aim_ground_m=float("nan"))
+    floor_m = min_feasible_apogee_m(300e3, aim_ground_m=2000.0)
+    assert floor_m > 2000.0
+    solve_ballistic(300e3, apogee_m=floor_m * 1.01, aim_ground_m=2000.0)

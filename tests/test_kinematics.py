@@ -163,3 +163,18 @@ def test_an_infeasible_raid_apogee_names_the_scenario_field():
     ]
     with pytest.raises(ScenarioError, match=r"field 'raids\[1\]': apogee 1\.0 km is not feasible"):
         sample_raids(_scenario(raids), np.arange(0.0, 10.0))
+
+
+def test_a_ballistic_raid_over_terrain_starts_and_impacts_on_the_ground():
+    def terrain(lat, lon):  # 800 m at the launch point (50N), 1,200 m at the aim point (52N)
+        return 800.0 + 200.0 * (np.asarray(lat, float) - 50.0)
+
+    scn = _scenario([{"threat": "srbm-300", "launch": [50, 30], "aim": [52, 31]}])
+    t = np.arange(0.0, 400.0, 0.25)
+    ts = sample_raids(scn, t, terrain=terrain)
+    flat = sample_raids(scn, t)
+    assert ts.alt_m[0, 0] == pytest.approx(800.0, abs=1e-6)
+    after = t >= ts.impact_time_s[0]
+    assert np.all(ts.alt_m[0, after] == pytest.approx(1200.0))
+    assert ts.alt_m[0, ts.active[0]].min() >= 800.0 - 1e-6  # never under the ground
+    assert ts.impact_time_s[0] < flat.impact_time_s[0]

@@ -2,7 +2,8 @@
 
 Thin over :func:`iadsim.sim.kinematics.point_to_point`: ballistic threats fly their catalog boost
 (``--boost-model``, "climb" by default) and the drag-free Keplerian arc (minimum-energy unless
-``--apogee-km``), air threats a straight geodesic at their cruise altitude. Writes
+``--apogee-km``) from and to sea level (no terrain: a raid in a scenario with a DEM starts and
+ends on the ground there), air threats a straight geodesic at their cruise altitude. Writes
 ``time_s, lat, lon, alt_m, speed_mps`` atomically (temp file + rename).
 """
 

@@ -6,6 +6,10 @@ White, *Fundamentals of Astrodynamics*, ch. 6):
 * **Ground track**: the WGS84 geodesic from launch to aim point (pyproj). The arc's downrange angle
   phi maps to the geodesic distance ``phi * R``, so the impact is exactly the aim point; the radial
   height ``r - R`` is the altitude above the ellipsoid.
+* **Ends on the ground**: the flight starts at radius ``R + g_launch`` and ends at
+  ``R + g_aim``, the terrain heights of the launch and aim points (0 without terrain), so the
+  missile never flies under the ground it is aimed at: the time of flight is the arrival at the
+  aim point's ground, and the requested apogee stays a height above R.
 * **Boost** (``boost_time_s`` > 0), ``boost_model="climb"`` (the default,
   :data:`DEFAULT_BOOST_MODEL`): a constant-acceleration climb from rest along a straight line
   leaving the launch point at the burnout flight-path angle gamma_b (gravity-free). After t_b the
@@ -162,6 +166,8 @@ class BallisticSolution:
     free_flight_s: float
     shape: str  # "minimum-energy", "lofted" or "depressed"
     _m0: float = field(repr=False, default=0.0)
+    launch_ground_m: float = 0.0  # the arc starts at radius R + launch_ground_m
+    aim_ground_m: float = 0.0  # and ends (impact) at radius R + aim_ground_m
 
     @property
     def time_of_flight_s(self) -> float:
@@ -182,7 +188,8 @@ class BallisticSolution:
 
     @property
     def impact_speed_mps(self) -> float:
-        return float(np.sqrt(MU * (2 / RE - 1 / self.conic.a_m)))
+        """Vis-viva speed at the aim point's ground, sqrt(mu (2/r - 1/a)), r = R + g_aim."""
+        return float(np.sqrt(MU * (2 / (RE + self.aim_ground_m) - 1 / self.conic.a_m)))
 
     def _free(self, t_free):
         m = self._m0 + self.conic.mean_motion * t_free
@@ -194,9 +201,10 @@ class BallisticSolution:
         accel = self.burnout_speed_mps / self.boost_time_s
         s = 0.5 * accel * t**2
         x, z = s * np.cos(self.launch_angle_rad), s * np.sin(self.launch_angle_rad)
-        phi = np.arctan2(x, RE + z)
+        r_launch = RE + self.launch_ground_m
+        phi = np.arctan2(x, r_launch + z)
         ang = self.launch_angle_rad + phi  # the local horizontal tilts down by phi downrange
-        return phi, np.hypot(RE + z, x), accel * t * np.cos(ang), accel * t * np.sin(ang)
+        return phi, np.hypot(r_launch + z, x), accel * t * np.cos(ang), accel * t * np.sin(ang)
 
     def sample_plane(self, t_s):
         """(ground_distance_m, alt_m, v_horizontal_mps, v_up_mps) at times after launch; times
@@ -224,9 +232,9 @@ class BallisticSolution:
                 phi = np.broadcast_to(phi, t.shape).copy()
                 for arr, val in zip((phi, r, v_h, v_up), pieces, strict=True):
                     arr[boost] = val
-        done = t >= self.time_of_flight_s  # exactly on the aim point from impact on
+        done = t >= self.time_of_flight_s  # exactly on the aim point's ground from impact on
         phi = np.where(done, self.range_m / RE, phi)
-        alt = np.where(done, 0.0, r - RE)
+        alt = np.where(done, self.aim_ground_m, r - RE)
         return phi * RE, alt, v_h, v_up
 
 
@@ -236,23 +244,34 @@ def _launch_state(conic: Conic, r0: float):
     return v, gamma
 
 
-def _profile(range_m: float, apogee_m: float, boost_time_s: float, boost_model: str):
-    """The free-flight conic (and for "climb" the boost geometry, by fixed-point iteration);
-    None if the requested arc is not ballistic (apogee below burnout, launch too shallow, or an
-    open conic at escape speed). A burnout speed above the circular speed is no obstacle: the
-    ellipse still meets the Earth at the aim point (a highly lofted arc, e.g. 7,700 km apogee
-    over 1,000 km, needs 8.3 km/s at the surface)."""
+def _profile(
+    range_m: float,
+    apogee_m: float,
+    boost_time_s: float,
+    boost_model: str,
+    launch_ground_m: float = 0.0,
+    aim_ground_m: float = 0.0,
+):
+    """The free-flight conic (and for "climb" the boost geometry, by fixed-point iteration)
+    from radius R + launch_ground_m to R + aim_ground_m; None if the requested arc is not
+    ballistic (apogee below burnout or an end, launch too shallow, or an open conic at escape
+    speed). A burnout speed above the circular speed is no obstacle: the ellipse still meets the
+    Earth at the aim point (a highly lofted arc, e.g. 7,700 km apogee over 1,000 km, needs
+    8.3 km/s at the surface)."""
     psi = range_m / RE
     r_a = RE + apogee_m
-    r0, phi0 = RE, 0.0
+    r_launch, r_aim = RE + launch_ground_m, RE + aim_ground_m
+    if r_a <= r_aim * (1 + 1e-9):
+        return None
+    r0, phi0 = r_launch, 0.0
     if boost_model == "climb" and boost_time_s > 0:
         for _ in range(1000):
             if psi - phi0 <= 1e-9 or r_a <= r0 * (1 + 1e-9):
                 return None
-            v, gamma = _launch_state(conic_through(r0, RE, psi - phi0, r_a), r0)
+            v, gamma = _launch_state(conic_through(r0, r_aim, psi - phi0, r_a), r0)
             length, gamma_b = v * boost_time_s / 2, gamma - phi0
-            r1 = np.hypot(RE + length * np.sin(gamma_b), length * np.cos(gamma_b))
-            phi1 = np.arctan2(length * np.cos(gamma_b), RE + length * np.sin(gamma_b))
+            r1 = np.hypot(r_launch + length * np.sin(gamma_b), length * np.cos(gamma_b))
+            phi1 = np.arctan2(length * np.cos(gamma_b), r_launch + length * np.sin(gamma_b))
             converged = abs(r1 - r0) < 1e-4 and abs(phi1 - phi0) * RE < 1e-4
             r0, phi0 = float(r1), float(phi1)
             if converged:
@@ -261,7 +280,7 @@ def _profile(range_m: float, apogee_m: float, boost_time_s: float, boost_model: 
             return None
     if psi - phi0 <= 1e-9 or r_a <= r0 * (1 + 1e-9):
         return None
-    conic = conic_through(r0, RE, psi - phi0, r_a)
+    conic = conic_through(r0, r_aim, psi - phi0, r_a)
     v, gamma = _launch_state(conic, r0)
     if gamma - phi0 < np.radians(MIN_LAUNCH_ANGLE_DEG) or v * v >= 2 * MU / r0:
         return None
@@ -269,15 +288,21 @@ def _profile(range_m: float, apogee_m: float, boost_time_s: float, boost_model: 
 
 
 def min_feasible_apogee_m(
-    range_m: float, boost_time_s: float = 0.0, boost_model: str = DEFAULT_BOOST_MODEL
+    range_m: float,
+    boost_time_s: float = 0.0,
+    boost_model: str = DEFAULT_BOOST_MODEL,
+    launch_ground_m: float = 0.0,
+    aim_ground_m: float = 0.0,
 ) -> float:
     """Lowest apogee giving a ballistic arc (launch above MIN_LAUNCH_ANGLE_DEG)."""
-    lo, hi = 1.0, float(min_energy_apogee_m(range_m))
-    while _profile(range_m, hi, boost_time_s, boost_model) is None and hi < 1e8:
+    ends = (launch_ground_m, aim_ground_m)
+    lo = max(ends) + 1.0
+    hi = max(float(min_energy_apogee_m(range_m)), lo + 1.0)
+    while _profile(range_m, hi, boost_time_s, boost_model, *ends) is None and hi < 1e8:
         hi *= 2
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        ok = _profile(range_m, mid, boost_time_s, boost_model) is not None
+        ok = _profile(range_m, mid, boost_time_s, boost_model, *ends) is not None
         lo, hi = (lo, mid) if ok else (mid, hi)
     return hi
 
@@ -287,10 +312,14 @@ def solve_ballistic(
     apogee_m: float | None = None,
     boost_time_s: float = 0.0,
     boost_model: BoostModel = DEFAULT_BOOST_MODEL,
+    launch_ground_m: float = 0.0,
+    aim_ground_m: float = 0.0,
 ) -> BallisticSolution:
     """Solve the boost + free-flight profile for a ground range and apogee (default: the
-    minimum-energy apogee of the range) with ``boost_model`` ("climb" by default, see the
-    module docstring). Raises :class:`InputError` if no ballistic arc fits."""
+    minimum-energy apogee of the range, with both ends at sea level) with ``boost_model``
+    ("climb" by default, see the module docstring), starting at the launch point's ground
+    ``launch_ground_m`` and ending at the aim point's ``aim_ground_m`` (heights above R).
+    Raises :class:`InputError` if no ballistic arc fits."""
     if not np.isfinite(range_m) or range_m < 1_000.0:
         raise InputError(f"ballistic range {range_m / 1e3:.3f} km is too short (need >= 1 km)")
     if range_m >= np.pi * RE:
@@ -303,11 +332,15 @@ def solve_ballistic(
         raise InputError(
             f"boost_model {boost_model!r} is unknown; use 'arc' or 'climb'", "boost_model"
         )
+    for name, g in (("launch_ground_m", launch_ground_m), ("aim_ground_m", aim_ground_m)):
+        if not (np.isfinite(g) and -500.0 <= g <= 9_000.0):
+            raise InputError(f"{name} must be a terrain height in [-500, 9000] m, got {g}", name)
+    ends = (float(launch_ground_m), float(aim_ground_m))
     h_min_energy = float(min_energy_apogee_m(range_m))
     h_a = h_min_energy if apogee_m is None else float(apogee_m)
-    sol = _profile(range_m, h_a, boost_time_s, boost_model)
+    sol = _profile(range_m, h_a, boost_time_s, boost_model, *ends)
     if sol is None:
-        floor = min_feasible_apogee_m(range_m, boost_time_s, boost_model)
+        floor = min_feasible_apogee_m(range_m, boost_time_s, boost_model, *ends)
         raise InputError(
             f"apogee {h_a / 1e3:.1f} km is not feasible for a {range_m / 1e3:.0f} km ballistic "
             f"range with a {boost_time_s:g} s boost; use an apogee above {floor / 1e3:.1f} km"
@@ -331,6 +364,8 @@ def solve_ballistic(
         free_flight_s=(m1 - m0) / conic.mean_motion,
         shape=shape,
         _m0=m0,
+        launch_ground_m=ends[0],
+        aim_ground_m=ends[1],
     )
 
 
@@ -381,11 +416,15 @@ def ballistic_trajectory(
     apogee_km: float | None = None,
     boost_time_s: float = 0.0,
     boost_model: BoostModel = DEFAULT_BOOST_MODEL,
+    launch_ground_m: float = 0.0,
+    aim_ground_m: float = 0.0,
 ) -> BallisticTrajectory:
     """Solve a ballistic flight from a launch point to an aim point (WGS84 degrees).
 
     ``apogee_km`` None gives the minimum-energy arc; a higher value a lofted one, a lower value
-    a depressed one. ``boost_model``: "climb" (default) or "arc" (module docstring). Raises
+    a depressed one. ``boost_model``: "climb" (default) or "arc" (module docstring). The flight
+    starts at ``launch_ground_m`` and impacts at ``aim_ground_m`` (terrain heights of the two
+    points, m above the ellipsoid; 0: sea level). Raises
     :class:`InputError` for an infeasible request.
     """
     for name, v, lim in (("launch_lat", launch_lat, 90), ("launch_lon", launch_lon, 180),
@@ -394,7 +433,9 @@ def ballistic_trajectory(
             raise InputError(f"{name} {v} is outside [-{lim}, {lim}] degrees", name)
     path = GeodesicPath([launch_lat, aim_lat], [launch_lon, aim_lon])
     apogee_m = None if apogee_km is None else 1e3 * float(apogee_km)
-    sol = solve_ballistic(path.length_m, apogee_m, boost_time_s, boost_model)
+    sol = solve_ballistic(
+        path.length_m, apogee_m, boost_time_s, boost_model, launch_ground_m, aim_ground_m
+    )
     return BallisticTrajectory(
         float(launch_lat), float(launch_lon), float(aim_lat), float(aim_lon), sol, path
     )

@@ -6,7 +6,9 @@
   adds the terrain height under the threat (``terrain(lat, lon) -> m``, e.g.
   ``iadsim.geo.dem.Dem.height_at``; no terrain means flat ground at 0 m). Arrival = end of route.
 * **Ballistic missiles**: :mod:`iadsim.sim.ballistic` (Keplerian arc from launch to aim point,
-  after the catalog boost time flown with the ``climb`` boost model unless told otherwise).
+  after the catalog boost time flown with the ``climb`` boost model unless told otherwise),
+  from the terrain height of the launch point to that of the aim point (``terrain``; none, or
+  a point outside the DEM: sea level), so the impact is on the ground, not under it.
 
 A flight far outside the threat's catalog class (:func:`envelope_excess`) is flown as asked but
 draws a :class:`~iadsim.errors.ThreatEnvelopeWarning`: once per raid in :func:`sample_raids`,
@@ -58,6 +60,15 @@ __all__ = [
 Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+def _terrain_m(terrain: Terrain | None, lat, lon) -> np.ndarray:
+    """Terrain height at the points (m); 0 (sea level) without terrain, outside the DEM or on
+    nodata."""
+    if terrain is None:
+        return np.zeros(np.shape(lat))
+    h = np.asarray(terrain(lat, lon), float)
+    return np.where(np.isfinite(h), h, 0.0)
+
+
 # ------------------------------------------------------------------------ air threats --
 class RouteFlight:
     """Constant-ground-speed flight along route waypoints ``[(lat, lon, alt_m), ...]``;
@@ -81,8 +92,7 @@ class RouteFlight:
     def _ground_m(self, lat, lon):
         if not self.agl or self.terrain is None:
             return 0.0
-        h = np.asarray(self.terrain(lat, lon), float)
-        return np.where(np.isfinite(h), h, 0.0)  # outside the DEM: sea level
+        return _terrain_m(self.terrain, lat, lon)  # outside the DEM: sea level
 
     def sample(self, t_rel_s):
         """(lat, lon, alt_m, ecef (...,3), vel (...,3)) at times after launch; held at the
@@ -210,7 +220,10 @@ def raid_flight(
             raise InputError(f"raid of {threat.id!r}: a ballistic raid needs 'launch' and 'aim'")
         boost = threat.boost_time.si if threat.boost_time is not None else 0.0
         (lat0, lon0), (lat1, lon1) = raid.launch, raid.aim
-        traj = ballistic_trajectory(lat0, lon0, lat1, lon1, raid.apogee_km, boost, boost_model)
+        g0, g1 = _terrain_m(terrain, np.array([lat0, lat1]), np.array([lon0, lon1]))
+        traj = ballistic_trajectory(
+            lat0, lon0, lat1, lon1, raid.apogee_km, boost, boost_model, float(g0), float(g1)
+        )
         return traj, traj.time_of_flight_s, (lat1, lon1)
     if raid.route is None:
         raise InputError(f"raid of {threat.id!r}: an air-breathing raid needs a 'route'")
@@ -306,7 +319,8 @@ def point_to_point(
     """One threat from ``launch`` to ``aim`` ([lat, lon] degrees): columns ``time_s, lat, lon,
     alt_m, speed_mps`` every ``step_s`` (plus the impact instant) and a summary dict.
 
-    Ballistic threats fly :func:`ballistic_trajectory` (catalog boost time); air threats a
+    Ballistic threats fly :func:`ballistic_trajectory` (catalog boost time) from and to sea
+    level (no terrain here: the simulation starts and ends them on its DEM); air threats a
     straight geodesic at their catalog cruise altitude (AMSL) and speed.
     """
     threat = cast(Threat, catalog.get(threat_id, kind="threat"))
