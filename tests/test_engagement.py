@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
+from iadsim.sim import engagement as eng
 from iadsim.sim import engine
 from iadsim.sim.engagement import intercept_time_s, intercept_time_scalar_s
 from tests.helpers.simkit import inbound_raid, run, sam, scenario
@@ -182,10 +183,15 @@ def test_shoot_look_shoot_reengages_only_after_assessment():
     site = sam(doctrine={"salvo_size": 1, "shoot_look_shoot": True})
     prepared = engine.prepare(scenario([site], [_salvo_one_raid(20)], duration_s=500))
     ev = engine.run_once(prepared, np.random.default_rng(5)).events.to_frame()
+    # every outcome (a P_k draw, or a miss decided at the true intercept) is known to the unit
+    # KILL_ASSESSMENT_S after its time; a kill_assessed event follows each P_k draw
+    outcome = ev[ev.kind.isin(["intercept", "miss"])]
     assessed = ev[ev.kind == "kill_assessed"]
+    drawn = outcome[outcome.reason.isna()]
+    np.testing.assert_allclose(assessed.time_s, drawn.time_s + eng.KILL_ASSESSMENT_S)
     for threat, shots in ev[ev.kind == "launch"].groupby("threat"):
         t = shots.time_s.to_numpy()
-        done = assessed[assessed.threat == threat].time_s.to_numpy()
+        done = outcome[outcome.threat == threat].time_s.to_numpy() + eng.KILL_ASSESSMENT_S
         for k in range(1, len(t)):  # each follow-up comes after the previous assessment
             assert t[k] >= done[k - 1]
     assert (ev[ev.kind == "launch"].groupby("threat").size() > 1).any()

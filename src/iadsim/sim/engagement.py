@@ -404,3 +404,128 @@ def pick_by_channel(f, priority, free, group_key):
         take[:] = False
         take[o[keep]] = True
     return take
+
+
+# --------------------------------------------------------------- adjudication on the truth --
+#: how a round's fly-out ends (:func:`true_intercept`)
+CAUGHT, IMPACT_FIRST, FLYOUT_SPENT, AFTER_RUN = 0, 1, 2, 3
+
+
+@numba.njit(cache=True)
+def _segment_root(ax, ay, az, dx, dy, dz, h, c0, s):
+    """Smallest tau in [0, 1] with ``|a + d tau| = s (c0 + h tau)`` (a target moving from a to
+    a + d, relative to the launcher, over h seconds, c0 seconds after launch), or -1. Squared:
+    ``(d.d - s^2 h^2) tau^2 + 2 (a.d - s^2 c0 h) tau + (a.a - s^2 c0^2) = 0``, both sides being
+    non-negative for tau >= 0; the numerically stable form of the quadratic roots."""
+    qa = dx * dx + dy * dy + dz * dz - s * s * h * h
+    qb = 2.0 * (ax * dx + ay * dy + az * dz - s * s * c0 * h)
+    qc = ax * ax + ay * ay + az * az - s * s * c0 * c0
+    if qc <= 0.0:  # already inside the fly-out sphere at the segment's start
+        return 0.0
+    best = 2.0
+    if qa == 0.0:
+        if qb < 0.0:
+            best = -qc / qb
+    else:
+        disc = qb * qb - 4.0 * qa * qc
+        if disc >= 0.0:
+            q = -0.5 * (qb + np.copysign(np.sqrt(disc), qb))
+            for r in (q / qa, qc / q if q != 0.0 else 2.0):
+                if 0.0 <= r < best:
+                    best = r
+    return best if best <= 1.0 else -1.0
+
+
+@numba.njit(cache=True)
+def _true_intercept_nb(traj, vel, time_s, impact_s, threat, k0, t_launch, launcher, speed, flyout):
+    b_n, t_n = len(threat), len(time_s)
+    t_end = np.full(b_n, np.inf)
+    status = np.full(b_n, AFTER_RUN, np.int64)
+    pos = np.full((b_n, 3), np.nan)
+    v_end = np.full((b_n, 3), np.nan)
+    for i in range(b_n):
+        m, tl, s = threat[i], t_launch[i], speed[i]
+        t_imp = impact_s[m]
+        t_stop = min(t_imp, tl + flyout[i])  # the target lands, or the round's fly-out ends
+        lx, ly, lz = launcher[i, 0], launcher[i, 1], launcher[i, 2]
+        k = k0[i]
+        while k + 1 < t_n and time_s[k] < t_stop:
+            t0, t1 = time_s[k], time_s[k + 1]
+            # sample k + 1 after the impact holds the impact point: the segment ends there
+            h = min(t1, t_imp) - t0
+            px, py, pz = traj[m, k, 0], traj[m, k, 1], traj[m, k, 2]
+            dx, dy, dz = traj[m, k + 1, 0] - px, traj[m, k + 1, 1] - py, traj[m, k + 1, 2] - pz
+            tau = _segment_root(px - lx, py - ly, pz - lz, dx, dy, dz, h, t0 - tl, s)
+            end_here = t0 + h >= t_stop
+            if tau >= 0.0 and t0 + h * tau <= t_stop:
+                t_end[i], status[i] = t0 + h * tau, CAUGHT
+            elif end_here:
+                tau = (t_stop - t0) / h
+                t_end[i] = t_stop
+                status[i] = IMPACT_FIRST if t_imp <= tl + flyout[i] else FLYOUT_SPENT
+            else:
+                k += 1
+                continue
+            pos[i, 0], pos[i, 1], pos[i, 2] = px + dx * tau, py + dy * tau, pz + dz * tau
+            w = (t_end[i] - t0) / (t1 - t0) if t1 < t_imp else 0.0  # after impact: the last
+            for j in range(3):  # flying sample's velocity (the held samples are at rest)
+                v_end[i, j] = vel[m, k, j] + (vel[m, k + 1, j] - vel[m, k, j]) * w
+            break
+    return t_end, status, pos, v_end
+
+
+def true_intercept(traj_ecef_m, traj_vel_mps, time_s, impact_time_s, threat, step, t_launch_s,
+                   launcher_ecef_m, speed_mps, flyout_s):  # fmt: skip
+    """Where each launched round meets its target on the target's TRUE trajectory.
+
+    The round flies out at its average speed s from the launcher L at ``t_launch_s`` (the time
+    of ``step``); the fire control guides it onto the target where it really is, so the round
+    is anywhere within ``s (t - t_launch)`` of L at time t. The true intercept time t* is the
+    first t with ``|p(t) - L| <= s (t - t_launch)``, p the true position: the sampled
+    trajectory (``traj_ecef_m`` (N, T, 3) on ``time_s``) linear in ECEF between samples, the
+    last segment ending at the impact point at ``impact_time_s`` (so t* is not quantised to
+    the step). Per segment that is a quadratic (:func:`_segment_root`); one compiled pass over
+    all rows, no per-launch Python loop.
+
+    Returns ``(t_end_s, status, pos_ecef_m, vel_ecef_mps)`` per row: status :data:`CAUGHT` (t*
+    and the true position and velocity there), :data:`IMPACT_FIRST` (the target impacted or
+    reached its route's end first: its time and point), :data:`FLYOUT_SPENT` (not caught
+    within the fly-out ``flyout_s`` = max range / s: the time it ends and where the target is
+    then) or :data:`AFTER_RUN` (none of these before the simulated time ends: inf, NaN).
+    """
+    n = len(threat)
+    return _true_intercept_nb(
+        np.ascontiguousarray(traj_ecef_m, float), np.ascontiguousarray(traj_vel_mps, float),
+        np.ascontiguousarray(time_s, float), np.ascontiguousarray(impact_time_s, float),
+        np.ascontiguousarray(threat, np.int64), np.broadcast_to(np.asarray(step, np.int64), (n,)),
+        np.broadcast_to(np.asarray(t_launch_s, float), (n,)),
+        np.ascontiguousarray(launcher_ecef_m, float).reshape(n, 3),
+        np.broadcast_to(np.asarray(speed_mps, float), (n,)),
+        np.broadcast_to(np.asarray(flyout_s, float), (n,)),
+    )  # fmt: skip
+
+
+def adjudicate(icp: Interceptors, typ, cls, status, range_m, height_agl_m, speed_mps):
+    """Reason code per round from where it met the target (:func:`true_intercept`): 0 when the
+    true intercept point lies inside the envelope of interceptor ``typ`` for class ``cls``,
+    else the first failed check, in the launch rule's order: ``no_intercept_before_impact``
+    (status IMPACT_FIRST), ``beyond_range_at_intercept`` (FLYOUT_SPENT, or slant range above
+    max), ``too_fast_at_intercept`` (true speed above ``max_target_speed``),
+    ``inside_min_range_at_intercept``, ``below_floor_at_intercept`` /
+    ``above_ceiling_at_intercept`` (true height above the ground outside [min, max] altitude).
+    A caught round's slant range is s (t* - t_launch) <= max range by construction; the check
+    allows 1e-9 of it for rounding."""
+    typ, cls, status = (np.asarray(a, np.int64) for a in (typ, cls, status))
+    caught = status == CAUGHT
+    geometric = [
+        (speed_mps > icp.max_target_speed_mps[typ], "too_fast_at_intercept"),
+        (range_m > icp.max_range_m[typ, cls] * (1 + 1e-9), "beyond_range_at_intercept"),
+        (range_m < icp.min_range_m[typ, cls], "inside_min_range_at_intercept"),
+        (height_agl_m < icp.min_alt_m[typ, cls], "below_floor_at_intercept"),
+        (height_agl_m > icp.max_alt_m[typ, cls], "above_ceiling_at_intercept"),
+    ]
+    reason = np.zeros(len(typ), np.int64)
+    for failed, code in reversed(geometric):  # the first failed check wins
+        reason = np.where(caught & failed, REASON_CODE[code], reason)
+    reason = np.where(status == FLYOUT_SPENT, REASON_CODE["beyond_range_at_intercept"], reason)
+    return np.where(status == IMPACT_FIRST, REASON_CODE["no_intercept_before_impact"], reason)

@@ -83,6 +83,13 @@ REASONS = (
     "lost",
     "impacted",
     "outside_fcr_sector",
+    # a round's outcome decided at the true intercept (appended: earlier codes stay stable)
+    "no_intercept_before_impact",
+    "beyond_range_at_intercept",
+    "inside_min_range_at_intercept",
+    "below_floor_at_intercept",
+    "above_ceiling_at_intercept",
+    "too_fast_at_intercept",
 )
 REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 

@@ -14,7 +14,7 @@ import numpy as np
 from pyproj import Geod
 
 from iadsim.deployment import Deployment, resolve_deployment
-from iadsim.geo.dem import Dem
+from iadsim.geo.dem import Dem, HeightWindow
 from iadsim.geo.frames import geodetic_to_ecef_m
 from iadsim.sim import engagement as eng
 from iadsim.sim import network as net
@@ -72,6 +72,9 @@ class PreparedScenario:
     threat_ground_m: np.ndarray | None = None
     #: every site resolved against the catalog (radars, fire units, grounds, provenance)
     deployment: Deployment | None = None
+    #: the DEM in memory over every threat sample (None without a DEM): the ground under a
+    #: true intercept point (:meth:`ground_at_m`)
+    terrain: HeightWindow | None = None
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
@@ -93,6 +96,19 @@ class PreparedScenario:
     def n_threats(self) -> int:
         return len(self.threat_class)
 
+    def ground_at_m(self, threat, lat_deg, lon_deg) -> np.ndarray:
+        """The ground that envelope altitudes of ``threat`` at (lat, lon) are measured from
+        (as :func:`_threat_ground_m`, but at any point): the DEM under the point for aircraft
+        and cruise missiles, at the aim point for ballistic missiles; 0 (sea level) without a
+        DEM, outside it or on nodata."""
+        lat, lon = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+        if self.terrain is None:
+            return np.zeros(lat.shape)
+        ball = self.threat_class[threat] == eng.CLASS_CODE["ballistic"]
+        lat = np.where(ball, np.asarray(self.traj.impact_lat_deg)[threat], lat)
+        lon = np.where(ball, np.asarray(self.traj.impact_lon_deg)[threat], lon)
+        return np.nan_to_num(self.terrain.height_at(lat, lon), nan=0.0)
+
 
 def open_dem(scenario):
     """Context manager: the scenario's DEM, opened once (``None`` without terrain)."""
@@ -106,19 +122,29 @@ def scenario_trajectories(scenario, time_s, dem=None):
     return sample_raids(scenario, time_s, terrain=None if dem is None else dem.height_at)
 
 
-def _threat_ground_m(dem, traj) -> np.ndarray | None:
+def _terrain_window(dem, traj) -> HeightWindow | None:
+    """The DEM in memory over every threat sample and aim point, with two cells of margin: a
+    true intercept point lies on the segment between two samples."""
+    if dem is None or traj.lat_deg.size == 0:
+        return None
+    lat = np.concatenate([traj.lat_deg.ravel(), np.asarray(traj.impact_lat_deg, float)])
+    lon = np.concatenate([traj.lon_deg.ravel(), np.asarray(traj.impact_lon_deg, float)])
+    return dem.window_around(lat, lon, margin_cells=2)
+
+
+def _threat_ground_m(terrain: HeightWindow | None, traj) -> np.ndarray | None:
     """The ground that envelope altitudes are measured from, per threat sample (float32, 0
     outside the DEM / on nodata): under the threat for aircraft and cruise missiles (they keep
     their height above ground to the PIP); at the aim point for ballistic missiles (a PIP in
     their terminal phase lies above the defended area, not under the missile's current
     position tens of kilometres back)."""
-    if dem is None or traj.lat_deg.size == 0:
+    if terrain is None:
         return None
-    h = dem.height_at(traj.lat_deg.ravel(), traj.lon_deg.ravel()).reshape(traj.lat_deg.shape)
+    h = terrain.height_at(traj.lat_deg, traj.lon_deg)
     ballistic = np.asarray(traj.target_class) == "ballistic"
     if ballistic.any():
-        aim = dem.height_at(np.asarray(traj.impact_lat_deg)[ballistic],
-                            np.asarray(traj.impact_lon_deg)[ballistic])  # fmt: skip
+        aim = terrain.height_at(np.asarray(traj.impact_lat_deg)[ballistic],
+                                np.asarray(traj.impact_lon_deg)[ballistic])  # fmt: skip
         h[ballistic] = np.asarray(aim)[:, None]
     return np.nan_to_num(h, nan=0.0).astype(np.float32)
 
@@ -163,7 +189,8 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
         if dem is not None:
             opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
-        threat_ground = _threat_ground_m(dem, traj)
+        terrain = _terrain_window(dem, traj)
+        threat_ground = _threat_ground_m(terrain, traj)
     site_ecef = geodetic_to_ecef_m([s.lat for s in sites], [s.lon for s in sites], ground)
     site_ecef = site_ecef.reshape(len(sites), 3)
     fu, icp = eng.build_fire_units(deployment, site_ecef)
@@ -199,5 +226,5 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
         _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
-        site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground, deployment,
+        site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground, deployment, terrain,
     )  # fmt: skip

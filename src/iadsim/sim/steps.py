@@ -61,8 +61,13 @@ class RunState:
     gnn: net.GnnTracks | None = None
 
 
+#: rounds in flight: unit, threat, interceptor type, rounds, launch time, the time the
+#: outcome is decided (true intercept, or the target's impact / the end of the fly-out), P_k,
+#: whether the own FCR must guide, the adjudication's reason (0: inside the envelope) and the
+#: true target position at the outcome time
 _ENG_FIELDS = {"f": np.int64, "n": np.int64, "type": np.int64, "count": np.int64,
-               "t_launch": float, "t_int": float, "pk": float, "need_fcr": bool}  # fmt: skip
+               "t_launch": float, "t_int": float, "pk": float, "need_fcr": bool,
+               "adj": np.int64, "lat": float, "lon": float, "alt_m": float}  # fmt: skip
 
 
 def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> RunState:
@@ -199,11 +204,17 @@ def _take_engagements(st: RunState, mask: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
-    """Intercepts due this step: free the channel, draw the outcome from P_k per round."""
+    """Outcomes due this step (true intercept time at or before ``t``), earliest first: free
+    the channel; miss if the target is already dead, if the adjudication at the true
+    intercept failed (:func:`_adjudicate`) or if nobody guided the round; else draw the
+    outcome from P_k per round. Events carry the outcome time and the true target position
+    then."""
     e = _take_engagements(st, st.eng["t_int"] <= t + 1e-9)
     if not len(e["f"]):
         return
-    f, n = e["f"], e["n"]
+    order = np.argsort(e["t_int"], kind="stable")  # an earlier intercept kills first
+    e = {key: v[order] for key, v in e.items()}
+    f, n, t_int = e["f"], e["n"], e["t_int"]
     s = p.fu.site[f]
     np.subtract.at(st.busy, f, 1)
     np.subtract.at(st.grp_inflight, (p.fu_group[f], n), 1)
@@ -212,7 +223,7 @@ def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
     st.lockout[f[sls], n[sls]] = e["t_int"][sls] + eng.KILL_ASSESSMENT_S
     st.done[f[~sls], n[~sls]] = True
     reason = np.where(~st.alive[n], REASON_CODE["target_already_killed"], 0)
-    reason = np.where((reason == 0) & ~p.traj.active[n, k], REASON_CODE["target_gone"], reason)
+    reason = np.where(reason == 0, e["adj"], reason)  # outside the envelope at intercept
     guided = st.fcr_seen_t[s, n] >= e["t_launch"] - p.coast_s[s]
     reason = np.where(
         (reason == 0) & e["need_fcr"] & ~guided, REASON_CODE["no_fcr_guidance"], reason
@@ -227,14 +238,15 @@ def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
     _, first = np.unique(n[ki], return_index=True)
     dup = np.setdiff1d(ki, ki[first])  # a second kill of the same threat in the same step
     kill[dup], reason[dup] = False, REASON_CODE["target_already_killed"]
-    common = dict(site=s, threat=n, interceptor=e["type"], value=e["pk"], **_truth(p, n, k))
+    common = dict(time_s=t_int, site=s, threat=n, interceptor=e["type"], value=e["pk"],
+                  lat=e["lat"], lon=e["lon"], alt_m=e["alt_m"])  # fmt: skip
     for kind, m in (("intercept", kill), ("miss", ~kill)):
-        st.log.add(kind, t, reason=reason[m], **{a: v[m] for a, v in common.items()})
-    st.log.add("kill_assessed", t + eng.KILL_ASSESSMENT_S, site=s[ok], threat=n[ok],
+        st.log.add(kind, reason=reason[m], **{a: v[m] for a, v in common.items()})
+    st.log.add("kill_assessed", t_int[ok] + eng.KILL_ASSESSMENT_S, site=s[ok], threat=n[ok],
                interceptor=e["type"][ok], value=kill[ok].astype(float))  # fmt: skip
     nk = n[kill]
     if len(nk):
-        st.alive[nk], st.kill_t[nk] = False, t
+        st.alive[nk], st.kill_t[nk] = False, t_int[kill]
         _drop(
             p,
             st,
@@ -255,7 +267,10 @@ def leaks(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     st.leaked[n], st.alive[n] = True, False
     a = p.impact_asset[n]
     val = np.where(a >= 0, p.asset_value[np.maximum(a, 0)] if len(p.asset_value) else 0.0, 0.0)
-    where = dict(lat=p.traj.impact_lat_deg[n], lon=p.traj.impact_lon_deg[n], alt_m=0.0)
+    # the end point: on the aim point's ground (ballistic), at the route's last height (air)
+    where = dict(
+        lat=p.traj.impact_lat_deg[n], lon=p.traj.impact_lon_deg[n], alt_m=p.traj.alt_m[n, k]
+    )
     st.log.add("leak", t, threat=n, value=val, **where)
     hit = a >= 0
     st.log.add("impact", t, threat=n[hit], reason=len(REASONS) + a[hit], value=val[hit],
@@ -359,10 +374,32 @@ def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     reason = np.where(no_chan, REASON_CODE["no_channel"], reason)
     _no_engagement(p, st, k, t, f, n, reason)
     if take.any():
-        _launch(p, st, t, f[take], n[take], slot[take], tgo[take], pip[take], use_own[take])
+        _launch(p, st, k, t, f[take], n[take], slot[take], pip[take], use_own[take])
 
 
-def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
+def _adjudicate(p: PreparedScenario, k: int, t: float, f, n, typ):
+    """The outcome of rounds launched now, decided on the truth: the true intercept
+    (:func:`iadsim.sim.engagement.true_intercept`: the round at its average speed against the
+    target on its sampled trajectory) and the envelope there (true slant range from the
+    launcher, true height above the ground under the target, true speed;
+    :func:`iadsim.sim.engagement.adjudicate`). Returns the outcome time (inf: after the run),
+    the reason code (0: inside the envelope) and the true target position then."""
+    cls = p.threat_class[n]
+    launcher = p.fu.ecef_m[f]
+    speed = p.icp.speed_mps[typ]
+    flyout = p.icp.max_range_m[typ, cls] / speed
+    t_end, status, pos, vel = eng.true_intercept(
+        p.traj.ecef_m, p.traj.vel_ecef_mps, p.time_s, p.traj.impact_time_s, n, k, t, launcher,
+        speed, flyout,
+    )  # fmt: skip
+    lat, lon, alt = (np.asarray(a, float) for a in ecef_to_geodetic(*pos.T))
+    height = alt - p.ground_at_m(n, lat, lon)
+    rng = np.linalg.norm(pos - launcher, axis=1)
+    reason = eng.adjudicate(p.icp, typ, cls, status, rng, height, np.linalg.norm(vel, axis=1))
+    return t_end, reason, lat, lon, alt
+
+
+def _launch(p, st, k, t, f, n, slot, pip, use_own) -> None:
     fu = p.fu
     # rounds per launch, sharing a unit's ready rounds of one type in priority order
     key = f * fu.types.shape[1] + slot
@@ -374,7 +411,7 @@ def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
     cnt = np.empty(len(f), np.int64)
     cnt[order] = np.clip(st.ready[f[order], slot[order]] - before, 0, salvo)
     ok = cnt > 0
-    f, n, slot, tgo, pip, use_own, cnt = (a[ok] for a in (f, n, slot, tgo, pip, use_own, cnt))
+    f, n, slot, pip, use_own, cnt = (a[ok] for a in (f, n, slot, pip, use_own, cnt))
     np.subtract.at(st.ready, (f, slot), cnt)
     empty = (st.ready == 0) & (st.reserve > 0) & np.isinf(st.reload_at)
     st.reload_at[empty] = t + np.broadcast_to(fu.reload_s[:, None], empty.shape)[empty]
@@ -385,9 +422,15 @@ def _launch(p, st, t, f, n, slot, tgo, pip, use_own) -> None:
     st.inflight[f, n] = True
     np.add.at(st.spent, n, cnt)
     np.add.at(st.spent_site, s, cnt)
-    new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t + tgo,
-               pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"])  # fmt: skip
-    st.eng = {k: np.concatenate([st.eng[k], np.asarray(v, _ENG_FIELDS[k])]) for k, v in new.items()}
+    t_end, adj, lat, lon, alt = _adjudicate(p, k, t, f, n, typ)
+    new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t_end,
+               pk=p.icp.pk[typ, p.threat_class[n]],
+               need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"], adj=adj, lat=lat,
+               lon=lon, alt_m=alt)  # fmt: skip
+    st.eng = {
+        key: np.concatenate([st.eng[key], np.asarray(v, _ENG_FIELDS[key])])
+        for key, v in new.items()
+    }
     track = np.where(use_own, st.tab.track_id[s, n], -1)
     lat, lon, alt = ecef_to_geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
     st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
