@@ -81,6 +81,9 @@ def enu_rotation(lat_deg, lon_deg) -> np.ndarray:
 # compiled height below
 _A, _E2 = 6378137.0, 6.69437999014e-3
 _B = _A * np.sqrt(1 - _E2)
+#: (a, b) semi-axes in metres of those values, for other compiled kernels that measure heights
+#: as :func:`geodetic_height_m` does
+WGS84_SEMI_AXES_M = (_A, float(_B))
 
 
 @numba.njit(cache=True)

@@ -1,13 +1,19 @@
 """Fire units and engagements: predicted intercept point, envelope, doctrine, outcomes.
 
-Abstract and public (no guidance laws, seekers or fuzing):
+Abstract and public (no guidance laws, seekers or fuzing). A shot is *launched on the track*
+(the fire unit's estimate decides whether and with what to fire) and its *outcome is decided on
+the truth* (where the round really meets the target):
 
-* **Predicted intercept point (PIP).** The track is extrapolated at constant velocity (aircraft
-  and cruise missiles in level flight: their vertical velocity is dropped) and the
-  interceptor flies straight at its catalog ``average_speed`` s. With the target at p (relative
-  to the launcher) moving at v, the intercept time t solves ``|p + v t| = s t``:
-  ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``; the smallest positive root is taken (none: the
-  interceptor cannot catch the target). PIP = p + v t; fly-out time = t.
+* **Predicted intercept point (PIP).** The interceptor flies straight at its catalog
+  ``average_speed`` s. A ballistic target is extrapolated at constant velocity: with the target
+  at p (relative to the launcher) moving at v, the intercept time t solves ``|p + v t| = s t``,
+  ``(v.v - s^2) t^2 + 2 (p.v) t + p.p = 0``, smallest positive root (none: the interceptor
+  cannot catch it); PIP = p + v t. Aircraft and cruise missiles are extrapolated in **level
+  flight along the Earth**: their velocity less its part along the radius, along the great
+  circle of that horizontal velocity at constant height above the WGS84 ellipsoid
+  (:func:`_level_state`; a straight tangent line would climb d^2 / (2 R), ~390 m after 70 km).
+  Their intercept time is the root of ``|P(t) - L| = s t`` on that curve, by Newton's method
+  from the straight-line root (:func:`_level_intercept`).
 * **Launch rule.** A fire unit launches iff the PIP lies inside the envelope of one of its
   interceptors for the target's class (slant range between min and max; PIP height above the
   terrain under the target now between min and max: an envelope's "altitude" is a height above
@@ -17,11 +23,26 @@ Abstract and public (no guidance laws, seekers or fuzing):
   free, the reaction time has elapsed since the fire unit first had a track on the threat, and
   the fire-control condition of its network mode holds. Among usable interceptors the one with
   the highest P_k for the class is fired.
+* **Adjudication on the truth.** The fire control guides the round onto the target where it
+  really is, so at time t after launch the round can be anywhere within ``s (t - t_launch)`` of
+  the launcher L. The true intercept time t* is the first time the target, on its TRUE
+  trajectory (the sampled trajectory, linear in ECEF between time steps, so t* is not
+  quantised to the step), is inside that sphere: ``|p_true(t*) - L| <= s (t* - t_launch)``
+  (:func:`true_intercept`, computed at launch for all rounds launched in the step in one
+  compiled pass). If the target impacts (or ends its route) first, the round misses
+  (``no_intercept_before_impact``, at the impact); if it is not caught within the
+  interceptor's fly-out, max range / s, it misses (``beyond_range_at_intercept``, when the
+  fly-out ends). At t* the true point must lie inside the envelope for the target's class
+  (:func:`adjudicate`): slant range in [min, max] (``inside_min_range_at_intercept``), true
+  height above the ground under the target (the DEM there; ballistic: at the aim point) in
+  [min, max] altitude (``below_floor_at_intercept``, ``above_ceiling_at_intercept``), true speed
+  at most ``max_target_speed`` (``too_fast_at_intercept``). Inside, the outcome is one uniform
+  draw per round against P_k. Outcome events are at t* at the true target position.
 * **Doctrine.** ``salvo_size`` rounds per engagement (at most the system's
   ``missiles_per_channel``), each killing independently with P_k
-  (P(kill) = 1 - (1 - P_k)^n). A channel is busy from launch to intercept. With
+  (P(kill) = 1 - (1 - P_k)^n). A channel is busy from launch to the outcome (t*). With
   ``shoot_look_shoot`` the unit may re-engage a survivor after kill assessment
-  (:data:`KILL_ASSESSMENT_S` after the intercept time); without it, it fires one salvo per
+  (:data:`KILL_ASSESSMENT_S` after the outcome time); without it, it fires one salvo per
   threat. Within a network a threat is engaged by one fire unit at a time.
 * **Magazine and reload.** Ready rounds start at ``min(inventory, catalog loadout)`` per type; the
   rest is reserve. When a type's ready rounds run out and reserve remains, the type is reloaded
@@ -41,11 +62,12 @@ import numpy as np
 
 from iadsim.catalog.models import TARGET_CLASSES, Interceptor
 from iadsim.deployment import Deployment
-from iadsim.geo.frames import enu_rotation, geodetic_height_m
+from iadsim.geo.frames import WGS84_SEMI_AXES_M, enu_rotation, geodetic_height_m
 from iadsim.sim.events import REASON_CODE
 
 KILL_ASSESSMENT_S = 2.0  #: time after the intercept before the unit knows the outcome
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
+_A, _B = WGS84_SEMI_AXES_M  # WGS84 semi-axes (m) as geodetic_height_m uses them
 
 
 @dataclass
@@ -195,6 +217,68 @@ def intercept_time_s(p_rel, v, speed):
 
 
 @numba.njit(cache=True)
+def _level_state(x, y, z, ux, uy, uz, h, w, t):
+    """Position and velocity (ECEF) at time t of a target in level flight from (x, y, z):
+    along the great circle through the unit radial direction p^ = (x, y, z)/|p| and the unit
+    direction u^ perpendicular to it (its velocity's), at the angular rate w (rad/s), at the constant
+    height h above the WGS84 ellipsoid, measured along the radius as
+    :func:`iadsim.geo.frames.geodetic_height_m`: direction d = cos(w t) p^ + sin(w t) u^,
+    position (rho(d) + h) d with rho(d) = a b / sqrt(b^2 + (a^2 - b^2) d_z^2) the ellipsoid's
+    radius in direction d."""
+    r = np.sqrt(x * x + y * y + z * z)
+    c, s = np.cos(w * t), np.sin(w * t)
+    dx, dy, dz = c * x / r + s * ux, c * y / r + s * uy, c * z / r + s * uz
+    ddx, ddy, ddz = -s * x / r + c * ux, -s * y / r + c * uy, -s * z / r + c * uz  # d'(theta)
+    q = _B * _B + (_A * _A - _B * _B) * dz * dz
+    rho = _A * _B / np.sqrt(q)
+    drho = -_A * _B * (_A * _A - _B * _B) * dz * ddz / (q * np.sqrt(q))  # d rho / d theta
+    rr = rho + h
+    return (
+        rr * dx, rr * dy, rr * dz,
+        w * (drho * dx + rr * ddx), w * (drho * dy + rr * ddy), w * (drho * dz + rr * ddz),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _level_intercept(x, y, z, vx, vy, vz, lx, ly, lz, speed):
+    """Intercept time and PIP of a target in level flight (:func:`_level_state`: position
+    (x, y, z) now, velocity v less its part along the radius) by a round flying straight from
+    the launcher L at
+    ``speed``: the root of ``f(t) = |P(t) - L| - speed t`` found by Newton's method from the
+    straight-line root (:func:`intercept_time_scalar_s`), f'(t) = (P - L).P'(t)/|P - L| - s.
+    Newton rather than the plain fixed-point map t <- |P(t) - L|/s, which only contracts when
+    the target is slower than the round; the curve departs from the tangent line by about
+    d^2 / (2 R) (~390 m after 70 km), so a few steps reach 1e-7 s. NaN when there is no
+    straight-line root or Newton does not settle on a positive root."""
+    t = intercept_time_scalar_s(x - lx, y - ly, z - lz, vx, vy, vz, speed)
+    if np.isnan(t):
+        return np.nan, np.nan, np.nan, np.nan
+    r = np.sqrt(x * x + y * y + z * z)
+    radial = (vx * x + vy * y + vz * z) / r  # level: only the part across the radius
+    vx, vy, vz = vx - radial * x / r, vy - radial * y / r, vz - radial * z / r
+    v = np.sqrt(vx * vx + vy * vy + vz * vz)
+    if v == 0.0:
+        return t, x, y, z
+    h = geodetic_height_m(x, y, z)
+    ux, uy, uz, w = vx / v, vy / v, vz / v, v / r
+    px, py, pz = x, y, z
+    for _ in range(12):
+        px, py, pz, dpx, dpy, dpz = _level_state(x, y, z, ux, uy, uz, h, w, t)
+        qx, qy, qz = px - lx, py - ly, pz - lz
+        dist = np.sqrt(qx * qx + qy * qy + qz * qz)
+        fp = (qx * dpx + qy * dpy + qz * dpz) / dist - speed
+        step = (dist - speed * t) / fp
+        t -= step
+        if abs(step) < 1e-7:
+            break
+    px, py, pz, _, _, _ = _level_state(x, y, z, ux, uy, uz, h, w, t)
+    qx, qy, qz = px - lx, py - ly, pz - lz
+    if not t > 0 or abs(np.sqrt(qx * qx + qy * qy + qz * qz) - speed * t) > 1e-3:
+        return np.nan, np.nan, np.nan, np.nan
+    return t, px, py, pz
+
+
+@numba.njit(cache=True)
 def _in_sector(qx, qy, qz, rot, heading, half_sector):
     """Is the launcher-relative point q inside the azimuth sector around ``heading``?"""
     e = rot[0, 0] * qx + rot[0, 1] * qy + rot[0, 2] * qz
@@ -208,9 +292,10 @@ class Candidates(NamedTuple):
 
     unit: np.ndarray  # (C,) fire unit index
     pos_ecef_m: np.ndarray  # (C, 3) target position now
-    vel_ecef_mps: np.ndarray  # (C, 3) target velocity (vertical part dropped if level)
+    vel_ecef_mps: np.ndarray  # (C, 3) target velocity (the kernel drops the vertical if level)
     target_class: np.ndarray  # (C,) CLASS_CODE
     ground_m: np.ndarray  # (C,) terrain height envelope altitudes are measured from
+    level: np.ndarray  # (C,) bool: extrapolated in level flight along the Earth (not ballistic)
 
 
 class FireUnitParams(NamedTuple):
@@ -259,7 +344,7 @@ _CODES = ReasonCodes(*(REASON_CODE[k] for k in ReasonCodes._fields))
 def _evaluate_nb(cand, units, icp, codes):
     """Best slot, reason, intercept time and PIP of every candidate: see :func:`evaluate`."""
     f, pos, vel = cand.unit, cand.pos_ecef_m, cand.vel_ecef_mps
-    cls, tgt_ground = cand.target_class, cand.ground_m
+    cls, tgt_ground, level = cand.target_class, cand.ground_m, cand.level
     types, ready, launcher = units.types, units.ready, units.launcher_ecef_m
     enu, heading, half_sector = units.enu_rot, units.heading_rad, units.half_sector_rad
     speed, vmax, has = icp.speed_mps, icp.max_target_speed_mps, icp.has_class
@@ -282,6 +367,11 @@ def _evaluate_nb(cand, units, icp, codes):
             pos[i, 2] - launcher[u, 2],
         )
         vx, vy, vz = vel[i, 0], vel[i, 1], vel[i, 2]
+        if level[i]:  # level flight: drop the velocity's part along the radius
+            r = np.sqrt(pos[i, 0] ** 2 + pos[i, 1] ** 2 + pos[i, 2] ** 2)
+            ux, uy, uz = pos[i, 0] / r, pos[i, 1] / r, pos[i, 2] / r
+            radial = vx * ux + vy * uy + vz * uz
+            vx, vy, vz = vx - radial * ux, vy - radial * uy, vz - radial * uz
         v = np.sqrt(vx * vx + vy * vy + vz * vz)
         # a PIP within range R needs |p| <= R (1 + v / s): cheap early reject of far targets
         dist = np.sqrt(px * px + py * py + pz * pz)
@@ -297,11 +387,20 @@ def _evaluate_nb(cand, units, icp, codes):
             t = types[u, j]
             if t < 0:
                 continue
-            ti = intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed[t])
-            tt = 0.0 if np.isnan(ti) else ti
-            qx, qy, qz = px + vx * tt, py + vy * tt, pz + vz * tt
+            if level[i]:  # along the Earth at constant height
+                lx, ly, lz = launcher[u, 0], launcher[u, 1], launcher[u, 2]
+                ti, ex, ey, ez = _level_intercept(
+                    pos[i, 0], pos[i, 1], pos[i, 2], vx, vy, vz, lx, ly, lz, speed[t]
+                )
+                if np.isnan(ti):
+                    ex, ey, ez = pos[i, 0], pos[i, 1], pos[i, 2]
+                qx, qy, qz = ex - lx, ey - ly, ez - lz
+            else:  # ballistic: straight at constant velocity
+                ti = intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed[t])
+                tt = 0.0 if np.isnan(ti) else ti
+                qx, qy, qz = px + vx * tt, py + vy * tt, pz + vz * tt
+                ex, ey, ez = pos[i, 0] + vx * tt, pos[i, 1] + vy * tt, pos[i, 2] + vz * tt
             rng = np.sqrt(qx * qx + qy * qy + qz * qz)
-            ex, ey, ez = pos[i, 0] + vx * tt, pos[i, 1] + vy * tt, pos[i, 2] + vz * tt
             code, stage = 0, 9
             if not has[t, c]:
                 code, stage = r_cls, 0
@@ -354,17 +453,14 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     ground = np.zeros(n) if ground_m is None else np.ascontiguousarray(ground_m, float)
     pos = np.ascontiguousarray(pos, float).reshape(n, 3)
     vel = np.ascontiguousarray(vel, float).reshape(n, 3)
-    level = np.asarray(cls) != CLASS_CODE["ballistic"]
-    if level.any():  # on all rows (cheaper than gathering the level ones), kept where level
-        up = pos / np.linalg.norm(pos, axis=1, keepdims=True)
-        d = np.einsum("ij,ij->i", vel, up)
-        vel = np.where(level[:, None], vel - d[:, None] * up, vel)
+    level = np.asarray(cls) != CLASS_CODE["ballistic"]  # the kernel drops their vertical part
     cand = Candidates(
         unit=np.ascontiguousarray(f, np.int64),
         pos_ecef_m=pos,
         vel_ecef_mps=vel,
         target_class=np.ascontiguousarray(cls, np.int64),
         ground_m=ground,
+        level=np.ascontiguousarray(level, bool).reshape(n),
     )
     units = FireUnitParams(
         types=fu.types,
