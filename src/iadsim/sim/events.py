@@ -23,6 +23,19 @@ unresolved         time the threat would impact / arrive (s); one per threat nei
                    its launch point): the run cannot say whether it would have been
                    killed or leaked
 =================  ===========================================================
+
+Time and position (``lat, lon, alt_m``; alt_m above the WGS84 ellipsoid) by kind:
+
+=================  ===========================================================
+launch             launch time; the predicted intercept point (from the track)
+intercept / miss   the time the outcome is decided, the TRUE target position
+                   then: the true intercept t* (not a multiple of the step), or,
+                   for ``no_intercept_before_impact`` / ``beyond_range_at_intercept``
+                   without a catch, the impact or the end of the round's fly-out
+kill_assessed      outcome time + the kill assessment delay; no position
+leak / impact      impact (ballistic, on the aim point's ground) or route end
+others             step time; the true threat position (none for track_stop)
+=================  ===========================================================
 """
 
 from __future__ import annotations
