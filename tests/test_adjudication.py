@@ -26,6 +26,7 @@ from iadsim.geo.frames import geodetic_height_m
 from iadsim.scenario import load_scenario
 from iadsim.sim import engagement as eng
 from iadsim.sim import engine
+from iadsim.sim.events import REASONS
 from iadsim.sim.kinematics import RouteFlight
 from tests.helpers.simkit import SITE, east_of, sam, scenario
 
@@ -190,6 +191,89 @@ def test_level_intercept_time_matches_a_dense_search_on_the_curved_path(seed):
     slot, _, tgo, pip_e = eng.evaluate(fu, icp, np.array([0]), p0[None], vel[None], cls, fu.ready0)
     assert slot[0] == 0 and tgo[0] == pytest.approx(t, rel=1e-12)
     np.testing.assert_allclose(pip_e[0], pip, atol=1e-6)
+
+
+def test_level_pip_decisions_equal_the_exact_curved_pip_checked_everywhere():
+    """The kernel decides some level-flight candidates on the straight PIP when the curve
+    cannot change the outcome; a reference that takes the exact curved PIP for every candidate
+    (and the checks in the documented order) must give the same reason for each."""
+    rng = np.random.default_rng(11)
+    n = 400_000
+    lat0, lon0 = 40.0, 30.0
+    lnch = np.array(pymap3d.geodetic2ecef(lat0, lon0, 0.0))
+    lat = lat0 + rng.uniform(-2.0, 2.0, n)
+    lon = lon0 + rng.uniform(-2.5, 2.5, n)
+    h = rng.uniform(0.0, 400.0, n)
+    pos = np.stack(pymap3d.geodetic2ecef(lat, lon, h), axis=-1)
+    heading = np.radians(rng.uniform(0, 360, n))
+    speed_t = rng.uniform(100, 700, n)
+    vel = np.stack(
+        pymap3d.enu2uvw(speed_t * np.sin(heading), speed_t * np.cos(heading), rng.normal(0, 20, n),
+                        lat, lon), axis=-1,
+    )  # fmt: skip
+    ground = rng.uniform(0.0, 200.0, n)
+    rot = np.asarray([pymap3d.enu2uvw(*e, lat0, lon0) for e in ((1, 0, 0), (0, 1, 0), (0, 0, 1))])
+    env = dict(min_r=3e3, max_r=150e3, min_a=50.0, max_a=5e3, vmax=650.0, s=1000.0)
+    # keep the candidates whose straight-line PIP lies near the max-range sphere or the sector
+    # edges (where the curve may decide), and a few of the others
+    up = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+    v_lvl = vel - np.einsum("ij,ij->i", vel, up)[:, None] * up
+    t_s = eng.intercept_time_s(pos - lnch, v_lvl, env["s"])
+    q_s = pos - lnch + v_lvl * np.nan_to_num(t_s)[:, None]
+    az = np.degrees(np.abs(np.arctan2(q_s @ rot[0], q_s @ rot[1])))
+    near = (np.abs(np.linalg.norm(q_s, axis=1) - env["max_r"]) < 60) | (np.abs(az - 60) < 0.02)
+    keep = near | (rng.random(n) < 0.005)
+    pos, vel, ground = pos[keep], vel[keep], ground[keep]
+    n = int(keep.sum())
+    for half_sector, ready in ((np.pi, 1), (np.pi, 0), (np.radians(60), 1), (np.radians(60), 0)):
+        fu = eng.FireUnits(
+            site=np.array([0]), ecef_m=lnch[None], enu_rot=rot[None], heading_rad=np.zeros(1),
+            half_sector_rad=np.full(1, half_sector), channels=np.ones(1, np.int64),
+            salvo=np.ones(1, np.int64), shoot_look_shoot=np.zeros(1, bool), reaction_s=np.zeros(1),
+            reload_s=np.zeros(1), types=np.zeros((1, 1), np.int64),
+            ready0=np.full((1, 1), ready, np.int64), reserve0=np.zeros((1, 1), np.int64),
+            loadout=np.ones((1, 1), np.int64),
+        )  # fmt: skip
+        icp = eng.Interceptors(
+            ["x"], np.array([env["s"]]), np.array([env["vmax"]]), np.ones((1, 3), bool),
+            np.full((1, 3), env["min_r"]), np.full((1, 3), env["max_r"]),
+            np.full((1, 3), env["min_a"]), np.full((1, 3), env["max_a"]), np.full((1, 3), 0.5),
+        )  # fmt: skip
+        cls = np.full(n, eng.CLASS_CODE["cruise"])
+        _, reason, _, _ = eng.evaluate(
+            fu, icp, np.zeros(n, np.int64), pos, vel, cls, fu.ready0, ground_m=ground
+        )
+        want = []
+        for i in range(n):
+            p_hat = pos[i] / np.linalg.norm(pos[i])
+            v_h = vel[i] - vel[i].dot(p_hat) * p_hat
+            t, *pip = eng._level_intercept(*pos[i], *vel[i], *lnch, env["s"])
+            q = np.array(pip) - lnch
+            r = np.linalg.norm(q)
+            e, nn = rot[0] @ q, rot[1] @ q
+            reach = env["max_r"] * (1 + np.linalg.norm(v_h) / env["s"])
+            if np.linalg.norm(pos[i] - lnch) > reach * 1.001 + 1.0:  # the kernel's early reject
+                code = "beyond_max_range"
+            elif np.linalg.norm(v_h) > env["vmax"]:
+                code = "too_fast"
+            elif np.isnan(t) or r > env["max_r"]:
+                code = "beyond_max_range"
+            elif r < env["min_r"]:
+                code = "out_of_envelope"
+            elif geodetic_height_m(*pos[i]) - ground[i] < env["min_a"]:
+                code = "below_min_altitude"
+            elif geodetic_height_m(*pos[i]) - ground[i] > env["max_a"]:
+                code = "above_max_altitude"
+            elif abs(np.arctan2(e, nn)) > half_sector + 1e-12:
+                code = "outside_fcr_sector"
+            elif ready <= 0:
+                code = "no_interceptor"
+            else:
+                code = ""
+            want.append(code)
+        got = [REASONS[r] if r else "" for r in reason]
+        assert got == want
+        assert len(set(want)) >= 4  # the checks are exercised
 
 
 # ------------------------------------------------------------------- synthetic scenarios --

@@ -243,48 +243,63 @@ def _level_state(x, y, z, ux, uy, uz, h, w, t):
 def _level_intercept(x, y, z, vx, vy, vz, lx, ly, lz, speed):
     """Intercept time and PIP of a target in level flight (:func:`_level_state`: position
     (x, y, z) now, velocity v less its part along the radius) by a round flying straight from
-    the launcher L at
-    ``speed``: the root of ``f(t) = |P(t) - L| - speed t`` found by Newton's method from the
-    straight-line root (:func:`intercept_time_scalar_s`), f'(t) = (P - L).P'(t)/|P - L| - s.
-    Newton rather than the plain fixed-point map t <- |P(t) - L|/s, which only contracts when
-    the target is slower than the round; the curve departs from the tangent line by about
-    d^2 / (2 R) (~390 m after 70 km), so a few steps reach 1e-7 s. NaN when there is no
-    straight-line root or Newton does not settle on a positive root."""
-    t = intercept_time_scalar_s(x - lx, y - ly, z - lz, vx, vy, vz, speed)
-    if np.isnan(t):
-        return np.nan, np.nan, np.nan, np.nan
+    the launcher L at ``speed``: the root of ``f(t) = |P(t) - L| - speed t`` by
+    :func:`_level_newton` from the straight-line root (:func:`intercept_time_scalar_s`). NaN
+    when there is none."""
     r = np.sqrt(x * x + y * y + z * z)
     radial = (vx * x + vy * y + vz * z) / r  # level: only the part across the radius
     vx, vy, vz = vx - radial * x / r, vy - radial * y / r, vz - radial * z / r
+    t0 = intercept_time_scalar_s(x - lx, y - ly, z - lz, vx, vy, vz, speed)
+    return _level_newton(x, y, z, vx, vy, vz, lx, ly, lz, speed, t0)
+
+
+@numba.njit(cache=True)
+def _level_newton(x, y, z, vx, vy, vz, lx, ly, lz, speed, t0):
+    """Newton's method on ``f(t) = |P(t) - L| - speed t``, f'(t) = (P - L).P'(t)/|P - L| - s,
+    from ``t0`` (the straight-line root; v horizontal). Newton rather than the plain
+    fixed-point map t <- |P(t) - L|/s, which only contracts when the target is slower than the
+    round; the curve departs from the tangent line by about d^2 / (2 R) (~390 m after 70 km),
+    so two or three evaluations bring ``|f|`` under 0.1 mm. NaN when t0 is NaN or Newton does
+    not settle on a positive root within 12 steps."""
+    if np.isnan(t0):
+        return np.nan, np.nan, np.nan, np.nan
     v = np.sqrt(vx * vx + vy * vy + vz * vz)
     if v == 0.0:
-        return t, x, y, z
+        return t0, x, y, z
+    r = np.sqrt(x * x + y * y + z * z)
     h = geodetic_height_m(x, y, z)
     ux, uy, uz, w = vx / v, vy / v, vz / v, v / r
-    px, py, pz = x, y, z
+    t = t0
     for _ in range(12):
         px, py, pz, dpx, dpy, dpz = _level_state(x, y, z, ux, uy, uz, h, w, t)
         qx, qy, qz = px - lx, py - ly, pz - lz
         dist = np.sqrt(qx * qx + qy * qy + qz * qz)
-        fp = (qx * dpx + qy * dpy + qz * dpz) / dist - speed
-        step = (dist - speed * t) / fp
-        t -= step
-        if abs(step) < 1e-7:
-            break
-    px, py, pz, _, _, _ = _level_state(x, y, z, ux, uy, uz, h, w, t)
-    qx, qy, qz = px - lx, py - ly, pz - lz
-    if not t > 0 or abs(np.sqrt(qx * qx + qy * qy + qz * qz) - speed * t) > 1e-3:
-        return np.nan, np.nan, np.nan, np.nan
-    return t, px, py, pz
+        gap = dist - speed * t
+        if abs(gap) < 1e-4:  # 0.1 mm: two or three evaluations from the straight root
+            return (t, px, py, pz) if t > 0 else (np.nan, np.nan, np.nan, np.nan)
+        t -= gap / ((qx * dpx + qy * dpy + qz * dpz) / dist - speed)
+    return np.nan, np.nan, np.nan, np.nan
+
+
+#: below this, a level target's straight-line PIP decides out-of-range alone: the curve lies
+#: within (v t)^2 / (2 R) of the tangent line, R taken low (6,300 km) to bound it from above
+_R_LOW_M = 6.3e6
 
 
 @numba.njit(cache=True)
 def _in_sector(qx, qy, qz, rot, heading, half_sector):
     """Is the launcher-relative point q inside the azimuth sector around ``heading``?"""
+    return _sector_margin(qx, qy, qz, rot, heading, half_sector)[0] >= -1e-12
+
+
+@numba.njit(cache=True)
+def _sector_margin(qx, qy, qz, rot, heading, half_sector):
+    """Angle (rad) by which the launcher-relative point q lies inside the azimuth sector around
+    ``heading`` (negative: outside), and q's horizontal distance (m)."""
     e = rot[0, 0] * qx + rot[0, 1] * qy + rot[0, 2] * qz
     n = rot[1, 0] * qx + rot[1, 1] * qy + rot[1, 2] * qz
     daz = (np.arctan2(e, n) - heading + np.pi) % (2 * np.pi) - np.pi
-    return abs(daz) <= half_sector + 1e-12
+    return half_sector - abs(daz), np.sqrt(e * e + n * n)
 
 
 class Candidates(NamedTuple):
@@ -383,24 +398,50 @@ def _evaluate_nb(cand, units, icp, codes):
         if dist > reach * 1.001 + 1.0 and reach > 0:
             reason[i] = r_range
             continue
+        h_level = geodetic_height_m(pos[i, 0], pos[i, 1], pos[i, 2]) if level[i] else 0.0
         for j in range(q_n):
             t = types[u, j]
             if t < 0:
                 continue
-            if level[i]:  # along the Earth at constant height
-                lx, ly, lz = launcher[u, 0], launcher[u, 1], launcher[u, 2]
-                ti, ex, ey, ez = _level_intercept(
-                    pos[i, 0], pos[i, 1], pos[i, 2], vx, vy, vz, lx, ly, lz, speed[t]
-                )
-                if np.isnan(ti):
-                    ex, ey, ez = pos[i, 0], pos[i, 1], pos[i, 2]
-                qx, qy, qz = ex - lx, ey - ly, ez - lz
-            else:  # ballistic: straight at constant velocity
-                ti = intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed[t])
-                tt = 0.0 if np.isnan(ti) else ti
-                qx, qy, qz = px + vx * tt, py + vy * tt, pz + vz * tt
-                ex, ey, ez = pos[i, 0] + vx * tt, pos[i, 1] + vy * tt, pos[i, 2] + vz * tt
+            # straight at constant velocity (ballistic targets; the start for level ones)
+            ti = intercept_time_scalar_s(px, py, pz, vx, vy, vz, speed[t])
+            tt = 0.0 if np.isnan(ti) else ti
+            qx, qy, qz = px + vx * tt, py + vy * tt, pz + vz * tt
+            ex, ey, ez = pos[i, 0] + vx * tt, pos[i, 1] + vy * tt, pos[i, 2] + vz * tt
             rng = np.sqrt(qx * qx + qy * qy + qz * qz)
+            if level[i] and has[t, c] and v <= vmax[t] and not np.isnan(ti):
+                # along the Earth at constant height h (the PIP's height whatever t): the
+                # exact PIP (Newton) unless the straight one decides alone. The curved PIP lies
+                # within dev s / (s - v) of the straight one (dev: the curve's departure from
+                # the tangent line; the root moves by at most dev / (s - v)), taken twice plus
+                # 10 m: a straight range that far outside the band is out, that far inside it
+                # is in, and then a height outside [min, max], a PIP that far (in azimuth)
+                # outside the FCR sector, or one inside it without a ready round refuses the
+                # shot whatever the exact PIP
+                s_t = speed[t]
+                dev = (v * ti) ** 2 / (2 * _R_LOW_M)
+                slack = 2 * s_t * dev / (s_t - v) + 10.0 if v < 0.9 * s_t else np.inf
+                exact = not (rng > max_r[t, c] + slack or rng < min_r[t, c] - slack)
+                if exact and min_r[t, c] + slack <= rng <= max_r[t, c] - slack:
+                    if not (min_a[t, c] <= h_level - tgt_ground[i] <= max_a[t, c]):
+                        exact = False
+                    elif half_sector[u] >= np.pi:
+                        exact = ready[u, j] > 0
+                    else:
+                        margin, horiz = _sector_margin(
+                            qx, qy, qz, enu[u], heading[u], half_sector[u]
+                        )
+                        bound = slack / max(horiz, 1.0)
+                        exact = not (margin < -bound or (margin > bound and ready[u, j] <= 0))
+                if exact:
+                    lx, ly, lz = launcher[u, 0], launcher[u, 1], launcher[u, 2]
+                    ti, ex, ey, ez = _level_newton(
+                        pos[i, 0], pos[i, 1], pos[i, 2], vx, vy, vz, lx, ly, lz, s_t, ti
+                    )
+                    if np.isnan(ti):
+                        ex, ey, ez = pos[i, 0], pos[i, 1], pos[i, 2]
+                    qx, qy, qz = ex - lx, ey - ly, ez - lz
+                    rng = np.sqrt(qx * qx + qy * qy + qz * qz)
             code, stage = 0, 9
             if not has[t, c]:
                 code, stage = r_cls, 0
@@ -411,7 +452,7 @@ def _evaluate_nb(cand, units, icp, codes):
             elif rng < min_r[t, c]:
                 code, stage = r_min, 3
             else:  # the altitude (trigonometry) only for PIPs inside the range band
-                alt = geodetic_height_m(ex, ey, ez) - tgt_ground[i]
+                alt = (h_level if level[i] else geodetic_height_m(ex, ey, ez)) - tgt_ground[i]
                 if alt < min_a[t, c]:
                     code, stage = r_low, 4
                 elif alt > max_a[t, c]:
