@@ -479,9 +479,10 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
 
     ``ground_m`` is the terrain height under each candidate's target (None: 0, sea level); the
     PIP's height above it is compared with the envelope's altitudes. Aircraft and cruise
-    targets are extrapolated in level flight (the vertical part of ``vel``, local up, is
-    dropped): a terrain follower's momentary climb or dive times a 30 s fly-out would
-    otherwise put the PIP hundreds of metres above or below the ground it keeps hugging.
+    targets are extrapolated in level flight along the Earth (the part of ``vel`` along the
+    radius is dropped: a terrain follower's momentary climb or dive times a 30 s fly-out would
+    otherwise put the PIP hundreds of metres above or below the ground it keeps hugging; then
+    the great circle at constant height, :func:`_level_state`).
 
     Returns ``slot`` (-1 when none), ``reason`` codes (0 when a slot is usable; otherwise the
     reason of the slot that passed most checks), intercept time ``tgo_s`` and the PIP (ECEF)
