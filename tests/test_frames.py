@@ -9,10 +9,14 @@ import pymap3d
 import pytest
 from pyproj import Geod, Transformer
 
+from iadsim.geo.dem import aeqd_crs
 from iadsim.geo.frames import (
+    aeqd_xy_m,
     ecef_and_velocity,
     ecef_to_geodetic,
     enu_rotation,
+    geodesic_inverse_m,
+    geodetic_from_ecef_rad,
     geodetic_height_m,
     geodetic_to_ecef_m,
 )
@@ -80,3 +84,29 @@ def test_geodetic_height_of_ecef_points_within_its_documented_bound(h_m, tol_m):
     x, y, z = geodetic_to_ecef_m(LAT, LON, np.full(200, h_m)).T
     got = np.array([geodetic_height_m(a, b, c) for a, b, c in zip(x, y, z, strict=True)])
     assert np.abs(got - h_m).max() < tol_m
+
+
+def test_compiled_geodetic_coordinates_match_pymap3d():
+    x, y, z = pymap3d.geodetic2ecef(LAT, LON, ALT)
+    got = np.array([geodetic_from_ecef_rad(*p) for p in zip(x, y, z, strict=True)])
+    np.testing.assert_allclose(np.degrees(got[:, 0]), LAT, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(np.degrees(got[:, 1]), LON, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got[:, 2], ALT, rtol=0, atol=1e-6)
+
+
+def test_compiled_geodesic_and_aeqd_match_pyproj():
+    geod = Geod(ellps="WGS84")
+    lat0, lon0 = 39.9, 32.8
+    lat, lon = lat0 + RNG.uniform(-8, 8, 300), lon0 + RNG.uniform(-10, 10, 300)
+    az, _, s = geod.inv(np.full(300, lon0), np.full(300, lat0), lon, lat)
+    to_xy = Transformer.from_crs("EPSG:4326", aeqd_crs(lat0, lon0), always_xy=True)
+    x_ref, y_ref = to_xy.transform(lon, lat)
+    r0 = np.radians([lat0, lon0])
+    for k in range(300):
+        p = np.radians([lat[k], lon[k]])
+        s_k, az_k = geodesic_inverse_m(r0[0], r0[1], p[0], p[1])
+        assert s_k == pytest.approx(s[k], abs=1e-4)
+        assert np.degrees(az_k) == pytest.approx(az[k], abs=1e-8)
+        x, y = aeqd_xy_m(r0[0], r0[1], p[0], p[1])
+        assert (x, y) == pytest.approx((x_ref[k], y_ref[k]), abs=1e-4)
+    assert aeqd_xy_m(r0[0], r0[1], r0[0], r0[1]) == (0.0, 0.0)

@@ -13,6 +13,9 @@ of 3):
   :func:`geodetic_to_ecef_m` to ~3e-9 m, not bit for bit; the simulation's events depend on
   those last bits where each is used, so each keeps its use.
 * :func:`geodetic_height_m`: a compiled (numba) height of an ECEF point, for kernels.
+* :func:`geodetic_from_ecef_rad` and :func:`aeqd_xy_m`: compiled geodetic coordinates of an
+  ECEF point and its position on a site-centred azimuthal-equidistant grid (the projection of
+  :func:`iadsim.geo.dem.aeqd_crs`), for kernels that look points up in such a raster.
 
 :class:`GeodesicPath` tabulates geodesic legs (pyproj ``Geod``) so that positions along a
 route or a ballistic ground track come from ``np.interp``.
@@ -97,6 +100,103 @@ def geodetic_height_m(x, y, z):
     r = np.sqrt(r2)
     s2 = z * z / r2
     return r - _A * _B / np.sqrt(_B * _B * (1 - s2) + _A * _A * s2)
+
+
+_F = 1.0 - np.sqrt(1.0 - _E2)  # flattening from e^2 (1 / 298.257223563)
+
+
+@numba.njit(cache=True)
+def geodetic_from_ecef_rad(x, y, z):
+    """Geodetic latitude and longitude (radians) and height above the WGS84 ellipsoid (m) of
+    an ECEF point, in closed form (Heikkinen 1982, as given by J. Zhu, "Conversion of
+    Earth-centered Earth-fixed coordinates to geodetic coordinates", IEEE Trans. Aerospace
+    and Electronic Systems 30(3), 1994, https://doi.org/10.1109/7.303772; no iteration,
+    exact to well under a millimetre from the ground to satellite heights). ``lon = atan2(y,
+    x)``. Not for points within ~45 km of the Earth's centre."""
+    a, e2 = _A, _E2
+    b = _B
+    a2, b2 = a * a, b * b
+    ep2 = (a2 - b2) / b2
+    p2 = x * x + y * y
+    p = np.sqrt(p2)
+    z2 = z * z
+    f = 54.0 * b2 * z2
+    g = p2 + (1.0 - e2) * z2 - e2 * (a2 - b2)
+    c = e2 * e2 * f * p2 / (g * g * g)
+    s = np.cbrt(1.0 + c + np.sqrt(c * c + 2.0 * c))
+    k = s + 1.0 + 1.0 / s
+    pp = f / (3.0 * k * k * g * g)
+    q = np.sqrt(1.0 + 2.0 * e2 * e2 * pp)
+    r0 = -(pp * e2 * p) / (1.0 + q) + np.sqrt(
+        max(0.5 * a2 * (1.0 + 1.0 / q) - pp * (1.0 - e2) * z2 / (q * (1.0 + q)) - 0.5 * pp * p2,
+            0.0)
+    )  # fmt: skip
+    t = p - e2 * r0
+    u = np.sqrt(t * t + z2)
+    v = np.sqrt(t * t + (1.0 - e2) * z2)
+    z0 = b2 * z / (a * v)
+    h = u * (1.0 - b2 / (a * v))
+    lat = np.arctan2(z + ep2 * z0, p)
+    return lat, np.arctan2(y, x), h
+
+
+@numba.njit(cache=True)
+def geodesic_inverse_m(lat1, lon1, lat2, lon2):
+    """Geodesic distance (m) and forward azimuth at point 1 (radians clockwise from north)
+    between two points on the WGS84 ellipsoid (radians): Vincenty's inverse formula
+    (T. Vincenty, "Direct and inverse solutions of geodesics on the ellipsoid", Survey Review
+    23(176), 1975, https://www.ngs.noaa.gov/PUBS_LIB/inverse.pdf), iterated on the auxiliary
+    longitude until it changes by < 1e-12 rad (sub-millimetre; not for near-antipodal
+    points, where it may not converge). Coincident points give (0, 0)."""
+    a, f = _A, _F
+    b = a * (1.0 - f)
+    u1 = np.arctan((1.0 - f) * np.tan(lat1))
+    u2 = np.arctan((1.0 - f) * np.tan(lat2))
+    su1, cu1, su2, cu2 = np.sin(u1), np.cos(u1), np.sin(u2), np.cos(u2)
+    dl = lon2 - lon1
+    lam = dl
+    sin_sig = cos_sig = sig = cos2a = cos2sm = 0.0
+    for _ in range(200):
+        sl, cl = np.sin(lam), np.cos(lam)
+        sin_sig = np.sqrt((cu2 * sl) ** 2 + (cu1 * su2 - su1 * cu2 * cl) ** 2)
+        if sin_sig == 0.0:
+            return 0.0, 0.0
+        cos_sig = su1 * su2 + cu1 * cu2 * cl
+        sig = np.arctan2(sin_sig, cos_sig)
+        sin_a = cu1 * cu2 * sl / sin_sig
+        cos2a = 1.0 - sin_a * sin_a
+        cos2sm = cos_sig - 2.0 * su1 * su2 / cos2a if cos2a != 0.0 else 0.0
+        c = f / 16.0 * cos2a * (4.0 + f * (4.0 - 3.0 * cos2a))
+        prev = lam
+        lam = dl + (1.0 - c) * f * sin_a * (
+            sig + c * sin_sig * (cos2sm + c * cos_sig * (-1.0 + 2.0 * cos2sm * cos2sm))
+        )
+        if abs(lam - prev) < 1e-12:
+            break
+    usq = cos2a * (a * a - b * b) / (b * b)
+    k1 = usq / 1024.0
+    aa = 1.0 + usq / 16384.0 * (4096.0 + usq * (-768.0 + usq * (320.0 - 175.0 * usq)))
+    bb = k1 * (256.0 + usq * (-128.0 + usq * (74.0 - 47.0 * usq)))
+    dsig = bb * sin_sig * (
+        cos2sm
+        + bb / 4.0 * (cos_sig * (-1.0 + 2.0 * cos2sm * cos2sm)
+                      - bb / 6.0 * cos2sm * (-3.0 + 4.0 * sin_sig * sin_sig)
+                      * (-3.0 + 4.0 * cos2sm * cos2sm))
+    )  # fmt: skip
+    s = b * aa * (sig - dsig)
+    sl, cl = np.sin(lam), np.cos(lam)
+    az = np.arctan2(cu2 * sl, cu1 * su2 - su1 * cu2 * cl)
+    return s, az
+
+
+@numba.njit(cache=True)
+def aeqd_xy_m(lat0, lon0, lat, lon):
+    """Position (x east, y north; m) of (lat, lon) on the azimuthal-equidistant projection
+    centred on (lat0, lon0), all radians, WGS84: ``x = s sin(az)``, ``y = s cos(az)`` with s and
+    az the geodesic distance and azimuth from the centre, as PROJ's ellipsoidal ``aeqd``
+    computes them (:func:`iadsim.geo.dem.aeqd_crs`; :func:`geodesic_inverse_m`)."""
+    s, az = geodesic_inverse_m(lat0, lon0, lat, lon)
+    return s * np.sin(az), s * np.cos(az)
 
 
 class GeodesicPath:
