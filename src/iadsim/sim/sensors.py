@@ -277,22 +277,37 @@ def measure(radars: RadarArrays, opp: Opportunities, rows: np.ndarray, rng: np.r
     return z, R
 
 
-def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor: float,
-                   max_cells: int = 1601) -> Opportunities:  # fmt: skip
-    """Drop the opportunities whose line of sight is blocked by terrain.
+@dataclass
+class TerrainRaster:
+    """One radar's minimum-visible-altitude raster: ``h_min_m[row, col]`` (float32, m above
+    mean sea level; NaN where the DEM has no data) on the radar-centred azimuthal-equidistant
+    grid of :meth:`iadsim.geo.dem.Dem.local_grid` (cell ``cell_m``; cell (0, 0) has its
+    top-left corner at ``(x0_m, y0_m)``, i.e. the grid transform's ``c`` and ``f``). A target
+    at altitude A in a cell is visible iff ``A >= h_min_m`` (NaN never blocks)."""
 
-    Per radar, the DEM is resampled onto a radar-centred azimuthal-equidistant grid
-    (:meth:`iadsim.geo.dem.Dem.local_grid`, at most ``max_cells`` a side over the radar's
-    instrumented range) and :func:`iadsim.geo.los.min_visible_height` gives the lowest
-    visible altitude of every cell (4/3-Earth curvature included); a target is visible iff its
-    altitude is at least that of its cell. Cells outside the DEM never block.
+    h_min_m: np.ndarray
+    cell_m: float
+    x0_m: float
+    y0_m: float
+    crs: object  # the grid's pyproj CRS (azimuthal equidistant around the radar)
+
+
+def terrain_rasters(radars: RadarArrays, opp: Opportunities, dem, k_factor: float,
+                    max_cells: int = 1601) -> list[TerrainRaster | None]:  # fmt: skip
+    """Per radar, the minimum visible altitude of the DEM around it (None for a radar without
+    scan opportunities: it can see no threat anywhere).
+
+    The DEM is resampled onto a radar-centred azimuthal-equidistant grid
+    (:meth:`iadsim.geo.dem.Dem.local_grid`) reaching 1 % beyond the radar's farthest scan
+    opportunity (at most its instrumented range), at most ``max_cells`` a side and cells of at
+    least 30 m; :func:`iadsim.geo.los.min_visible_height` gives the lowest visible altitude of
+    every cell (4/3-Earth curvature included) for the antenna at its height above the ground.
     """
-    from pyproj import Transformer
-
-    keep = np.ones(len(opp.pd), bool)
+    out: list[TerrainRaster | None] = []
     for r in range(len(radars)):
         rows = np.flatnonzero(opp.radar == r)
         if not len(rows):
+            out.append(None)
             continue
         reach = float(min(radars.max_range_m[r], np.max(opp.range_m[rows]) * 1.01 + 1.0))
         cell = max(reach / (max_cells // 2), 30.0)
@@ -302,11 +317,33 @@ def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor:
         h_min = min_visible_height(
             grid.heights_m, cell, grid.centre_row, grid.centre_col, above, k_factor
         )
+        out.append(TerrainRaster(h_min, cell, grid.transform.c, grid.transform.f, grid.crs))
+    return out
+
+
+def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor: float,
+                   max_cells: int = 1601, rasters=None) -> Opportunities:  # fmt: skip
+    """Drop the opportunities whose line of sight is blocked by terrain: a target is visible
+    iff its altitude is at least the minimum visible altitude of its cell in the radar's
+    raster (:func:`terrain_rasters`, computed here unless ``rasters`` gives them). Cells
+    outside the DEM never block.
+    """
+    from pyproj import Transformer
+
+    if rasters is None:
+        rasters = terrain_rasters(radars, opp, dem, k_factor, max_cells)
+    keep = np.ones(len(opp.pd), bool)
+    for r in range(len(radars)):
+        rows = np.flatnonzero(opp.radar == r)
+        ras = rasters[r]
+        if not len(rows) or ras is None:
+            continue
+        h_min, cell = ras.h_min_m, ras.cell_m
         n, k = opp.threat[rows], opp.step[rows]
-        to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+        to_xy = Transformer.from_crs("EPSG:4326", ras.crs, always_xy=True)
         x, y = to_xy.transform(traj.lon_deg[n, k], traj.lat_deg[n, k])
-        col = np.floor((np.asarray(x) - grid.transform.c) / cell).astype(np.int64)
-        row = np.floor((grid.transform.f - np.asarray(y)) / cell).astype(np.int64)
+        col = np.floor((np.asarray(x) - ras.x0_m) / cell).astype(np.int64)
+        row = np.floor((ras.y0_m - np.asarray(y)) / cell).astype(np.int64)
         inside = (row >= 0) & (row < h_min.shape[0]) & (col >= 0) & (col < h_min.shape[1])
         hm = np.full(len(rows), np.nan)
         hm[inside] = h_min[row[inside], col[inside]]
