@@ -185,7 +185,7 @@ def test_level_intercept_time_matches_a_dense_search_on_the_curved_path(seed):
     icp = eng.Interceptors(
         ["x"], np.array([speed]), np.array([3000.0]), np.ones((1, 3), bool),
         np.zeros((1, 3)), np.full((1, 3), 1e6), np.zeros((1, 3)), np.full((1, 3), 1e5),
-        np.full((1, 3), 0.5),
+        np.full((1, 3), 0.5), np.zeros(1, bool),
     )  # fmt: skip
     cls = np.array([eng.CLASS_CODE["cruise"]])
     slot, _, tgo, pip_e = eng.evaluate(fu, icp, np.array([0]), p0[None], vel[None], cls, fu.ready0)
@@ -238,6 +238,7 @@ def test_level_pip_decisions_equal_the_exact_curved_pip_checked_everywhere():
             ["x"], np.array([env["s"]]), np.array([env["vmax"]]), np.ones((1, 3), bool),
             np.full((1, 3), env["min_r"]), np.full((1, 3), env["max_r"]),
             np.full((1, 3), env["min_a"]), np.full((1, 3), env["max_a"]), np.full((1, 3), 0.5),
+            np.zeros(1, bool),
         )  # fmt: skip
         cls = np.full(n, eng.CLASS_CODE["cruise"])
         _, reason, _, _ = eng.evaluate(

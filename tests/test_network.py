@@ -1,5 +1,6 @@
-"""Networks: delay line, and the three modes on a forward-radar geometry (the interoperability
-question): engage-on-remote launches before cued, cued before standalone."""
+"""Networks: delay line, and the modes on a forward-radar geometry (the interoperability
+question): launch-on-remote launches before cued, cued before standalone; the own FCR's
+sector. tests/test_network_modes.py covers engage on remote and the launch-time checks."""
 
 from __future__ import annotations
 
@@ -78,12 +79,12 @@ def test_forward_radar_sees_the_low_threat_first():
     assert dist_at_first == pytest.approx(fwd_h, abs=600.0)
 
 
-def test_engage_on_remote_launches_before_cued_before_standalone():
+def test_launch_on_remote_launches_before_cued_before_standalone():
     t = {}
-    for mode in ("engage_on_remote", "cued", "standalone"):
+    for mode in ("launch_on_remote", "cued", "standalone"):
         ev, _ = _launch_times(mode)
         t[mode] = ev[ev.kind == "launch"].time_s.min()
-    assert t["engage_on_remote"] < t["cued"] < t["standalone"]
+    assert t["launch_on_remote"] < t["cued"] < t["standalone"]
     # standalone waits for its own FCR track (2 detections) plus the 10 s reaction time
     assert t["standalone"] - t["cued"] >= 10.0
 
@@ -99,36 +100,42 @@ def test_site_outside_the_network_is_standalone():
 
 def test_no_launch_outside_the_fire_control_radar_sector():
     # the fire unit's sector FCR faces west, away from the threat: its PIPs lie outside the
-    # sector the FCR could guide in, so even engage-on-remote does not launch
-    for mode in ("engage_on_remote", "cued"):
+    # sector the FCR could guide in, so neither cued nor launch-on-remote launches
+    for mode in ("launch_on_remote", "cued"):
         ev, res = _launch_times(mode, system="test-sam-sector", heading=270.0)
         assert (ev.kind == "launch").sum() == 0
         assert "outside_fcr_sector" in set(ev[ev.kind == "no_engagement"].reason)
         assert res.per_threat.leaked.all()
     # facing the threat, the same unit launches
-    ev, _ = _launch_times("engage_on_remote", system="test-sam-sector", heading=90.0)
+    ev, _ = _launch_times("launch_on_remote", system="test-sam-sector", heading=90.0)
     assert (ev.kind == "launch").sum() >= 1
+    # engage on remote with an active-seeker round (test-missile): the forward radar holds
+    # the target at the PIP and the network guides the round, the own FCR's sector is moot
+    ev, _ = _launch_times("engage_on_remote", system="test-sam-sector", heading=270.0)
+    launches = ev[ev.kind == "launch"]
+    assert len(launches) >= 1 and (launches.reason.isna() | (launches.reason == "")).all()
 
 
-def test_engage_on_remote_without_own_fcr_guidance_misses():
+def test_launch_on_remote_waits_until_its_own_fcr_can_guide_a_sea_skimmer():
     # a 6 m sea-skimmer: the forward radar (30 m mast) sees it from ~33 km, the fire unit's FCR
-    # (10 m) only inside its horizon of ~23 km, while the 40 km envelope lets a remote-track
-    # launch intercept further out: nobody guides that round, it misses
+    # (10 m) only inside its horizon of ~23 km, while the 40 km envelope would let a
+    # remote-track launch intercept further out, where nobody could guide the round: launch on
+    # remote holds such shots back (fcr_cannot_guide_at_pip) and fires only at PIPs its FCR is
+    # predicted to see. The prediction is made on the forward radar's track, whose height
+    # error (0.1 deg at 30 km: ~50 m) can still put a PIP above the true horizon: such a round
+    # then misses for want of guidance, as it would in the field (track quality matters)
     alt_m = 6.0
-    fcr_horizon_m = horizon_range_m(10.0, alt_m)
-    nets = [{"id": "link", "members": ["sam", "fwd"], "latency_s": 2, "mode": "engage_on_remote"}]
+    nets = [{"id": "link", "members": ["sam", "fwd"], "latency_s": 2, "mode": "launch_on_remote"}]
     sites = [sam(doctrine={"salvo_size": 1, "shoot_look_shoot": True}), _forward()]
     res = run(scenario(sites, [inbound_raid(200, 3, alt_m)], duration_s=800, networks=nets))
     ev = res.events.to_frame()
-    outcome = ev[ev.kind.isin(["intercept", "miss"])]
-    # a round launched at the edge of the envelope may miss first by the truth (its true
-    # intercept beyond max range); the first round the truth lets reach the target is unguided
-    first = outcome[outcome.reason != "beyond_range_at_intercept"].iloc[0]
-    assert first.kind == "miss" and first.reason == "no_fcr_guidance"
-    sam_first = ev[(ev.kind == "detection_start") & (ev.site == "sam")].time_s.min()
-    assert first.time_s < sam_first  # the intercept came before the FCR's first detection
-    dist_at_first_det = (200e3 - 250.0 * sam_first) - 0.0
-    assert dist_at_first_det == pytest.approx(fcr_horizon_m, abs=600.0)
+    assert "fcr_cannot_guide_at_pip" in set(ev[ev.kind == "no_engagement"].reason)
+    launches = ev[ev.kind == "launch"]
+    assert len(launches) >= 1
+    pip_east_m = (launches.lon.to_numpy() - SITE[1]) * 111.32e3 * np.cos(np.radians(SITE[0]))
+    assert (pip_east_m <= horizon_range_m(10.0, launches.alt_m.to_numpy()) + 1.0).all()
+    refused = ev[(ev.kind == "no_engagement") & (ev.reason == "fcr_cannot_guide_at_pip")]
+    assert refused.time_s.min() < launches.time_s.min()  # PIPs out of sight came first
 
 
 def test_site_in_two_networks_is_a_one_line_scenario_error():

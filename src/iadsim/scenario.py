@@ -25,7 +25,7 @@ from iadsim.geo.dem import Dem
 from iadsim.geo.earth import K_STANDARD
 from iadsim.yamlpos import line_for, load_with_lines
 
-NetworkMode = Literal["standalone", "cued", "engage_on_remote"]
+NetworkMode = Literal["standalone", "cued", "launch_on_remote", "engage_on_remote"]
 
 
 class _Model(BaseModel):

@@ -18,11 +18,14 @@ the truth* (where the round really meets the target):
   interceptors for the target's class (slant range between min and max; PIP height above the
   terrain under the target now between min and max: an envelope's "altitude" is a height above
   ground, so a cruise missile 30 m over a 1,000 m plateau is at 30 m, not 1,030 m), the PIP lies
-  inside the azimuth sector of the unit's fire-control radar (which must guide the round), the
-  target speed is at most ``max_target_speed``, a round is ready, a fire-control channel is
-  free, the reaction time has elapsed since the fire unit first had a track on the threat, and
-  the fire-control condition of its network mode holds. Among usable interceptors the one with
-  the highest P_k for the class is fired.
+  inside the azimuth sector of the unit's fire-control radar (which must guide the round; not
+  asked of an active-seeker round fired in engage-on-remote, which the network guides), the
+  target speed is at most ``max_target_speed``, a round is ready, the engagement is predicted
+  supportable to the PIP in the two remote network modes (:mod:`iadsim.sim.guidance`: the own
+  FCR, or for engage-on-remote active-seeker rounds a network radar, holds the target there),
+  a fire-control channel is free, the reaction time has elapsed since the fire unit first had
+  a track on the threat, and the fire-control condition of its network mode holds. Among
+  usable interceptors the one with the highest P_k for the class is fired.
 * **Adjudication on the truth.** The fire control guides the round onto the target where it
   really is, so at time t after launch the round can be anywhere within ``s (t - t_launch)`` of
   the launcher L. The true intercept time t* is the first time the target, on its TRUE
@@ -47,8 +50,12 @@ the truth* (where the round really meets the target):
 * **Magazine and reload.** Ready rounds start at ``min(inventory, catalog loadout)`` per type; the
   rest is reserve. When a type's ready rounds run out and reserve remains, the type is reloaded
   ``reload_time_s`` later.
-* **Engage on remote.** If the fire unit's own FCR has not detected the target between launch and
-  the intercept time, nobody guides the interceptor: the shot is a miss (``no_fcr_guidance``).
+* **Guidance at the intercept** (the launch-time prediction can be wrong): a round launched on
+  remote whose own FCR must take over (launch-on-remote, and semi-active, track-via-missile
+  or command-guided rounds of an engage-on-remote unit) misses (``no_fcr_guidance``) unless
+  the FCR detected the target between launch and intercept; an engage-on-remote active-seeker
+  round misses (``no_network_guidance``) unless the network's track was updated within the
+  coast window before the intercept (:func:`iadsim.sim.steps.resolve`).
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ import numpy as np
 from iadsim.catalog.models import TARGET_CLASSES, Interceptor
 from iadsim.deployment import Deployment
 from iadsim.geo.frames import WGS84_SEMI_AXES_M, enu_rotation, geodetic_height_m
+from iadsim.sim import guidance
 from iadsim.sim.events import REASON_CODE
 
 KILL_ASSESSMENT_S = 2.0  #: time after the intercept before the unit knows the outcome
@@ -83,6 +91,8 @@ class Interceptors:
     min_alt_m: np.ndarray
     max_alt_m: np.ndarray
     pk: np.ndarray  # (I, 3)
+    #: (I,) bool: the round homes with its own radar (catalog ``terminal_seeker``)
+    active_seeker: np.ndarray
 
     def __post_init__(self) -> None:
         self.pk_or_neg = np.nan_to_num(self.pk, nan=-1.0)  # the kernel's form: -1 = no P_k
@@ -125,6 +135,7 @@ def build_interceptors(items: Sequence[Interceptor]) -> Interceptors:
         [it.id for it in items], np.array([it.average_speed.si for it in items]),
         np.array([it.max_target_speed.si for it in items]), has,
         arr["min_r"], arr["max_r"], arr["min_a"], arr["max_a"], arr["pk"],
+        np.array([it.active_seeker for it in items], bool).reshape(len(items)),
     )  # fmt: skip
 
 
@@ -356,8 +367,9 @@ _CODES = ReasonCodes(*(REASON_CODE[k] for k in ReasonCodes._fields))
 
 
 @numba.njit(cache=True)
-def _evaluate_nb(cand, units, icp, codes):
-    """Best slot, reason, intercept time and PIP of every candidate: see :func:`evaluate`."""
+def _evaluate_nb(cand, units, icp, codes, support):
+    """Best slot, reason, intercept time and PIP of every candidate: see :func:`evaluate`;
+    ``support`` is the :class:`iadsim.sim.guidance.SupportPack` of the remote modes."""
     f, pos, vel = cand.unit, cand.pos_ecef_m, cand.vel_ecef_mps
     cls, tgt_ground, level = cand.target_class, cand.ground_m, cand.level
     types, ready, launcher = units.types, units.ready, units.launcher_ecef_m
@@ -416,7 +428,8 @@ def _evaluate_nb(cand, units, icp, codes):
                 # the tangent line; the root moves by at most dev / (s - v)), taken twice plus
                 # 10 m: a straight range that far outside the band is out, that far inside it
                 # is in, and then a height outside [min, max], a PIP that far (in azimuth)
-                # outside the FCR sector, or one inside it without a ready round refuses the
+                # outside the FCR sector (when the FCR must guide: not for an engage-on-remote
+                # active-seeker round), or one inside it without a ready round refuses the
                 # shot whatever the exact PIP
                 s_t = speed[t]
                 dev = (v * ti) ** 2 / (2 * _R_LOW_M)
@@ -425,7 +438,7 @@ def _evaluate_nb(cand, units, icp, codes):
                 if exact and min_r[t, c] + slack <= rng <= max_r[t, c] - slack:
                     if not (min_a[t, c] <= h_level - tgt_ground[i] <= max_a[t, c]):
                         exact = False
-                    elif half_sector[u] >= np.pi:
+                    elif half_sector[u] >= np.pi or guidance.eor_active(support, u, t):
                         exact = ready[u, j] > 0
                     else:
                         margin, horiz = _sector_margin(
@@ -457,12 +470,18 @@ def _evaluate_nb(cand, units, icp, codes):
                     code, stage = r_low, 4
                 elif alt > max_a[t, c]:
                     code, stage = r_high, 4
-                elif half_sector[u] < np.pi and not _in_sector(
-                    qx, qy, qz, enu[u], heading[u], half_sector[u]
+                elif (
+                    half_sector[u] < np.pi
+                    and not guidance.eor_active(support, u, t)
+                    and not _in_sector(qx, qy, qz, enu[u], heading[u], half_sector[u])
                 ):
                     code, stage = r_sector, 5
                 elif ready[u, j] <= 0:
                     code, stage = r_inv, 6
+                elif guidance.remote_mode(support, u):  # who guides it to the PIP?
+                    sc = guidance.support_code(support, i, u, t, ex, ey, ez)
+                    if sc != 0:
+                        code, stage = sc, 7
             better = code == 0 and pk[t, c] > best_pk
             if better:
                 slot[i], best_pk = j, pk[t, c]
@@ -474,7 +493,8 @@ def _evaluate_nb(cand, units, icp, codes):
     return slot, reason, tgo, pip
 
 
-def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m=None):
+def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m=None,
+             support: guidance.SupportPack | None = None, threat=None):  # fmt: skip
     """Best interceptor slot for candidates (unit f, target state pos/vel ECEF, class code).
 
     ``ground_m`` is the terrain height under each candidate's target (None: 0, sea level); the
@@ -488,8 +508,12 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
     reason of the slot that passed most checks), intercept time ``tgo_s`` and the PIP (ECEF)
     of the chosen (or that) slot. Checks in order: class, target speed, catch-up/max range,
     min range, min/max height above ground, PIP inside the fire-control radar's azimuth
-    sector (sector radars such as AN/MPQ-65 face the site's ``heading_deg``), ready rounds.
-    Compiled with numba (one pass, no temporaries).
+    sector (sector radars such as AN/MPQ-65 face the site's ``heading_deg``; skipped for an
+    engage-on-remote active-seeker round), ready rounds, then, in the two remote modes, the
+    engagement supportable to the PIP (``support``, a
+    :class:`iadsim.sim.guidance.SupportPack`, with ``threat`` the threat index of each
+    candidate; None: every unit standalone, no such check). Compiled with numba (one pass, no
+    temporaries).
     """
     n = len(np.atleast_1d(f))
     ground = np.zeros(n) if ground_m is None else np.ascontiguousarray(ground_m, float)
@@ -522,7 +546,11 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         max_alt_m=icp.max_alt_m,
         pk_or_neg=icp.pk_or_neg,
     )
-    return _evaluate_nb(cand, units, icp_p, _CODES)
+    if support is None:
+        support = guidance.no_support(len(fu.site), len(icp.ids))
+    threat = np.zeros(n, np.int64) if threat is None else threat
+    support = support._replace(threat=np.ascontiguousarray(threat, np.int64))
+    return _evaluate_nb(cand, units, icp_p, _CODES, support)
 
 
 def pick_by_channel(f, priority, free, group_key):

@@ -11,7 +11,9 @@ Meaning of the ``value`` column by kind (``NaN`` where not listed):
 detection_start    slant range of the first detection of the threat by the site, m
 track_start        1 (the site's first confirmed track on the threat) or 0 (later)
 track_stop         0
-launch             interceptors in the salvo
+launch             interceptors in the salvo (``reason`` ``fallback_launch_on_remote``: an
+                   engage-on-remote unit fired a round without an active seeker, which its
+                   own FCR must guide: launch on remote)
 intercept / miss   single-shot P_k used for each interceptor of the salvo
 kill_assessed      1 if the threat was killed, 0 if it survived
 leak               value of the asset hit (0 when no asset)
@@ -103,6 +105,11 @@ REASONS = (
     "below_floor_at_intercept",
     "above_ceiling_at_intercept",
     "too_fast_at_intercept",
+    # the network modes' guidance (appended)
+    "fcr_cannot_guide_at_pip",
+    "no_network_track_at_pip",
+    "no_network_guidance",
+    "fallback_launch_on_remote",
 )
 REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 

@@ -16,7 +16,18 @@ Modes (per network, applying to its fire units):
 * ``standalone``: own radars only (also every site outside a network);
 * ``cued``: a remote track starts the fire unit's reaction clock and cues its fire-control radar,
   so one FCR detection is enough to establish the fire-control track; launch still needs it;
-* ``engage_on_remote``: launch on a remote track; see :mod:`iadsim.sim.engagement` for guidance.
+* ``launch_on_remote``: launch on the network's (remote) track before the own FCR holds the
+  target; the own FCR takes over the guidance once it acquires, so the unit launches only when
+  its FCR is predicted to hold the target at the intercept point;
+* ``engage_on_remote``: the network's track supports the whole engagement (midcourse guidance
+  uplinked through the network) for rounds with an active terminal seeker, which home on
+  their own at the end; the unit launches only when some network radar is predicted to hold
+  the target at the intercept point. Semi-active, track-via-missile and command-guided
+  rounds need the own FCR to the end: for them the unit falls back to launch on remote.
+
+These are the terms of US Navy integrated fire control (NIFC-CA) and the US Army's IBCS: see
+docs/simulation.md. The launch-time checks are in :mod:`iadsim.sim.guidance`, the guidance
+checks at the intercept in :func:`iadsim.sim.steps.resolve`.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ import numpy as np
 from iadsim.errors import ScenarioError
 from iadsim.sim import kalman
 
-MODES = ("standalone", "cued", "engage_on_remote")
+MODES = ("standalone", "cued", "launch_on_remote", "engage_on_remote")
 MODE_CODE = {m: i for i, m in enumerate(MODES)}
 INIT_SPEED_SIGMA_MPS = 1500.0  #: prior velocity spread of a new track (covers ballistic speeds)
 #: white-noise acceleration of the CV filter by target class: small for air-breathing threats

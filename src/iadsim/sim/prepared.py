@@ -15,10 +15,12 @@ from pyproj import Geod
 
 from iadsim.deployment import Deployment, resolve_deployment
 from iadsim.geo.dem import Dem, HeightWindow
+from iadsim.geo.earth import R_EARTH_M
 from iadsim.geo.frames import geodetic_to_ecef_m
 from iadsim.sim import engagement as eng
+from iadsim.sim import guidance, sensors
 from iadsim.sim import network as net
-from iadsim.sim import sensors
+from iadsim.sim.events import REASON_CODE
 from iadsim.sim.kinematics import sample_raids
 
 _GEOD = Geod(ellps="WGS84")
@@ -75,6 +77,11 @@ class PreparedScenario:
     #: the DEM in memory over every threat sample (None without a DEM): the ground under a
     #: true intercept point (:meth:`ground_at_m`)
     terrain: HeightWindow | None = None
+    #: what the remote modes' launch-time check reads (iadsim.sim.guidance); None: none
+    support: guidance.SupportPack | None = None
+    #: (F,) coast window of the unit's network: a network track older than this at the
+    #: intercept does not guide an engage-on-remote round (the longest of its members')
+    fu_net_coast_s: np.ndarray | None = None
     reach_f: np.ndarray = field(init=False)  # reach_step as (unit, threat) pairs by step
     reach_n: np.ndarray = field(init=False)
     reach_off: np.ndarray = field(init=False)
@@ -162,6 +169,50 @@ def _reach_step(fu, icp, traj, cls) -> np.ndarray:
     return out
 
 
+def _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor):
+    """The :class:`iadsim.sim.guidance.SupportPack` of the scenario: each fire unit's mode and
+    FCR row; for engage-on-remote units every radar of every member of their network (own FCR
+    first, then the own site's others, then the other members' in site order); detection
+    ranges of every radar on every threat; and the terrain rasters of the radars a remote
+    mode may ask (the others are dropped, so runs do not carry them)."""
+    lor, eor = net.MODE_CODE["launch_on_remote"], net.MODE_CODE["engage_on_remote"]
+    unit = np.zeros((len(fu.site), 4), np.int64)
+    rows: list[int] = []
+    asked: set[int] = set()
+    for u, s in enumerate(fu.site):
+        fcr = int(np.flatnonzero((radars.site == s) & radars.is_fcr)[0])
+        unit[u, :3] = fu_mode[u], fcr, len(rows)
+        if fu_mode[u] in (lor, eor):
+            asked.add(fcr)
+        if fu_mode[u] == eor:
+            members = nets.members[nets.net_of_site[s]]
+            mine = np.flatnonzero(radars.site == s)
+            others = np.flatnonzero(members[radars.site] & (radars.site != s))
+            order = [fcr] + [int(r) for r in mine if r != fcr] + [int(r) for r in others]
+            rows += order
+            asked.update(order)
+        unit[u, 3] = len(rows)
+    ballistic = np.asarray(traj.target_class) == "ballistic"
+    ti, tf, h = guidance.terrain_arrays(len(radars), rasters, asked)
+    a = float(k_factor * R_EARTH_M)
+    return guidance.SupportPack(
+        unit_i=unit,
+        net_radar=np.array(rows, np.int64),
+        active_seeker=np.asarray(icp.active_seeker, bool),
+        det_range_m=guidance.detection_ranges_m(radars, traj.rcs_m2, ballistic),
+        radar_geo=guidance.radar_geometry(radars, a),
+        terrain_i=ti,
+        terrain_f=tf,
+        h_min_m=h,
+        threat=np.zeros(0, np.int64),
+        k_radius_m=a,
+        mode_lor=lor,
+        mode_eor=eor,
+        code_fcr=REASON_CODE["fcr_cannot_guide_at_pip"],
+        code_net=REASON_CODE["no_network_track_at_pip"],
+    )
+
+
 def _site_scans(radars, time_s, n_sites) -> np.ndarray:
     out = np.zeros((len(time_s), n_sites), bool)
     for r in range(len(radars)):
@@ -187,8 +238,10 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         ground = deployment.ground_altitudes_m
         radars = sensors.build_radars(deployment)
         opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
+        rasters = None
         if dem is not None:
-            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor)
+            rasters = sensors.terrain_rasters(radars, opp, dem, k_factor)
+            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor, rasters=rasters)
         terrain = _terrain_window(dem, traj)
         threat_ground = _threat_ground_m(terrain, traj)
     site_ecef = geodetic_to_ecef_m([s.lat for s in sites], [s.lon for s in sites], ground)
@@ -220,11 +273,15 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
         g,
         len(nets.names) + np.arange(len(fu.site)),
     )
+    coast_s = cfg.delete_after_misses * np.maximum(period, step) + 1e-6
+    net_coast = np.array([coast_s[nets.members[gi]].max() if gi >= 0 else coast_s[s_]
+                          for gi, s_ in zip(g, fu.site, strict=True)], float)  # fmt: skip
+    support = _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor)
     return PreparedScenario(
         scenario, cfg, time_s, traj, [s.id for s in sites], radars, opp, fu, icp, nets, cls,
         impact_step, impact_asset, [a.id for a in assets], np.array([a.value for a in assets]),
-        cfg.delete_after_misses * np.maximum(period, step) + 1e-6, capacity,
-        _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
+        coast_s, capacity, _reach_step(fu, icp, traj, cls), fu_mode, fu_group,
         np.array([net.Q_ACCEL_MPS2[c] for c in np.asarray(traj.target_class)], float),
         site_ecef, _site_scans(radars, time_s, len(sites)), threat_ground, deployment, terrain,
+        support, net_coast.reshape(len(fu.site)),
     )  # fmt: skip

@@ -63,11 +63,13 @@ class RunState:
 
 #: rounds in flight: unit, threat, interceptor type, rounds, launch time, the time the
 #: outcome is decided (true intercept, or the target's impact / the end of the fly-out), P_k,
-#: whether the own FCR must guide, the adjudication's reason (0: inside the envelope) and the
-#: true target position at the outcome time
+#: who must guide it (``need_fcr``: the own FCR, launch on remote and the fallback of engage
+#: on remote; ``need_net``: the network's track, engage on remote), the adjudication's reason
+#: (0: inside the envelope) and the true target position at the outcome time
 _ENG_FIELDS = {"f": np.int64, "n": np.int64, "type": np.int64, "count": np.int64,
                "t_launch": float, "t_int": float, "pk": float, "need_fcr": bool,
-               "adj": np.int64, "lat": float, "lon": float, "alt_m": float}  # fmt: skip
+               "need_net": bool, "adj": np.int64, "lat": float, "lon": float,
+               "alt_m": float}  # fmt: skip
 
 
 def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> RunState:
@@ -228,6 +230,10 @@ def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
     reason = np.where(
         (reason == 0) & e["need_fcr"] & ~guided, REASON_CODE["no_fcr_guidance"], reason
     )
+    net_guided = e["t_int"] - _network_track_time(p, st, f, n) <= p.fu_net_coast_s[f]
+    reason = np.where(
+        (reason == 0) & e["need_net"] & ~net_guided, REASON_CODE["no_network_guidance"], reason
+    )
     ok = reason == 0
     kill = np.zeros(len(f), bool)
     cnt = e["count"][ok]
@@ -255,6 +261,21 @@ def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
             t,
             "killed",
         )
+
+
+def _network_track_time(p: PreparedScenario, st: RunState, f, n) -> np.ndarray:
+    """Last update time of the track unit ``f`` holds on threat ``n`` through its network:
+    its own confirmed track, or the network's fused picture as it reaches the unit (published
+    ``latency_s`` ago); -inf when neither has one."""
+    s = p.fu.site[f]
+    t_own = np.where(st.tab.confirmed[s, n], st.tab.t_upd[s, n], -np.inf)
+    t_net = np.full(len(f), -np.inf)
+    for g, idx in st.remote_groups:
+        snap = st.lines.remote(g)
+        m = np.isin(f, idx)
+        if snap is not None and m.any():
+            t_net[m] = np.where(snap[0][n[m]], snap[2][n[m]], -np.inf)
+    return np.maximum(t_own, t_net)
 
 
 def leaks(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
@@ -353,16 +374,16 @@ def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     pos, vel, use_own = _candidate_states(p, st, f, n, own, snaps, t)
     ground = None if p.threat_ground_m is None else p.threat_ground_m[n, k]
     slot, reason, tgo, pip = eng.evaluate(
-        fu, p.icp, f, pos, vel, p.threat_class[n], st.ready, ground_m=ground
-    )
+        fu, p.icp, f, pos, vel, p.threat_class[n], st.ready, ground_m=ground,
+        support=p.support, threat=n,
+    )  # fmt: skip
     mode, s = p.fu_mode[f], fu.site[f]
     fcr_h = st.tab.fcr_hits[s, n]
     cue = own[f, n] | ((mode == net.MODE_CODE["cued"]) & remote[f, n])
-    fcr_ok = (
-        (mode == net.MODE_CODE["engage_on_remote"])
-        | (fcr_h >= p.config.init_m)
-        | ((fcr_h >= 1) & cue)
-    )
+    on_remote = (mode == net.MODE_CODE["launch_on_remote"]) | (
+        mode == net.MODE_CODE["engage_on_remote"]
+    )  # launch on the (remote) track; the kernel checked who guides the round to the PIP
+    fcr_ok = on_remote | (fcr_h >= p.config.init_m) | ((fcr_h >= 1) & cue)
     reason = np.where((reason == 0) & ~fcr_ok, REASON_CODE["no_fcr_track"], reason)
     usable = (reason == 0) & (t >= st.avail_t[f, n] + fu.reaction_s[f])
     free = fu.channels - st.busy
@@ -423,15 +444,19 @@ def _launch(p, st, k, t, f, n, slot, pip, use_own) -> None:
     np.add.at(st.spent, n, cnt)
     np.add.at(st.spent_site, s, cnt)
     t_end, adj, lat, lon, alt = _adjudicate(p, k, t, f, n, typ)
+    mode = p.fu_mode[f]
+    eor = mode == net.MODE_CODE["engage_on_remote"]
+    fallback = eor & ~p.icp.active_seeker[typ]  # not homing on its own: the FCR must guide
+    need_fcr = (mode == net.MODE_CODE["launch_on_remote"]) | fallback
     new = dict(f=f, n=n, type=typ, count=cnt, t_launch=np.full(len(f), t), t_int=t_end,
-               pk=p.icp.pk[typ, p.threat_class[n]],
-               need_fcr=p.fu_mode[f] == net.MODE_CODE["engage_on_remote"], adj=adj, lat=lat,
-               lon=lon, alt_m=alt)  # fmt: skip
+               pk=p.icp.pk[typ, p.threat_class[n]], need_fcr=need_fcr, need_net=eor & ~fallback,
+               adj=adj, lat=lat, lon=lon, alt_m=alt)  # fmt: skip
     st.eng = {
         key: np.concatenate([st.eng[key], np.asarray(v, _ENG_FIELDS[key])])
         for key, v in new.items()
     }
     track = np.where(use_own, st.tab.track_id[s, n], -1)
     lat, lon, alt = ecef_to_geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
+    why = np.where(fallback, REASON_CODE["fallback_launch_on_remote"], 0)
     st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
-               interceptor=typ, value=cnt.astype(float))  # fmt: skip
+               reason=why, interceptor=typ, value=cnt.astype(float))  # fmt: skip
