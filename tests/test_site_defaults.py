@@ -20,7 +20,7 @@ from iadsim.sim.engine import prepare
 SCENARIO = """\
 name: heading rule
 environment: {k_factor: 1.3333, dem: null}
-time: {duration_s: 120, step_s: 1}
+time: {duration_s: 360, step_s: 1}
 sites:
   - id: sam-all-round
     system: nasams
