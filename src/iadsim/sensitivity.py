@@ -166,16 +166,7 @@ def analyze(
             problem.salib(), np.asarray(X), Y, num_levels=num_levels, seed=seed,
             conf_level=conf_level,
         )  # fmt: skip
-        rows = [
-            {
-                "parameter": name,
-                "mu_star": float(res["mu_star"][i]),
-                "mu_star_conf": float(res["mu_star_conf"][i]),
-                "sigma": float(res["sigma"][i]),
-                "mu": float(res["mu"][i]),
-            }
-            for i, name in enumerate(problem.names)
-        ]
+        rows = _index_rows(problem, res, ("mu_star", "mu_star_conf", "sigma", "mu"))
         key = "mu_star"
     else:
         from SALib.analyze import sobol as sobol_analyze
@@ -183,20 +174,19 @@ def analyze(
         res = sobol_analyze.analyze(
             problem.salib(), Y, calc_second_order=False, seed=seed, conf_level=conf_level
         )
-        rows = [
-            {
-                "parameter": name,
-                "S1": float(res["S1"][i]),
-                "S1_conf": float(res["S1_conf"][i]),
-                "ST": float(res["ST"][i]),
-                "ST_conf": float(res["ST_conf"][i]),
-            }
-            for i, name in enumerate(problem.names)
-        ]
+        rows = _index_rows(problem, res, ("S1", "S1_conf", "ST", "ST_conf"))
         key = "ST"
     rows = _ranked(rows, key, meta)
     settings = {"num_levels": num_levels, "conf_level": conf_level, "seed": seed}
     return SensitivityResult(method, metric, rows, len(Y), settings)
+
+
+def _index_rows(problem: Problem, res: Any, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per parameter with SALib's indices ``keys`` as floats."""
+    return [
+        {"parameter": name, **{k: float(res[k][i]) for k in keys}}
+        for i, name in enumerate(problem.names)
+    ]
 
 
 def _ranked(rows: list[dict], key: str, meta: dict[str, ProblemParameter]) -> list[dict]:

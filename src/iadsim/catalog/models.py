@@ -42,6 +42,13 @@ _TO_SI = {
 }
 
 
+def _check_unit(cls, v: str) -> str:
+    """Validator of a ``unit`` field: one of the units the catalog converts to SI."""
+    if v not in _TO_SI:
+        raise ValueError(f"unknown unit {v!r}; use one of {sorted(_TO_SI)}")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -91,12 +98,7 @@ class Quantity(_Strict):
     note: str = ""
     basis: Basis | None = Field(default=None, description="how the value is sourced")
 
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, v: str) -> str:
-        if v not in _TO_SI:
-            raise ValueError(f"unknown unit {v!r}; use one of {sorted(_TO_SI)}")
-        return v
+    _known_unit = field_validator("unit")(_check_unit)
 
     @property
     def si(self) -> float:
@@ -125,12 +127,7 @@ class QuantityOverride(_Strict):
     note: str = ""
     basis: Basis | None = None
 
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, v: str) -> str:
-        if v not in _TO_SI:
-            raise ValueError(f"unknown unit {v!r}; use one of {sorted(_TO_SI)}")
-        return v
+    _known_unit = field_validator("unit")(_check_unit)
 
     @field_validator("alternatives")
     @classmethod
