@@ -33,6 +33,7 @@ draws one uniform number per opportunity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -146,14 +147,85 @@ class Opportunities:
     offsets: np.ndarray  # (T+1,) rows of step k are offsets[k]:offsets[k+1]
 
 
+class ThreatSamples(NamedTuple):
+    """Every threat on the time grid, as :func:`_radar_pass` reads it (C-contiguous)."""
+
+    ecef_m: np.ndarray  # (N, T, 3)
+    lat_deg: np.ndarray  # (N, T)
+    lon_deg: np.ndarray  # (N, T)
+    alt_m: np.ndarray  # (N, T) above mean sea level
+    active: np.ndarray  # (N, T) bool: flying
+    rcs_m2: np.ndarray  # (N,)
+    ballistic: np.ndarray  # (N,) bool
+
+
+class RadarParams(NamedTuple):
+    """One radar (a row of :class:`RadarArrays`), as :func:`_radar_pass` reads it."""
+
+    ecef_m: np.ndarray  # (3,)
+    enu_rot: np.ndarray  # (3, 3)
+    lat_deg: float
+    lon_deg: float
+    height_m: float  # antenna, above mean sea level
+    heading_rad: float
+    half_sector_rad: float
+    min_elevation_rad: float
+    max_elevation_rad: float
+    max_range_m: float
+    snr_ref_rcs: float  # SNR_ref * R_ref^4 / sigma_ref
+    detects_ballistic: bool
+
+    @classmethod
+    def of(cls, radars: RadarArrays, r: int, snr_ref: float) -> RadarParams:
+        """Radar ``r``; ``snr_ref`` is its SNR at the reference range (from its
+        ``detection_pd``, :func:`snr_for_pd_swerling1`)."""
+        return cls(
+            ecef_m=radars.ecef_m[r],
+            enu_rot=radars.enu_rot[r],
+            lat_deg=float(radars.lat_deg[r]),
+            lon_deg=float(radars.lon_deg[r]),
+            height_m=float(radars.height_m[r]),
+            heading_rad=float(radars.heading_rad[r]),
+            half_sector_rad=float(radars.half_sector_rad[r]),
+            min_elevation_rad=float(radars.min_elevation_rad[r]),
+            max_elevation_rad=float(radars.max_elevation_rad[r]),
+            max_range_m=float(radars.max_range_m[r]),
+            snr_ref_rcs=float(snr_ref * radars.ref_range_m[r] ** 4 / radars.ref_rcs_m2[r]),
+            detects_ballistic=bool(radars.detects_ballistic[r]),
+        )
+
+
+class OpportunityColumns(NamedTuple):
+    """Output columns of :func:`_radar_pass` (one row per opportunity)."""
+
+    step: np.ndarray  # (K,) int64
+    threat: np.ndarray  # (K,) int64
+    pd: np.ndarray  # (K,)
+    range_m: np.ndarray  # (K,)
+    az_rad: np.ndarray  # (K,)
+    el_rad: np.ndarray  # (K,)
+
+    @classmethod
+    def empty(cls, k: int) -> OpportunityColumns:
+        i64 = np.int64
+        return cls(np.empty(k, i64), np.empty(k, i64), *(np.empty(k) for _ in range(4)))
+
+
 @numba.njit(cache=True)
-def _radar_pass(ecef, lat, lon, alt, active, steps, rcs, ballistic, r0, C, lat0, lon0, h_r,
-                heading, half_sector, el_min, el_max, r_max, snr_ref_rcs, detects_ballistic,
-                k_factor, out_step, out_threat, out_pd, out_rng, out_az, out_el, fill):  # fmt: skip
-    """One radar over threats x scan steps: count (``fill`` False) or write the opportunities
-    with Pd > PD_MIN. ``snr_ref_rcs`` = SNR_ref * R_ref^4 / sigma_ref (SNR_ref from the
-    radar's detection_pd); geometry as documented in the module (horizon and refracted
-    elevation on the k R_E sphere, haversine ground range on R_E)."""
+def _radar_pass(thr, steps, radar, k_factor, out, fill):
+    """One radar (:class:`RadarParams`) over threats (:class:`ThreatSamples`) x scan steps:
+    count (``fill`` False) or write into ``out`` (:class:`OpportunityColumns`) the
+    opportunities with Pd > PD_MIN. Geometry as documented in the module (horizon and
+    refracted elevation on the k R_E sphere, haversine ground range on R_E)."""
+    ecef, lat, lon, alt = thr.ecef_m, thr.lat_deg, thr.lon_deg, thr.alt_m
+    active, rcs, ballistic = thr.active, thr.rcs_m2, thr.ballistic
+    r0, C, h_r = radar.ecef_m, radar.enu_rot, radar.height_m
+    lat0, lon0 = radar.lat_deg, radar.lon_deg
+    heading, half_sector = radar.heading_rad, radar.half_sector_rad
+    el_min, el_max, r_max = radar.min_elevation_rad, radar.max_elevation_rad, radar.max_range_m
+    snr_ref_rcs, detects_ballistic = radar.snr_ref_rcs, radar.detects_ballistic
+    out_step, out_threat, out_pd = out.step, out.threat, out.pd
+    out_rng, out_az, out_el = out.range_m, out.az_rad, out.el_rad
     a_eff = k_factor * R_EARTH_M
     h_r = max(h_r, 0.0)
     d1 = horizon_distance_m(h_r, a_eff)  # the radar's own horizon distance
@@ -208,25 +280,23 @@ def scan_opportunities(radars: RadarArrays, traj, time_s, k_factor: float) -> Op
     time_s = np.asarray(time_s, float)
     ballistic = np.asarray(traj.target_class) == "ballistic"
     rcs = np.asarray(traj.rcs_m2, float)
-    arrs = [np.ascontiguousarray(a) for a in (traj.ecef_m, traj.lat_deg, traj.lon_deg, traj.alt_m)]
-    active = np.ascontiguousarray(traj.active, dtype=np.bool_)
-    snr_ref = snr_for_pd_swerling1(radars.detection_pd)
+    contig = np.ascontiguousarray
+    thr = ThreatSamples(
+        ecef_m=contig(traj.ecef_m), lat_deg=contig(traj.lat_deg), lon_deg=contig(traj.lon_deg),
+        alt_m=contig(traj.alt_m), active=contig(traj.active, dtype=np.bool_), rcs_m2=rcs,
+        ballistic=ballistic,
+    )  # fmt: skip
+    snr_ref = snr_for_pd_swerling1(radars.detection_pd)  # per radar, from its catalog Pd
     parts = []
     for r in range(len(radars)):
         steps = scan_steps(time_s, radars.scan_period_s[r]).astype(np.int64)
         if len(rcs) == 0 or len(steps) == 0:
             continue
-        args = (
-            *arrs, active, steps, rcs, ballistic, radars.ecef_m[r], radars.enu_rot[r],
-            radars.lat_deg[r], radars.lon_deg[r], radars.height_m[r], radars.heading_rad[r],
-            radars.half_sector_rad[r], radars.min_elevation_rad[r], radars.max_elevation_rad[r],
-            radars.max_range_m[r], snr_ref[r] * radars.ref_range_m[r] ** 4 / radars.ref_rcs_m2[r],
-            bool(radars.detects_ballistic[r]), float(k_factor),
-        )  # fmt: skip
-        m = _radar_pass(*args, *([np.empty(0, np.int64)] * 2 + [np.empty(0)] * 4), False)
-        out = [np.empty(m, np.int64), np.empty(m, np.int64)] + [np.empty(m) for _ in range(4)]
-        _radar_pass(*args, *out, True)
-        parts.append((out[0], np.full(m, r), out[1], *out[2:]))
+        params = RadarParams.of(radars, r, snr_ref[r])
+        m = _radar_pass(thr, steps, params, float(k_factor), OpportunityColumns.empty(0), False)
+        out = OpportunityColumns.empty(m)
+        _radar_pass(thr, steps, params, float(k_factor), out, True)
+        parts.append((out.step, np.full(m, r), out.threat, *out[2:]))
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)] or [np.empty(0)] * 7
     order = np.lexsort((cols[2], cols[1], cols[0]))
     step, radar, threat, pd, rng, az, el = (c[order] for c in cols)
