@@ -58,13 +58,18 @@ Speed: the ray pass (:func:`_advance_rays`) and the per-cell blend (:func:`_blen
 branch-free loops compiled with ``noalias`` array arguments (:class:`_NoAliasCompiler`), so
 that LLVM vectorizes them (AVX-512 gathers on the benchmark machine); the rare cells needing
 more are listed and refined one by one. Tasks are slope ranges of the octants, handed out
-dynamically to the cores. Measured speed against gdal_viewshed (one observer, a 10-site
-union) and agreement with the exact R3 march: benchmarks/README.md.
+dynamically to the cores. The kernels take their inputs as named tuples (:class:`Octant`,
+:class:`Physics`, :class:`Raster`, :class:`Settings`, :class:`RayState`, :class:`CellBuffers`,
+:class:`Cell`); arrays inside a tuple get no ``noalias``, so the two vectorized loops keep
+plain array parameters (``_advance_rays_noalias``, ``_blend_cells_noalias``) behind the tuple
+entry points that unpack and call them. Measured speed against gdal_viewshed (one observer, a
+10-site union) and agreement with the exact R3 march: benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -195,25 +200,130 @@ def min_visible_height_exact(
     return out
 
 
-# Octant geometry g = (r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag): the cell
-# at major offset j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); the
-# octant fills a_first <= a <= min(j, amax), and a = j only if a_diag, so that every cell on an
-# axis or a diagonal is filled by exactly one octant. Rays have minor/major slope i/nray
-# (0 <= i <= nray); a ray's minor position j*i/nray is tracked exactly as q + rem/nray.
-# Physics p = (z0, cell, inv2a, range2, refine_tol, local_margin). DEM reads use unsigned
-# indices (numba then skips its negative-index wraparound).
+class Octant(NamedTuple):
+    """One octant of one observer (a row of the plan's octant table). The cell at major offset
+    j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); the octant fills
+    a_first <= a <= min(j, amax), and a = j only if a_diag, so that every cell on an axis or a
+    diagonal is filled by exactly one octant; jlim is its major extent, kloc the local
+    march's step count (``local_steps``)."""
+
+    r0: int
+    c0: int
+    drj: int
+    dcj: int
+    dra: int
+    dca: int
+    jlim: int
+    amax: int
+    kloc: int
+    a_first: int
+    a_diag: int
+
+
+class Physics(NamedTuple):
+    """One observer's settings (a row of the plan's physics table): eye altitude, cell size,
+    curvature 1/(2a), squared range, ``refine_tol_m``, ``local_margin_m``, target height
+    above ground (mask mode) and the mask's visible value."""
+
+    z0: float
+    cell: float
+    inv2a: float
+    range2: float
+    tol: float
+    margin: float
+    agl: float
+    visible_value: float
+
+
+class Raster(NamedTuple):
+    """The DEM as one octant's sweep reads it: flat, with the flat index of the observer's
+    cell and the flat steps along the major and minor axes (DEM reads use unsigned indices,
+    so numba skips its negative-index wraparound)."""
+
+    dem: np.ndarray  # (rows, cols) float32
+    flat: np.ndarray  # dem.ravel()
+    base: int  # flat index of the observer's cell
+    sj: int  # flat step along the major axis
+    sa: int  # flat step along the minor axis
+    amax: int  # minor extent of the octant inside the DEM
+    inv_int: np.ndarray  # 1/k for k = 0.. (1 for k = 0)
+
+
+class Settings(NamedTuple):
+    """What the steps of :func:`_wedge` need of the observer's :class:`Physics`."""
+
+    z0: float  # eye altitude
+    cell: float
+    cell2: float  # cell^2
+    inv2a: float  # curvature 1 / (2 k R)
+    tol: float  # refine_tol_m (inf: never)
+    margin: float  # local_margin_m
+    dref: float  # the local march aims at zt + dref: agl in mask mode, else 0
+    agl: float  # target height above ground (mask mode)
+    mmode: bool  # mask mode: no float raster, the threshold in the kernel
+
+
+class RayState(NamedTuple):
+    """The rays i0..i1 of one wedge, struct of arrays (index k = ray i0 + k). Rays have
+    minor/major slope i/nray (0 <= i <= nray); a ray's minor position j*i/nray is tracked
+    exactly as q + rem/nray."""
+
+    nray: int
+    inv_n: float  # 1 / nray
+    ii: np.ndarray  # (n,) ray index i
+    inv_i: np.ndarray  # 1 / max(i, 1)
+    step: np.ndarray  # distance per major step along the ray
+    inv_step: np.ndarray  # 1 / step
+    curv: np.ndarray  # step^2 / (2 a)
+    q: np.ndarray  # (n,) int64: minor cell of the ray at the current major position
+    rem: np.ndarray  # (n,) int64: remainder, the ray is at q + rem / nray
+    bb: np.ndarray  # max slope of the ray's samples in the last bin
+    run: np.ndarray  # running max slope over the bins so far
+    arg: np.ndarray  # (n,) int64: the bin holding it (the blocker bin)
+    cl: np.ndarray  # per pair (k, k+1): up's bin maximum in lo's blocker bin
+    cu: np.ndarray  # per pair: lo's bin maximum in up's blocker bin
+    snap_run: np.ndarray  # (2, n) run every kloc steps (two snapshots)
+    snap_arg: np.ndarray  # (2, n) arg with it
+
+
+class CellBuffers(NamedTuple):
+    """Per-cell output of :func:`_blend_cells` for the cells of one major position."""
+
+    hv: np.ndarray  # blended minimum visible altitude
+    lo: np.ndarray  # int64: lower bracketing ray
+    code: np.ndarray  # uint8 flags (see _blend_cells)
+
+
+class Cell(NamedTuple):
+    """One cell that :func:`_refine` treats: major j, minor a, its bracketing rays lo and up
+    at fraction f, grid cell (tr, tc), ground zt, squared distance and distance, 1/j, the
+    rays' disagreement there, and the snapshot (major position j0, slot) to march from."""
+
+    j: int
+    a: int
+    f: float
+    lo: int
+    up: int
+    tr: int
+    tc: int
+    zt: float
+    d2: float
+    dist: float
+    inv_j: float
+    split: float
+    j0: int
+    sn0: int
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
-def _line_bin(flat, lg, j, a, b, inv_j, cd, inv_cd):
+def _line_bin(ras, st, j, a, b, inv_j, cd, inv_cd):
     """Max slope of the R3 samples of the sight line to the cell (j, a) in the major bin
     [b, b+1), 0 <= b < j: the major-line sample at b (if b >= 1) and the minor-line crossing
-    strictly inside the bin, if any. ``lg = (base, sj, sa, amax, inv_int, z0, inv2a)`` (flat
-    index of the observer, flat steps along the major and minor axes, minor extent, 1/k
-    table, eye altitude, curvature); ``cd`` = distance per major step along this line,
-    ``inv_cd`` = 1/cd. Floors of n/j use n * inv_j + 1e-9: exact, as n/j is either an
-    integer or at least 1/j away from one."""
-    base, sj, sa, amax, inv_int, z0, inv2a = lg
+    strictly inside the bin, if any (``ras``: :class:`Raster`, ``st``: :class:`Settings`);
+    ``cd`` = distance per major step along this line, ``inv_cd`` = 1/cd. Floors of n/j use
+    n * inv_j + 1e-9: exact, as n/j is either an integer or at least 1/j away from one."""
+    flat, base, sj, sa, amax, inv_int = ras.flat, ras.base, ras.sj, ras.sa, ras.amax, ras.inv_int
+    z0, inv2a = st.z0, st.inv2a
     num = b * a
     qq = int(num * inv_j + 1e-9)
     rr = num - qq * j
@@ -263,13 +373,14 @@ class _NoAliasCompiler(CompilerBase):
     fastmath={"contract", "arcp"},
     pipeline_class=_NoAliasCompiler,
 )
-def _advance_rays(
+def _advance_rays_noalias(
     flat, row, sa, sj, amax, nk, j, nray, inv_n, z0,
     ii, inv_i, curv, inv_step, step, q, rem, bb, run, arg, cl, cu,
 ):  # fmt: skip
-    """Steps 1 and 2 of :func:`_wedge` at major position j for the rays 0..nk-1 (all arrays
-    distinct: compiled with ``noalias`` so that the loops vectorize). 1) each ray's bin j-1:
-    the major-line sample at j-1 (``row`` = flat index of the observer's cell moved j-1
+    """Steps 1 and 2 of :func:`_wedge` at major position j for the rays 0..nk-1, on plain
+    arrays (all distinct: compiled with ``noalias`` so that the loops vectorize; arrays inside
+    a tuple would not get the flag). Called by :func:`_advance_rays` only. 1) each ray's bin
+    j-1: the major-line sample at j-1 (``row`` = flat index of the observer's cell moved j-1
     major steps) and the minor-line crossing in (j-1, j), if any, into ``bb``; q, rem
     advance to j. 2) the pair states cl/cu, then the running maxima ``run`` and their bins
     ``arg`` (strict: the first maximum is the blocker)."""
@@ -310,6 +421,17 @@ def _advance_rays(
         run[k] = bb[k] if new else run[k]
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
+def _advance_rays(ras, rays, st, nk, j):
+    """Steps 1 and 2 of :func:`_wedge` at major position j for the rays 0..nk-1 of ``rays``
+    (:class:`RayState`, updated in place) over ``ras`` (:class:`Raster`)."""
+    _advance_rays_noalias(
+        ras.flat, ras.base + (j - 1) * ras.sj, ras.sa, ras.sj, ras.amax, nk, j, rays.nray,
+        rays.inv_n, st.z0, rays.ii, rays.inv_i, rays.curv, rays.inv_step, rays.step, rays.q,
+        rays.rem, rays.bb, rays.run, rays.arg, rays.cl, rays.cu,
+    )  # fmt: skip
+
+
 @nb.njit(
     cache=True,
     nogil=True,
@@ -317,13 +439,13 @@ def _advance_rays(
     fastmath={"contract", "arcp"},
     pipeline_class=_NoAliasCompiler,
 )
-def _blend_cells(
+def _blend_cells_noalias(
     flat, rowj, sa, a_lo, a_hi, j, nray, i0, inv_j, last, mmode,
     z0, cell2, inv2a, dref, margin, tol, agl, run, cl, cu, step, hv_buf, lo_buf, code,
 ):  # fmt: skip
     """Step 3 of :func:`_wedge` for the cells a_lo..a_hi at major position j (``rowj`` = flat
-    index of the cell a = 0): one loop without branches (all arrays distinct, compiled with
-    ``noalias``: it vectorizes). Per cell m = a - a_lo: ``hv_buf`` = the blended minimum
+    index of the cell a = 0), on plain arrays: one loop without branches (all arrays distinct,
+    compiled with ``noalias``: it vectorizes; called by :func:`_blend_cells` only). Per cell m = a - a_lo: ``hv_buf`` = the blended minimum
     visible altitude (at least the ground; NaN on nodata), ``lo_buf`` = the lower bracketing
     ray, ``code`` = 1 if visible at ``agl`` above ground (mask mode) | 2 if step 4 is needed
     (within ``margin`` of the limit, or rays ``tol`` apart) | 4 if step 4 may be needed as
@@ -366,55 +488,73 @@ def _blend_cells(
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
+def _blend_cells(ras, rays, st, j, a_lo, a_hi, i0, last, buf):
+    """Step 3 of :func:`_wedge` for the cells a_lo..a_hi at major position j, between the
+    rays 0..last of ``rays`` (the wedge's first ray is i0), into ``buf``
+    (:class:`CellBuffers`); see :func:`_blend_cells_noalias`."""
+    _blend_cells_noalias(
+        ras.flat, ras.base + j * ras.sj, ras.sa, a_lo, a_hi, j, rays.nray, i0, 1.0 / j, last,
+        st.mmode, st.z0, st.cell2, st.inv2a, st.dref, st.margin, st.tol, st.agl, rays.run,
+        rays.cl, rays.cu, rays.step, buf.hv, buf.lo, buf.code,
+    )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
 def _wedge(dem, g, p, nray, i0, i1, out, mask):
-    """Fill the cells of one octant whose lower bracketing ray lies in [i0, i1) (and, when
+    """Fill the cells of one octant (:class:`Octant` ``g`` of an observer with
+    :class:`Physics` ``p``) whose lower bracketing ray lies in [i0, i1) (and, when
     i1 == nray, the octant's diagonal if it owns it).
 
-    The rays i0..i1 advance together, one major step j at a time, each keeping O(1) state:
-    ``run`` = max slope of its samples at major position < j, ``arg`` = the bin (major interval
-    [b, b+1)) holding it, and per pair of neighbouring rays (lo, up) ``cl`` = up's bin maximum
-    in lo's blocker bin and ``cu`` = lo's bin maximum in up's: all that the blend of
-    :func:`min_visible_height` needs. The ray loop has no data-dependent branches (a minor-line
-    crossing is computed every step and discarded when absent). Every ``kloc`` steps ``run``
-    and ``arg`` are copied (two snapshots are kept) for the local refinement.
+    The rays i0..i1 advance together, one major step j at a time, each keeping O(1) state
+    (:class:`RayState`): ``run`` = max slope of its samples at major position < j, ``arg`` =
+    the bin (major interval [b, b+1)) holding it, and per pair of neighbouring rays (lo, up)
+    ``cl`` = up's bin maximum in lo's blocker bin and ``cu`` = lo's bin maximum in up's: all
+    that the blend of :func:`min_visible_height` needs. The ray loop has no data-dependent
+    branches (a minor-line crossing is computed every step and discarded when absent). Every
+    ``kloc`` steps ``run`` and ``arg`` are copied (two snapshots are kept) for the local
+    refinement.
     """
-    r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag = g
-    z0, cell, inv2a, range2, tol, margin, agl, vis = p
-    vv = np.uint8(vis)
+    r0, c0, drj, dcj, dra, dca = g.r0, g.c0, g.drj, g.dcj, g.dra, g.dca
+    jlim, amax, kloc, a_first, a_diag = g.jlim, g.amax, g.kloc, g.a_first, g.a_diag
+    cell, inv2a, range2, tol = p.cell, p.inv2a, p.range2, p.tol
+    vv = np.uint8(p.visible_value)
     flat = dem.ravel()
     out_flat = out.ravel()
     mask_flat = mask.ravel()
     mmode = mask_flat.size > 1  # mask mode: set mask = 1 where dem + agl >= H, write no H
-    dref = agl if mmode else 0.0  # the local march's margin is about zt + dref
     ncol = dem.shape[1]
     base = r0 * ncol + c0
     sj = drj * ncol + dcj
     sa = dra * ncol + dca
     cell2 = cell * cell
     n = i1 - i0 + 1
-    run = np.full(n, _NO_SLOPE)
-    arg = np.zeros(n, np.int64)
-    cl = np.full(n, _NO_SLOPE)
-    cu = np.full(n, _NO_SLOPE)
-    bb = np.empty(n)
-    q = np.zeros(n, np.int64)
-    rem = np.zeros(n, np.int64)
     ii = np.arange(i0, i1 + 1)
     step = cell * np.sqrt(1.0 + (ii / nray) ** 2)  # distance per major step along each ray
-    inv_step = 1.0 / step
-    curv = step * step * inv2a
-    inv_i = 1.0 / np.maximum(ii, 1)
-    inv_int = 1.0 / np.maximum(np.arange(max(jlim, amax) + 2), 1.0)
-    lg = (base, sj, sa, amax, inv_int, z0, inv2a)
     nsnap = 2 if kloc > 0 else 0
-    snap_run = np.full((nsnap, n), _NO_SLOPE)
-    snap_arg = np.zeros((nsnap, n), np.int64)
+    rays = RayState(
+        nray=nray, inv_n=1.0 / nray, ii=ii, inv_i=1.0 / np.maximum(ii, 1), step=step,
+        inv_step=1.0 / step, curv=step * step * inv2a, q=np.zeros(n, np.int64),
+        rem=np.zeros(n, np.int64), bb=np.empty(n), run=np.full(n, _NO_SLOPE),
+        arg=np.zeros(n, np.int64), cl=np.full(n, _NO_SLOPE), cu=np.full(n, _NO_SLOPE),
+        snap_run=np.full((nsnap, n), _NO_SLOPE), snap_arg=np.zeros((nsnap, n), np.int64),
+    )  # fmt: skip
+    ras = Raster(
+        dem=dem, flat=flat, base=base, sj=sj, sa=sa, amax=amax,
+        inv_int=1.0 / np.maximum(np.arange(max(jlim, amax) + 2), 1.0),
+    )  # fmt: skip
+    st = Settings(
+        z0=p.z0, cell=cell, cell2=cell2, inv2a=inv2a, tol=tol, margin=p.margin,
+        dref=p.agl if mmode else 0.0,  # the local march's margin is about zt + dref
+        agl=p.agl, mmode=mmode,
+    )  # fmt: skip
+    run, arg, inv_n = rays.run, rays.arg, rays.inv_n
     cand = np.empty(max(jlim, amax) + 2, np.int64)
-    hv_buf = np.empty(max(jlim, amax) + 2)
-    lo_buf = np.empty(max(jlim, amax) + 2, np.int64)
     code64 = np.zeros((max(jlim, amax) + 17) // 8, np.uint64)  # per-cell flags, 8 to a word
     code = code64.view(np.uint8)
-    inv_n = 1.0 / nray
+    buf = CellBuffers(
+        hv=np.empty(max(jlim, amax) + 2), lo=np.empty(max(jlim, amax) + 2, np.int64), code=code
+    )
+    hv_buf, lo_buf = buf.hv, buf.lo
     nk = n
     last_wedge = i1 == nray
     for j in range(1, jlim + 1):
@@ -432,14 +572,11 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
             top = min(top, (amax * nray) // (j - 1) - i0)
         nk = min(nk, top + 1)
         # 1) each ray's bin j-1 and 2) the pair states and running maxima (see _advance_rays)
-        _advance_rays(
-            flat, base + (j - 1) * sj, sa, sj, amax, nk, j, nray, inv_n, z0,
-            ii, inv_i, curv, inv_step, step, q, rem, bb, run, arg, cl, cu,
-        )  # fmt: skip
+        _advance_rays(ras, rays, st, nk, j)
         if nsnap and j % kloc == 0:
             sn = (j // kloc) % 2
-            snap_run[sn, :nk] = run[:nk]
-            snap_arg[sn, :nk] = arg[:nk]
+            rays.snap_run[sn, :nk] = run[:nk]
+            rays.snap_arg[sn, :nk] = arg[:nk]
         # 3) the cells at major j, between rays lo and up = lo + 1 at fraction f: the blend
         #    (vectorized, see _blend_cells), then the mask or raster written and a list of
         #    the cells to treat further in step 4
@@ -451,10 +588,7 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
         last = nk - 1
         nc = 0
         ncell = a_hi - a_lo + 1
-        _blend_cells(
-            flat, base + j * sj, sa, a_lo, a_hi, j, nray, i0, inv_j, last, mmode,
-            z0, cell2, inv2a, dref, margin, tol, agl, run, cl, cu, step, hv_buf, lo_buf, code,
-        )  # fmt: skip
+        _blend_cells(ras, rays, st, j, a_lo, a_hi, i0, last, buf)
         if not mmode:
             for a in range(a_lo, a_hi + 1):
                 out_flat[np.uint64(base + j * sj + a * sa)] = hv_buf[a - a_lo]
@@ -492,95 +626,36 @@ def _wedge(dem, g, p, nray, i0, i1, out, mask):
             f = f if kk < last else 0.0
             up = min(lo + 1, last)
             d2 = (j * j + a * a) * cell2
-            dist = math.sqrt(d2)
             tr = r0 + j * drj + a * dra
             tc = c0 + j * dcj + a * dca
             idx = base + j * sj + a * sa
             zt = flat[idx]
             split = abs(run[up] - run[lo]) * (j * step[up])  # as in step 3
             if split >= tol:
-                res = _exact_cell(dem, r0, c0, z0, tr, tc, cell, inv2a)
+                res = _exact_cell(dem, r0, c0, p.z0, tr, tc, cell, inv2a)
             else:
-                res = _refine(
-                    dem,
-                    flat,
-                    lg,
-                    g,
-                    z0,
-                    cell,
-                    inv2a,
-                    margin,
-                    dref,
-                    j,
-                    a,
-                    f,
-                    lo,
-                    up,
-                    tr,
-                    tc,
-                    zt,
-                    d2,
-                    dist,
-                    inv_j,
-                    j0,
-                    sn0,
-                    split,
-                    run,
-                    cl,
-                    cu,
-                    arg,
-                    step,
-                    ii,
-                    inv_n,
-                    snap_run,
-                    snap_arg,
-                )
+                cx = Cell(
+                    j=j, a=a, f=f, lo=lo, up=up, tr=tr, tc=tc, zt=zt, d2=d2, dist=math.sqrt(d2),
+                    inv_j=inv_j, split=split, j0=j0, sn0=sn0,
+                )  # fmt: skip
+                res = _refine(ras, rays, st, g, cx)
             if mmode:
-                if zt + agl >= res:
+                if zt + p.agl >= res:
                     mask_flat[idx] = vv
             else:
                 out_flat[idx] = res
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
-def _refine(
-    dem,
-    flat,
-    lg,
-    g,
-    z0,
-    cell,
-    inv2a,
-    margin,
-    dref,
-    j,
-    a,
-    f,
-    lo,
-    up,
-    tr,
-    tc,
-    zt,
-    d2,
-    dist,
-    inv_j,
-    j0,
-    sn0,
-    split,
-    run,
-    cl,
-    cu,
-    arg,
-    step,
-    ii,
-    inv_n,
-    snap_run,
-    snap_arg,
-):
-    """Step 4 of :func:`_wedge` for one cell: exact samples in kinked blocker bins, then the
-    exact local march near the visibility limit (``|H - zt - dref| < margin``); returns the
-    cell's minimum visible altitude."""
-    r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag = g
+def _refine(ras, rays, st, g, cx):
+    """Step 4 of :func:`_wedge` for one :class:`Cell` ``cx``: exact samples in kinked blocker
+    bins, then the exact local march near the visibility limit (``|H - zt - dref| < margin``);
+    returns the cell's minimum visible altitude."""
+    j, a, f, lo, up, tr, tc = cx.j, cx.a, cx.f, cx.lo, cx.up, cx.tr, cx.tc
+    zt, d2, dist, inv_j, split, j0, sn0 = cx.zt, cx.d2, cx.dist, cx.inv_j, cx.split, cx.j0, cx.sn0
+    run, cl, cu, arg, step, ii = rays.run, rays.cl, rays.cu, rays.arg, rays.step, rays.ii
+    inv_n, snap_run, snap_arg = rays.inv_n, rays.snap_run, rays.snap_arg
+    z0, inv2a, margin, dref = st.z0, st.inv2a, st.margin, st.dref
     rl = run[lo]
     ru = run[up]
     cd = dist * inv_j
@@ -592,9 +667,9 @@ def _refine(
         and split >= _BIN_TOL_M
         and (_kinked(b_lo, ii[lo], ii[up], inv_n) or _kinked(b_up, ii[lo], ii[up], inv_n))
     ):
-        est = _line_bin(flat, lg, j, a, arg[lo], inv_j, cd, inv_cd)
+        est = _line_bin(ras, st, j, a, arg[lo], inv_j, cd, inv_cd)
         if arg[up] != arg[lo]:
-            e2 = _line_bin(flat, lg, j, a, arg[up], inv_j, cd, inv_cd)
+            e2 = _line_bin(ras, st, j, a, arg[up], inv_j, cd, inv_cd)
             est = e2 if e2 > est else est
         hh = z0 + est * dist + d2 * inv2a
     else:
@@ -604,16 +679,16 @@ def _refine(
         e2 = cu[lo] * sl + ru * su
         e1 = e2 if (f > 0.0 and e2 > e1) else e1
         hh = z0 + e1 * j + d2 * inv2a
-    if kloc == 0 or not abs(hh - zt - dref) < margin:
+    if g.kloc == 0 or not abs(hh - zt - dref) < margin:
         return max(float(zt), hh)
     e_old = _NO_SLOPE
     if j0 >= 1 and f > 0.0:
-        e_old = _line_bin(flat, lg, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
-        e2 = _line_bin(flat, lg, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
+        e_old = _line_bin(ras, st, j, a, snap_arg[sn0, lo], inv_j, cd, inv_cd)
+        e2 = _line_bin(ras, st, j, a, snap_arg[sn0, up], inv_j, cd, inv_cd)
         e_old = e2 if e2 > e_old else e_old
     elif j0 >= 1:
         e_old = snap_run[sn0, lo]  # the cell is on ray lo: exact
-    e_loc = _exact_slope(dem, r0, c0, z0, tr, tc, cell, inv2a, max(j0, 0) / j)
+    e_loc = _exact_slope(ras.dem, g.r0, g.c0, z0, tr, tc, st.cell, inv2a, max(j0, 0) / j)
     hh = z0 + max(e_old, e_loc) * dist + d2 * inv2a
     return max(float(zt), hh)
 
@@ -623,12 +698,19 @@ def _sweep(dem, octants, params, tasks, out, mask):
     """Run every task (octant, first ray, last ray, ray count) in parallel; the octants may
     belong to several observers (``params`` row per octant). The tasks of one observer write
     disjoint cells and the mask is only ever set, never cleared, so the result does not depend
-    on the scheduling."""
+    on the scheduling. Table columns are in the order of :class:`Octant` and
+    :class:`Physics` (see :func:`_plan`)."""
     for t in nb.prange(tasks.shape[0]):
         v = octants[tasks[t, 0]]
-        g = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10])
+        g = Octant(
+            r0=v[0], c0=v[1], drj=v[2], dcj=v[3], dra=v[4], dca=v[5], jlim=v[6], amax=v[7],
+            kloc=v[8], a_first=v[9], a_diag=v[10],
+        )  # fmt: skip
         w = params[tasks[t, 0]]
-        p = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+        p = Physics(
+            z0=w[0], cell=w[1], inv2a=w[2], range2=w[3], tol=w[4], margin=w[5], agl=w[6],
+            visible_value=w[7],
+        )  # fmt: skip
         _wedge(dem, g, p, tasks[t, 3], tasks[t, 1], tasks[t, 2], out, mask)
 
 
