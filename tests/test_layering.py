@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     # the inputs: a scenario and where its sites stand
     "scenario": 1,
     "deployment": 1,
+    "uncertainty": 1,
     # the two computations, side by side
     "coverage": 2,
     "sim": 2,

@@ -251,8 +251,8 @@ def _pack_one_radar(det_range_m=400e3, heading_deg=0.0, sector_deg=360.0, el_deg
     return guidance.no_support(1, 1)._replace(
         det_range_m=np.array([[det_range_m]]),
         radar_geo=guidance.radar_geometry(radar, a),
-        terrain_i=np.zeros((1, 4), np.int64),
-        terrain_f=np.zeros((1, 3)),
+        terrain_i=np.zeros((1, 6), np.int64),
+        terrain_f=np.zeros((1, 5)),
         k_radius_m=a,
     )
 
@@ -287,19 +287,31 @@ def test_radar_holds_against_the_closed_forms():
     assert _holds(sp, 90.0, 300e3, 60e3) and not _holds(sp, 90.0, 300e3, 2e3)
 
 
-def test_radar_holds_reads_the_terrain_raster_on_the_radar_centred_grid():
-    # a 3 x 3 raster of 1 km cells centred on the radar: the cell east of it hides anything
-    # below 500 m; beyond the raster (the radar's farthest opportunity) nothing is held
-    cell = 1000.0
-    h_min = np.zeros((3, 3), np.float32)
-    h_min[1, 2] = 500.0
-    sp = _pack_one_radar()._replace(
-        terrain_i=np.array([[guidance.TERRAIN_RASTER, 0, 3, 3]], np.int64),
-        terrain_f=np.array([[-1.5 * cell, 1.5 * cell, cell]]),
-        h_min_m=h_min.ravel(),
+def test_radar_holds_marches_the_sight_line_over_the_radar_centred_terrain_grid():
+    # a 5 x 5 grid of 1 km cells centred on the radar (sea-level ground, antenna FCR_MAST_M),
+    # a ridge of RIDGE_M in the cell east of it: a target D east at altitude h is hidden iff
+    # the antenna is below the required eye altitude of the one sample between them, the
+    # ridge at d = 1 km, f = d / D: (z' - h' f) / (1 - f), heights lowered by x^2 / (2 a)
+    cell, ridge_m = 1000.0, 500.0
+    heights = np.zeros((5, 5), np.float32)
+    heights[2, 3] = ridge_m
+    sp = _pack_one_radar()
+    a = sp.k_radius_m
+    sp = sp._replace(
+        terrain_i=np.array([[guidance.TERRAIN_GRID, 0, 5, 5, 2, 2]], np.int64),
+        terrain_f=np.array([[-2.5 * cell, 2.5 * cell, cell, ridge_m, FCR_MAST_M]]),
+        terrain_m=heights.ravel(),
     )
-    assert not _holds(sp, 90.0, 1000.0, 400.0) and _holds(sp, 90.0, 1000.0, 600.0)
+
+    def lowest_visible(dist_m):  # the closed form solved for h at eye = FCR_MAST_M
+        f = cell / dist_m
+        z = ridge_m - cell**2 / (2 * a)
+        return (z - FCR_MAST_M * (1 - f)) / f + dist_m**2 / (2 * a)
+
+    for dist_m in (2000.0, 3000.0):  # inside the grid, and beyond it (the ridge still blocks)
+        h0 = lowest_visible(dist_m)
+        assert not _holds(sp, 90.0, dist_m, h0 - 2.0) and _holds(sp, 90.0, dist_m, h0 + 2.0)
     assert _holds(sp, 0.0, 1000.0, 50.0)  # the cell north of it: open ground
-    assert not _holds(sp, 90.0, 3000.0, 600.0)  # outside the raster
-    blind = sp._replace(terrain_i=np.array([[guidance.TERRAIN_BLIND, 0, 0, 0]], np.int64))
+    assert _holds(sp, 270.0, 2400.0, 5.0)  # nothing between: the march finds no sample
+    blind = sp._replace(terrain_i=np.array([[guidance.TERRAIN_BLIND, 0, 0, 0, 0, 0]], np.int64))
     assert not _holds(blind, 0.0, 1000.0, 50.0)

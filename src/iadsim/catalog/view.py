@@ -180,6 +180,8 @@ def check_quantity(item_id: str, path: str, q: Quantity, original: Quantity) -> 
                 problem = "must be a finite number"
             elif q.unit == "probability" and not 0.0 <= v <= 1.0:
                 problem = "is a probability: it must lie in [0, 1]"
+            elif field == "detection_pd" and not 0.0 < v < 1.0:
+                problem = "is the Pd of the reference range: it must lie strictly in (0, 1)"
             elif q.unit == "count" and not (v >= 1 and float(v).is_integer()):
                 problem = "is a count: it must be a whole number >= 1"
             elif field in POSITIVE_FIELDS and not v > 0:

@@ -31,6 +31,7 @@ from rasterio.windows import Window, from_bounds
 from iadsim.errors import DemError
 
 _WGS84 = CRS.from_epsg(4326)
+_WINDOWS_KEPT = 4  #: windows an open Dem keeps for repeated identical requests
 
 
 def aeqd_crs(lat_deg: float, lon_deg: float) -> CRS:
@@ -168,6 +169,8 @@ class Dem:
         self.shape = (dataset.height, dataset.width)
         self.nodata = dataset.nodata
         self._from_geo = Transformer.from_crs(_WGS84, self.crs, always_xy=True)
+        #: recent windows by their cells (:meth:`window_around`), oldest first
+        self._windows: dict[tuple[int, int, int, int], HeightWindow] = {}
 
     @classmethod
     def open(cls, path) -> Dem:
@@ -245,7 +248,9 @@ class Dem:
     def window_around(self, lat_deg, lon_deg, margin_cells: int = 0) -> HeightWindow:
         """The DEM's heights in memory over the cells that bilinear sampling at the WGS84 points
         needs (plus ``margin_cells`` on each side): a picklable :class:`HeightWindow` that
-        samples exactly as :meth:`height_at` at those points and anywhere inside its window."""
+        samples exactly as :meth:`height_at` at those points and anywhere inside its window.
+        The same cells requested again (a scenario prepared again with other catalog numbers,
+        on a kept-open DEM) return the window already read; windows are read-only."""
         col_f, row_f, inside = self._pixel(
             np.ravel(np.asarray(lat_deg, float)), np.ravel(np.asarray(lon_deg, float))
         )
@@ -260,12 +265,48 @@ class Dem:
             r0 = max(int(np.floor(py.min())) - margin_cells, 0)
             c1 = min(int(np.floor(px.max())) + 2 + margin_cells, ncol)
             r1 = min(int(np.floor(py.max())) + 2 + margin_cells, nrow)
+            key = (c0, r0, c1, r1)
+            if key in self._windows:  # the same cells as a recent window: read once
+                return self._windows[key]
             block = self.read_window(Window(c0, r0, c1 - c0, r1 - r0))
+            window = HeightWindow(block, c0, r0, self.shape, self.transform, self.crs.to_wkt())
+            self._windows[key] = window
+            while len(self._windows) > _WINDOWS_KEPT:
+                self._windows.pop(next(iter(self._windows)))
+            return window
         return HeightWindow(block, c0, r0, self.shape, self.transform, self.crs.to_wkt())
 
-    def local_grid(self, lat_deg: float, lon_deg: float, radius_m: float, cell_size_m: float):
+    def max_height_m(self, lat_deg: float, lon_deg: float, radius_m: float) -> float:
+        """Highest DEM value (m) within the square of half-side ``radius_m`` around (lat, lon)
+        in its azimuthal-equidistant frame (the window :meth:`local_grid` reads for that
+        radius); NaN when the DEM has no data there."""
+        ext = float(radius_m)
+        bounds = transform_bounds(
+            aeqd_crs(lat_deg, lon_deg), self.crs, -ext, -ext, ext, ext, densify_pts=51
+        )
+        win = from_bounds(*bounds, transform=self.transform)
+        win = Window(
+            math.floor(win.col_off) - 1,
+            math.floor(win.row_off) - 1,
+            math.ceil(win.width) + 3,
+            math.ceil(win.height) + 3,
+        )
+        data = self.read_window(win)
+        if data.size == 0 or not np.isfinite(data).any():
+            return math.nan
+        return float(np.nanmax(data))
+
+    def local_grid(
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        radius_m: float,
+        cell_size_m: float,
+        num_threads: int = 1,
+    ):
         """DEM resampled (bilinear) onto a square site-centred azimuthal-equidistant grid of
-        ``2 * ceil(radius / cell) + 1`` cells a side; the site is the centre cell."""
+        ``2 * ceil(radius / cell) + 1`` cells a side; the site is the centre cell.
+        ``num_threads``: GDAL warp threads (the values do not depend on it)."""
         half = int(math.ceil(radius_m / cell_size_m))
         n = 2 * half + 1
         dst_crs = aeqd_crs(lat_deg, lon_deg)
@@ -294,5 +335,6 @@ class Dem:
                 dst_crs=dst_crs,
                 dst_nodata=np.nan,
                 resampling=Resampling.bilinear,
+                num_threads=num_threads,
             )
         return LocalGrid(dst, float(cell_size_m), dst_crs, dst_transform, half, half)

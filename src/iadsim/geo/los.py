@@ -315,6 +315,173 @@ class Cell(NamedTuple):
     sn0: int
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _eye_sample(dem, row, col, frac, along_rows):
+    """Terrain height where a sight line crosses a cell-centre line: on row ``row`` at column
+    ``col + frac`` (``along_rows``) or on column ``col`` at row ``row + frac``; NaN off the
+    grid or on nodata."""
+    nrow, ncol = dem.shape
+    if row < 0 or row >= nrow or col < 0 or col >= ncol:
+        return np.nan
+    z = dem[row, col]
+    if frac > 0.0:
+        if along_rows:
+            if col + 1 >= ncol:
+                return np.nan
+            z = z + frac * (dem[row, col + 1] - z)
+        else:
+            if row + 1 >= nrow:
+                return np.nan
+            z = z + frac * (dem[row + 1, col] - z)
+    return z
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _eye_altitude(dem, r0, c0, tr, tc, h_t, cell, inv2a, z_top):
+    """Lowest eye altitude at the observer cell (r0, c0) from which a target at the fractional
+    cell position (tr, tc) and altitude h_t is visible, by the R3 samples of the sight line
+    (crossings with cell-centre row and column lines strictly between observer and target,
+    linear between the two neighbouring centres; NaN or off-grid samples never block):
+    ``max_i (z'_i - h'_t f_i) / (1 - f_i)``, f_i = d_i / D, heights lowered by the curvature
+    drop d^2 / (2 a). -inf when no sample blocks; +inf when the target is below the ground at
+    its own position (bilinear; unknown ground there never hides it).
+
+    The samples are visited outward (row and column crossings merged by f). ``z_top`` bounds
+    every terrain height: once ``(z_top - h'_t f) / (1 - f)``, which decreases with f when
+    h'_t > z_top, is no more than the running maximum, no later sample can raise it and the
+    march stops (exact)."""
+    nrow, ncol = dem.shape
+    # the ground under the target (bilinear between the four centres around it)
+    if 0.0 <= tr <= nrow - 1 and 0.0 <= tc <= ncol - 1:
+        ri = min(int(math.floor(tr)), nrow - 2) if nrow > 1 else 0
+        ci = min(int(math.floor(tc)), ncol - 2) if ncol > 1 else 0
+        fr, fc = tr - ri, tc - ci
+        r1, c1 = min(ri + 1, nrow - 1), min(ci + 1, ncol - 1)
+        top = dem[ri, ci] + fc * (dem[ri, c1] - dem[ri, ci])
+        bot = dem[r1, ci] + fc * (dem[r1, c1] - dem[r1, ci])
+        g = top + fr * (bot - top)
+        if np.isfinite(g) and h_t < g:
+            return np.inf
+    dr = tr - r0
+    dc = tc - c0
+    dist = cell * math.sqrt(dr * dr + dc * dc)
+    if dist <= 0.0:
+        return -np.inf
+    hp = h_t - dist * dist * inv2a
+    can_stop = hp > z_top
+    best = -np.inf
+    ndr, ndc = abs(dr), abs(dc)
+    sr = 1 if dr > 0 else -1
+    sc = 1 if dc > 0 else -1
+    kr_end, kc_end = int(math.ceil(ndr)), int(math.ceil(ndc))  # crossings k: 0 < k < |d|
+    kr, kc = 1, 1
+    while kr < kr_end or kc < kc_end:
+        tr_k = kr / ndr if kr < kr_end else 2.0
+        tc_k = kc / ndc if kc < kc_end else 2.0
+        if tr_k <= tc_k:  # the next crossing is with a row line
+            t = tr_k
+            x = c0 + t * dc
+            ci = int(math.floor(x))
+            z = _eye_sample(dem, r0 + sr * kr, ci, x - ci, True)
+            kr += 1
+        else:  # with a column line
+            t = tc_k
+            y = r0 + t * dr
+            ri = int(math.floor(y))
+            z = _eye_sample(dem, ri, c0 + sc * kc, y - ri, False)
+            kc += 1
+        if np.isfinite(z):
+            d = t * dist
+            need = (z - d * d * inv2a - hp * t) / (1.0 - t)
+            if need > best:
+                best = need
+        if can_stop and (z_top - hp * t) / (1.0 - t) <= best:
+            break
+    return best
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _eye_kernel(dem, r0, c0, rows, cols, alt, cell, inv2a, z_top, out):
+    # serial: the marches mostly stop early, and Monte Carlo workers already use every core
+    for m in range(rows.shape[0]):
+        out[m] = _eye_altitude(dem, r0, c0, rows[m], cols[m], alt[m], cell, inv2a, z_top)
+
+
+def required_eye_altitude(
+    dem_m,
+    cell_size_m,
+    obs_row,
+    obs_col,
+    target_rows,
+    target_cols,
+    target_alt_m,
+    k_factor=4 / 3,
+    earth_radius_m=R_EARTH_M,
+    max_height_m=None,
+):
+    """The lowest eye altitude (m, the DEM's datum) at the observer cell from which each target
+    is visible: the exact R3 sight-line march of :func:`min_visible_height_exact`, solved for
+    the eye instead of the target, to targets at any fractional cell position.
+
+    The sight line from the eye (altitude Z0, distance 0) to the target (altitude h_t,
+    distance D) clears a terrain sample at distance d_i = f_i D and height z_i iff
+    ``Z0 (1 - f_i) + h'_t f_i >= z'_i``, heights lowered by the curvature drop
+    ``z' = z - d^2 / (2 k R)`` (GDAL ``-cc``); so the eye must be at least
+    ``max_i (z'_i - h'_t f_i) / (1 - f_i)`` over the samples (ties visible). A target at
+    altitude A is then visible from an eye at Z0 iff ``Z0 >= required`` exactly when
+    :func:`min_visible_height_exact` with eye height ``Z0 - dem[obs]`` gives ``A >= H`` at its
+    cell (targets at cell centres).
+
+    Args:
+        dem_m: 2-D terrain heights (m); NaN = nodata (never blocks).
+        cell_size_m: grid spacing (m); distances are planar, ``cell * hypot(drow, dcol)``.
+        obs_row, obs_col: observer cell (snapped to the nearest centre; its own height is not
+            used, so it may be nodata).
+        target_rows, target_cols: fractional cell coordinates of the targets (cell centres at
+            integers), any shape; off-grid samples of a sight line never block.
+        target_alt_m: target altitudes, same datum as the DEM.
+        max_height_m: the DEM's highest value (computed when None): the march from the
+            observer outward stops once no higher sample could raise the result (exact).
+
+    Returns:
+        float64 array of the targets' shape: the required eye altitude; ``-inf`` where no
+        terrain sample lies on the line, ``+inf`` where the target is below the ground at its
+        own position.
+    """
+    dem = np.ascontiguousarray(dem_m, dtype=np.float32)
+    if dem.ndim != 2 or dem.shape[0] < 1 or dem.shape[1] < 1:
+        raise InputError(f"DEM must be a non-empty 2-D array, got shape {dem.shape}")
+    if not cell_size_m > 0:
+        raise InputError(f"cell_size_m must be > 0, got {cell_size_m}")
+    if not k_factor > 0:
+        raise InputError(f"k_factor must be > 0, got {k_factor}")
+    r0, c0 = int(round(obs_row)), int(round(obs_col))
+    inv2a = 1.0 / (2.0 * k_factor * earth_radius_m)
+    rows, cols, alt = np.broadcast_arrays(
+        np.asarray(target_rows, float),
+        np.asarray(target_cols, float),
+        np.asarray(target_alt_m, float),
+    )
+    out = np.empty(rows.shape, float)
+    if max_height_m is None:
+        max_height_m = float(np.nanmax(dem)) if np.isfinite(dem).any() else -np.inf
+    _eye_kernel(
+        dem, r0, c0, np.ascontiguousarray(rows).ravel(), np.ascontiguousarray(cols).ravel(),
+        np.ascontiguousarray(alt).ravel(), float(cell_size_m), inv2a, float(max_height_m),
+        out.reshape(-1),
+    )  # fmt: skip
+    return out
+
+
+# Octant geometry g = (r0, c0, drj, dcj, dra, dca, jlim, amax, kloc, a_first, a_diag): the cell
+# at major offset j and minor offset a >= 0 is (r0 + j*drj + a*dra, c0 + j*dcj + a*dca); the
+# octant fills a_first <= a <= min(j, amax), and a = j only if a_diag, so that every cell on an
+# axis or a diagonal is filled by exactly one octant. Rays have minor/major slope i/nray
+# (0 <= i <= nray); a ray's minor position j*i/nray is tracked exactly as q + rem/nray.
+# Physics p = (z0, cell, inv2a, range2, refine_tol, local_margin). DEM reads use unsigned
+# indices (numba then skips its negative-index wraparound).
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "arcp"})
 def _line_bin(ras, st, j, a, b, inv_j, cd, inv_cd):
     """Max slope of the R3 samples of the sight line to the cell (j, a) in the major bin

@@ -19,19 +19,20 @@ catalog ``detection_pd``: :func:`iadsim.catalog.detection_range_m`; 0 for a ball
 the radar cannot see), inside its azimuth sector around the site's heading, between its
 elevation limits (refracted elevation on the k R_E sphere), above the smooth-Earth mutual
 radio horizon (:func:`iadsim.geo.earth.horizon_distance_m`, ground distance by haversine on
-R_E) and, with a DEM, in terrain line of sight: at or above the minimum visible altitude of
-its cell in the radar's raster (:func:`iadsim.sim.sensors.terrain_rasters`, the raster the
-detections are filtered with; NaN cells, outside the DEM, never block). Beyond the raster,
-which reaches 1 % past the radar's farthest scan opportunity on any threat, and for a radar
-without any opportunity, the radar cannot hold the target. These are the tests of
-:func:`iadsim.sim.sensors._radar_pass` and :func:`iadsim.sim.sensors.terrain_filter`, applied to
-the PIP instead of a trajectory sample: a prediction on the track, which can still be wrong
+R_E) and, with a DEM, in terrain line of sight: its antenna at least as high as the required
+eye altitude of the point (:func:`iadsim.geo.los._eye_altitude`, the exact R3 march over the
+radar's terrain grid that :func:`iadsim.sim.prepared.eye_altitudes` runs for the scan
+opportunities; unknown or off-grid terrain never blocks, and the grid reaches as far as
+terrain can block a sight line to any threat, :mod:`iadsim.sim.terrain`). A radar without
+any scan opportunity cannot hold the target. These are the tests of
+:func:`iadsim.sim.sensors._radar_pass` and of the terrain masking, applied to the PIP instead
+of a trajectory sample: a prediction on the track, which can still be wrong
 (the outcome is checked again at the intercept, :func:`iadsim.sim.steps.resolve`).
 
 :func:`support_code` is compiled (numba) and called from the engagement kernel
 (:func:`iadsim.sim.engagement._evaluate_nb`) for every interceptor slot whose PIP passes the
 envelope; :class:`SupportPack` carries what it reads, as a few flat arrays (radar geometry
-in the columns of one float array, terrain rasters concatenated), so that the kernel touches
+in the columns of one float array, terrain grids concatenated), so that the kernel touches
 few array objects per check.
 """
 
@@ -44,10 +45,11 @@ import numpy as np
 
 from iadsim.geo.earth import R_EARTH_M, horizon_distance_m, refracted_elevation_rad
 from iadsim.geo.frames import aeqd_xy_m, geodetic_from_ecef_rad
+from iadsim.geo.los import _eye_altitude
 
-#: terrain state of a radar (column TER_STATE of :attr:`SupportPack.terrain_i`): no DEM
-#: (terrain not checked), a raster, or a DEM but no raster (the radar never sees any threat)
-TERRAIN_NONE, TERRAIN_RASTER, TERRAIN_BLIND = 0, 1, 2
+#: terrain state of a radar (column T_STATE of :attr:`SupportPack.terrain_i`): no DEM
+#: (terrain not checked), a grid, or a DEM but no grid (the radar never sees any threat)
+TERRAIN_NONE, TERRAIN_GRID, TERRAIN_BLIND = 0, 1, 2
 #: columns of :attr:`SupportPack.radar_geo` (one row per radar, SI units and radians): ECEF
 #: position, the ENU rotation (rows east, north, up; row-major), latitude, longitude, cos
 #: latitude, antenna height above mean sea level (>= 0), the antenna's own horizon distance on
@@ -56,25 +58,26 @@ G_ECEF, G_ENU, G_LAT, G_LON, G_COSLAT, G_H, G_HORIZON = 0, 3, 12, 13, 14, 15, 16
 G_HEADING, G_HALF, G_ELMIN, G_ELMAX, G_COLS = 17, 18, 19, 20, 21
 #: columns of :attr:`SupportPack.unit_i`: mode, FCR radar row, first and end row in net_radar
 U_MODE, U_FCR, U_NET0, U_NET1 = 0, 1, 2, 3
-#: columns of :attr:`SupportPack.terrain_i` (state, offset in h_min_m, rows, columns) and of
-#: :attr:`SupportPack.terrain_f` (grid x of column 0's left edge, y of row 0's top edge, cell)
-T_STATE, T_OFFSET, T_ROWS, T_COLS = 0, 1, 2, 3
-T_X0, T_Y0, T_CELL = 0, 1, 2
+#: columns of :attr:`SupportPack.terrain_i` (state, offset in terrain_m, rows, columns, the
+#: radar's cell) and of :attr:`SupportPack.terrain_f` (grid x of column 0's left edge, y of row
+#: 0's top edge, cell, highest terrain of the grid, antenna altitude above mean sea level)
+T_STATE, T_OFFSET, T_ROWS, T_COLS, T_ROW0, T_COL0 = 0, 1, 2, 3, 4, 5
+T_X0, T_Y0, T_CELL, T_TOP, T_EYE = 0, 1, 2, 3, 4
 
 
 class SupportPack(NamedTuple):
     """What :func:`support_code` reads: the units' modes and radars, the interceptors'
-    seekers, detection ranges, radar geometry and terrain rasters (a radar's raster is
-    ``h_min_m[offset : offset + rows * cols]``, row-major); ``threat`` is per candidate."""
+    seekers, detection ranges, radar geometry and terrain grids (a radar's grid of DEM heights
+    is ``terrain_m[offset : offset + rows * cols]``, row-major); ``threat`` is per candidate."""
 
     unit_i: np.ndarray  # (F, 4) int64, columns U_*
     net_radar: np.ndarray  # (M,) radar rows (own FCR first), engage-on-remote units only
     active_seeker: np.ndarray  # (I,) bool, per interceptor type
     det_range_m: np.ndarray  # (R, N) detection range of each radar on each threat
     radar_geo: np.ndarray  # (R, G_COLS) float64, columns G_*
-    terrain_i: np.ndarray  # (R, 4) int64, columns T_STATE..T_COLS
-    terrain_f: np.ndarray  # (R, 3) float64, columns T_X0..T_CELL
-    h_min_m: np.ndarray  # (K,) float32 minimum visible altitudes
+    terrain_i: np.ndarray  # (R, 6) int64, columns T_STATE..T_COL0
+    terrain_f: np.ndarray  # (R, 5) float64, columns T_X0..T_EYE
+    terrain_m: np.ndarray  # (K,) float32 DEM heights (m AMSL; NaN: no data)
     threat: np.ndarray  # (C,) threat of each candidate (set per call)
     k_radius_m: float  # effective Earth radius k R_E
     mode_lor: int  # MODE_CODE["launch_on_remote"]
@@ -120,16 +123,19 @@ def radar_holds(sp, r, n, x, y, z, lat, lon, h, h_horizon_m):
     state = sp.terrain_i[r, T_STATE]
     if state == TERRAIN_BLIND:
         return False
-    if state == TERRAIN_RASTER:
+    if state == TERRAIN_GRID:
         gx, gy = aeqd_xy_m(la0, lo0, lat, lon)
-        cell = sp.terrain_f[r, T_CELL]
-        col = int(np.floor((gx - sp.terrain_f[r, T_X0]) / cell))
-        row = int(np.floor((sp.terrain_f[r, T_Y0] - gy) / cell))
-        rows, cols = sp.terrain_i[r, T_ROWS], sp.terrain_i[r, T_COLS]
-        if row < 0 or row >= rows or col < 0 or col >= cols:
-            return False  # beyond every range the radar sees a threat at
-        if h < sp.h_min_m[sp.terrain_i[r, T_OFFSET] + row * cols + col]:
-            return False  # NaN (no DEM data) never blocks
+        tf, ti = sp.terrain_f, sp.terrain_i
+        cell = tf[r, T_CELL]
+        col = (gx - tf[r, T_X0]) / cell - 0.5  # fractional, cell centres at integers
+        row = (tf[r, T_Y0] - gy) / cell - 0.5
+        rows, cols, at = ti[r, T_ROWS], ti[r, T_COLS], ti[r, T_OFFSET]
+        dem = sp.terrain_m[at : at + rows * cols].reshape((rows, cols))
+        inv2a = 0.5 / sp.k_radius_m
+        eye = _eye_altitude(dem, ti[r, T_ROW0], ti[r, T_COL0], row, col, h, cell, inv2a,
+                            tf[r, T_TOP])  # fmt: skip
+        if tf[r, T_EYE] < eye:
+            return False  # terrain hides the point from the antenna
     return True
 
 
@@ -199,23 +205,27 @@ def radar_geometry(radars, k_radius_m: float) -> np.ndarray:
     return g
 
 
-def terrain_arrays(n_radars: int, rasters, keep):
-    """(terrain_i, terrain_f, h_min_m) of :class:`SupportPack` from per-radar
-    :class:`iadsim.sim.sensors.TerrainRaster` (or None) ``rasters`` (None: no DEM), keeping
-    the rasters of the radar rows in ``keep`` only (the others are never asked)."""
-    ti = np.zeros((n_radars, 4), np.int64)
-    tf = np.zeros((n_radars, 3))
+def terrain_arrays(radars, grids, keep):
+    """(terrain_i, terrain_f, terrain_m) of :class:`SupportPack` from per-radar
+    :class:`iadsim.sim.terrain.TerrainGrid` (or None) ``grids`` (None: no DEM), keeping the
+    grids of the radar rows in ``keep`` only (the others are never asked); ``radars``
+    (:class:`iadsim.sim.sensors.RadarArrays`) gives the antenna altitudes."""
+    n_radars = len(radars) if radars is not None else 0
+    ti = np.zeros((n_radars, 6), np.int64)
+    tf = np.zeros((n_radars, 5))
     parts, at = [], 0
-    if rasters is not None:
+    if grids is not None:
         for r in sorted({int(k) for k in keep}):
-            ras = rasters[r]
-            if ras is None:
+            grid = grids[r]
+            if grid is None:
                 ti[r, T_STATE] = TERRAIN_BLIND
                 continue
-            rows, cols = ras.h_min_m.shape
-            ti[r] = (TERRAIN_RASTER, at, rows, cols)
-            tf[r] = (ras.x0_m, ras.y0_m, ras.cell_m)
-            parts.append(np.asarray(ras.h_min_m, np.float32).ravel())
+            g = grid.grid
+            rows, cols = g.heights_m.shape
+            ti[r] = (TERRAIN_GRID, at, rows, cols, g.centre_row, g.centre_col)
+            tf[r] = (g.transform.c, g.transform.f, g.cell_size_m, grid.max_height_m,
+                     radars.height_m[r])  # fmt: skip
+            parts.append(np.asarray(g.heights_m, np.float32).ravel())
             at += parts[-1].size
     h = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     return ti, tf, h
@@ -224,7 +234,7 @@ def terrain_arrays(n_radars: int, rasters, keep):
 def no_support(n_units: int, n_types: int) -> SupportPack:
     """A :class:`SupportPack` where every unit is standalone (no remote-mode check), for
     callers of the engagement kernel outside a prepared scenario."""
-    ti, tf, h = terrain_arrays(0, None, ())
+    ti, tf, h = terrain_arrays(None, None, ())
     return SupportPack(
         unit_i=np.zeros((n_units, 4), np.int64),
         net_radar=np.zeros(0, np.int64),
@@ -233,7 +243,7 @@ def no_support(n_units: int, n_types: int) -> SupportPack:
         radar_geo=np.zeros((0, G_COLS)),
         terrain_i=ti,
         terrain_f=tf,
-        h_min_m=h,
+        terrain_m=h,
         threat=np.zeros(0, np.int64),
         k_radius_m=float(R_EARTH_M * 4.0 / 3.0),
         mode_lor=-1,

@@ -48,13 +48,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BallisticTrajectory",
+    "RaidSamples",
     "RouteFlight",
     "TrajectorySet",
     "ballistic_trajectory",
     "envelope_excess",
+    "flight_key",
     "point_to_point",
     "raid_flight",
+    "sample_raid",
     "sample_raids",
+    "trajectory_set",
 ]
 
 Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -232,6 +236,127 @@ def raid_flight(
     return flight, flight.duration_s, raid.route[-1][:2]
 
 
+@dataclass(frozen=True)
+class RaidSamples:
+    """One raid's threats sampled on the time grid: ``(n, T)`` positions and ``(n, T, 3)``
+    ECEF positions and velocities (the raid's flight model at each threat's launch time),
+    launch and impact/arrival times ``(n,)``, the shared end point, and ``excess``: how far the
+    flight lies outside its threat's catalog class (:func:`envelope_excess`; None inside)."""
+
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_m: np.ndarray
+    ecef_m: np.ndarray
+    vel_ecef_mps: np.ndarray
+    launch_time_s: np.ndarray
+    impact_time_s: np.ndarray
+    end_lat_deg: float
+    end_lon_deg: float
+    excess: str | None = None
+
+
+def flight_key(raid: Raid, threat: Threat) -> tuple:
+    """The catalog numbers a raid's flight depends on (besides the scenario's raid fields):
+    the boost time for a ballistic threat, the catalog speed for a route flown without
+    ``speed_mps``. Equal keys give equal :func:`sample_raid` output for the same raid."""
+    if threat.target_class == "ballistic":
+        return ("ballistic", threat.boost_time.si if threat.boost_time is not None else 0.0)
+    return ("route", raid.speed_mps if raid.speed_mps is not None else threat.speed.si)
+
+
+def sample_raid(
+    raid: Raid,
+    threat: Threat,
+    time_s,
+    terrain: Terrain | None = None,
+    boost_model: BoostModel = DEFAULT_BOOST_MODEL,
+    chunk_threats: int = 128,
+) -> RaidSamples:
+    """Expand one raid into its threats and sample them on ``time_s``: threat k launches at
+    ``launch_time_s + k * spacing_s``; the raid's threats share one flight model, sampled in
+    chunks of ``chunk_threats`` threats with numpy. Raises :class:`InputError` for a raid its
+    threat cannot fly."""
+    time_s = np.asarray(time_s, float).ravel()
+    flight, duration, end = raid_flight(raid, threat, terrain, boost_model)
+    excess = _flight_excess(threat, flight)
+    n, nt = raid.count, time_s.size
+    lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
+    ecef, vel = np.zeros((n, nt, 3)), np.zeros((n, nt, 3))
+    launch = raid.launch_time_s + raid.spacing_s * np.arange(n)
+    for a in range(0, n, chunk_threats):
+        b = min(a + chunk_threats, n)
+        t_rel = time_s[None, :] - launch[a:b, None]
+        lat[a:b], lon[a:b], alt[a:b], ecef[a:b], vel[a:b] = flight.sample(t_rel)
+    return RaidSamples(lat, lon, alt, ecef, vel, launch, launch + duration, end[0], end[1], excess)
+
+
+def raid_error(scenario, index: int, exc: InputError) -> ScenarioError:
+    """An error of raid ``index``'s flight, located on the scenario field like the loader's."""
+    where = scenario.path if getattr(scenario, "path", None) else "scenario"
+    return ScenarioError(f"{where}: field 'raids[{index}]': {exc}")
+
+
+def warn_excess(scenario, index: int, excess: str | None) -> None:
+    """The :class:`~iadsim.errors.ThreatEnvelopeWarning` of raid ``index`` whose flight lies
+    outside its threat's class (``excess``, from :class:`RaidSamples`), located on the raid."""
+    if excess:
+        locate = getattr(scenario, "locate", None)
+        where = locate(("raids", index)) if locate else f"scenario: field 'raids[{index}]'"
+        warnings.warn(ThreatEnvelopeWarning(f"{where}: {excess}"), stacklevel=3)
+
+
+def raid_threats(scenario) -> list[Threat]:
+    """The catalog threat of each raid, from the scenario's catalog view (``scenario.catalog``:
+    its overrides applied)."""
+    cat = getattr(scenario, "catalog", None)
+    cat = cat if cat is not None else catalog.base()
+    return [cast(Threat, cat.get(r.threat, kind="threat")) for r in scenario.raids]
+
+
+def trajectory_set(
+    raids: list[Raid], threats: list[Threat], samples: list[RaidSamples], time_s
+) -> TrajectorySet:
+    """The :class:`TrajectorySet` of raids sampled by :func:`sample_raid` (RCS and target class
+    from ``threats``, one per raid)."""
+    time_s = np.asarray(time_s, float).ravel()
+    counts = [r.count for r in raids]
+    nt = time_s.size
+
+    def cat(name, shape):
+        parts = [getattr(s, name) for s in samples]
+        return np.concatenate(parts) if parts else np.zeros(shape)
+
+    launch, impact = cat("launch_time_s", (0,)), cat("impact_time_s", (0,))
+    vel = cat("vel_ecef_mps", (0, nt, 3))
+    active = (time_s[None, :] >= launch[:, None]) & (time_s[None, :] < impact[:, None])
+    vel = vel * active[..., None]  # at rest outside the flight window
+    return TrajectorySet(
+        time_s=time_s,
+        lat_deg=cat("lat_deg", (0, nt)),
+        lon_deg=cat("lon_deg", (0, nt)),
+        alt_m=cat("alt_m", (0, nt)),
+        ecef_m=cat("ecef_m", (0, nt, 3)),
+        vel_ecef_mps=vel,
+        active=active,
+        launch_time_s=launch,
+        impact_time_s=impact,
+        impact_lat_deg=np.repeat([s.end_lat_deg for s in samples], counts).astype(float),
+        impact_lon_deg=np.repeat([s.end_lon_deg for s in samples], counts).astype(float),
+        threat_id=np.array([r.threat for r in raids for _ in range(r.count)], dtype=str),
+        raid_index=np.repeat(np.arange(len(raids), dtype=int), counts),
+        target_class=np.repeat(np.array([t.target_class for t in threats], dtype=str), counts),
+        rcs_m2=np.repeat(np.array([t.rcs.si for t in threats], dtype=float), counts),
+        name=np.array(
+            [
+                f"{r.id or f'raid{i}'}-{r.threat}-{k}"
+                for i, r in enumerate(raids)
+                for k in range(r.count)
+            ],
+            dtype=str,
+        ),  # fmt: skip
+    )
+
+
 def sample_raids(
     scenario,
     time_s,
@@ -239,73 +364,19 @@ def sample_raids(
     boost_model: BoostModel = DEFAULT_BOOST_MODEL,
     chunk_threats: int = 128,
 ) -> TrajectorySet:
-    """Expand the scenario's raids into threats and sample them all on ``time_s``.
-
-    Threat k of a raid launches at ``launch_time_s + k * spacing_s``; a raid's threats share
-    one flight model, sampled in chunks of ``chunk_threats`` threats with numpy. Threats come
-    from the scenario's catalog view (``scenario.catalog``: its overrides applied).
-    """
-    time_s = np.asarray(time_s, float).ravel()
-    raids = list(scenario.raids)
-    cat = getattr(scenario, "catalog", None)
-    cat = cat if cat is not None else catalog.base()
-    flights, counts = [], []
-    for i, raid in enumerate(raids):
-        threat = cast(Threat, cat.get(raid.threat, kind="threat"))
+    """Expand the scenario's raids into threats and sample them all on ``time_s``
+    (:func:`sample_raid` per raid, :func:`trajectory_set`). Threats come from the scenario's
+    catalog view (``scenario.catalog``: its overrides applied)."""
+    raids, threats = list(scenario.raids), raid_threats(scenario)
+    samples = []
+    for i, (raid, threat) in enumerate(zip(raids, threats, strict=True)):
         try:
-            flight = raid_flight(raid, threat, terrain, boost_model)
+            s = sample_raid(raid, threat, time_s, terrain, boost_model, chunk_threats)
         except InputError as exc:  # name the scenario field, like the loader does
-            where = scenario.path if getattr(scenario, "path", None) else "scenario"
-            raise ScenarioError(f"{where}: field 'raids[{i}]': {exc}") from None
-        flights.append((threat, *flight))
-        counts.append(raid.count)
-        excess = _flight_excess(threat, flight[0])
-        if excess:
-            locate = getattr(scenario, "locate", None)
-            where = locate(("raids", i)) if locate else f"scenario: field 'raids[{i}]'"
-            warnings.warn(ThreatEnvelopeWarning(f"{where}: {excess}"), stacklevel=2)
-    n, nt = int(sum(counts)), time_s.size
-    lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
-    ecef, vel = np.zeros((n, nt, 3)), np.zeros((n, nt, 3))
-    launch = np.concatenate(
-        [r.launch_time_s + r.spacing_s * np.arange(r.count) for r in raids] or [np.zeros(0)]
-    )
-    impact, end_lat, end_lon = np.zeros(n), np.zeros(n), np.zeros(n)
-    first = 0
-    for (_, flight, duration, end), count in zip(flights, counts, strict=True):
-        impact[first : first + count] = launch[first : first + count] + duration
-        end_lat[first : first + count], end_lon[first : first + count] = end[0], end[1]
-        for a in range(first, first + count, chunk_threats):
-            b = min(a + chunk_threats, first + count)
-            t_rel = time_s[None, :] - launch[a:b, None]
-            lat[a:b], lon[a:b], alt[a:b], ecef[a:b], vel[a:b] = flight.sample(t_rel)
-        first += count
-    active = (time_s[None, :] >= launch[:, None]) & (time_s[None, :] < impact[:, None])
-    vel *= active[..., None]  # at rest outside the flight window
-    threat_ids = [r.threat for r, c in zip(raids, counts, strict=True) for _ in range(c)]
-    tclass = [f[0].target_class for f, c in zip(flights, counts, strict=True) for _ in range(c)]
-    rcs = [f[0].rcs.si for f, c in zip(flights, counts, strict=True) for _ in range(c)]
-    names = [
-        f"{r.id or f'raid{i}'}-{r.threat}-{k}" for i, r in enumerate(raids) for k in range(r.count)
-    ]
-    return TrajectorySet(
-        time_s=time_s,
-        lat_deg=lat,
-        lon_deg=lon,
-        alt_m=alt,
-        ecef_m=ecef,
-        vel_ecef_mps=vel,
-        active=active,
-        launch_time_s=launch,
-        impact_time_s=impact,
-        impact_lat_deg=end_lat,
-        impact_lon_deg=end_lon,
-        threat_id=np.array(threat_ids, dtype=str),
-        raid_index=np.repeat(np.arange(len(raids), dtype=int), counts),
-        target_class=np.array(tclass, dtype=str),
-        rcs_m2=np.array(rcs, dtype=float),
-        name=np.array(names, dtype=str),
-    )
+            raise raid_error(scenario, i, exc) from None
+        warn_excess(scenario, i, s.excess)
+        samples.append(s)
+    return trajectory_set(raids, threats, samples, time_s)
 
 
 def point_to_point(

@@ -2,6 +2,10 @@
 scenario and shared, read-only, by every run: the time grid, threat trajectories, radar and
 fire-unit arrays, line of sight and detection probability of every scan opportunity, networks,
 impact points and the first step each threat comes within each fire unit's reach.
+
+A :class:`iadsim.sim.cache.PrepareCache` handed to :func:`prepare` keeps what does not depend on
+the catalog numbers (the DEM, raid flights, terrain grids, required eye altitudes), so that
+preparing the same scenario again with drawn numbers costs a fraction of the first time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from iadsim.geo.frames import geodetic_to_ecef_m
 from iadsim.sim import engagement as eng
 from iadsim.sim import guidance, sensors
 from iadsim.sim import network as net
+from iadsim.sim.cache import PrepareCache
 from iadsim.sim.events import REASON_CODE
 from iadsim.sim.kinematics import sample_raids
 
@@ -156,6 +161,47 @@ def _threat_ground_m(terrain: HeightWindow | None, traj) -> np.ndarray | None:
     return np.nan_to_num(h, nan=0.0).astype(np.float32)
 
 
+def eye_altitudes(cache, scenario, deployment, radars, opp, traj, dem, k_factor, flight_keys):
+    """The required eye altitude (m AMSL) of every opportunity (:mod:`iadsim.sim.terrain`):
+    its radar sees it iff the antenna is at least that high. ``flight_keys`` (one per raid,
+    from :meth:`PrepareCache.trajectories`) lets the cache reuse earlier ones; None computes
+    every one."""
+    eye = np.full(len(opp.pd), -np.inf)
+    pairs = [(s, r) for s, site in enumerate(deployment.sites) for r in range(len(site.radars))]
+    for r, (s, ri) in enumerate(pairs):
+        rows = np.flatnonzero(opp.radar == r)
+        if not len(rows):
+            continue
+        reach = cache.grid_reach_m(scenario, deployment, s, ri, dem, k_factor)
+        lat, lon = float(radars.lat_deg[r]), float(radars.lon_deg[r])
+        grid = cache.grid(dem, lat, lon, reach)
+        n, k = opp.threat[rows].astype(np.int64), opp.step[rows].astype(np.int64)
+        if flight_keys is None:  # injected trajectories: nothing to key a cache on
+            eye[rows] = grid.eye_altitude_m(
+                traj.lat_deg[n, k], traj.lon_deg[n, k], traj.alt_m[n, k], k_factor
+            )
+        else:
+            key = (str(dem.path), lat, lon, reach)
+            eye[rows] = cache.eye_altitudes(key, grid, k_factor, traj, n, k, flight_keys)
+    return eye
+
+
+def terrain_grids(cache, scenario, deployment, radars, opp, dem, k_factor) -> list:
+    """Per radar, the DEM grid its terrain masking uses (:class:`iadsim.sim.terrain.TerrainGrid`,
+    the same grid :func:`eye_altitudes` marches on, from the cache), or None for a radar without
+    any scan opportunity (it sees no threat anywhere). The remote network modes check terrain
+    line of sight at a predicted intercept point on it (:mod:`iadsim.sim.guidance`)."""
+    out: list = []
+    pairs = [(s, r) for s, site in enumerate(deployment.sites) for r in range(len(site.radars))]
+    for r, (s, ri) in enumerate(pairs):
+        if not np.any(opp.radar == r):
+            out.append(None)
+            continue
+        reach = cache.grid_reach_m(scenario, deployment, s, ri, dem, k_factor)
+        out.append(cache.grid(dem, float(radars.lat_deg[r]), float(radars.lon_deg[r]), reach))
+    return out
+
+
 def _reach_step(fu, icp, traj, cls) -> np.ndarray:
     """First step each threat is active within each unit's largest max range for its class."""
     max_r = np.where(icp.has_class, icp.max_range_m, 0.0)[np.maximum(fu.types, 0)]  # (F, Q, 3)
@@ -169,11 +215,11 @@ def _reach_step(fu, icp, traj, cls) -> np.ndarray:
     return out
 
 
-def _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor):
+def _support_pack(radars, fu, icp, nets, fu_mode, traj, grids, k_factor):
     """The :class:`iadsim.sim.guidance.SupportPack` of the scenario: each fire unit's mode and
     FCR row; for engage-on-remote units every radar of every member of their network (own FCR
     first, then the own site's others, then the other members' in site order); detection
-    ranges of every radar on every threat; and the terrain rasters of the radars a remote
+    ranges of every radar on every threat; and the terrain grids of the radars a remote
     mode may ask (the others are dropped, so runs do not carry them)."""
     lor, eor = net.MODE_CODE["launch_on_remote"], net.MODE_CODE["engage_on_remote"]
     unit = np.zeros((len(fu.site), 4), np.int64)
@@ -193,7 +239,7 @@ def _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor):
             asked.update(order)
         unit[u, 3] = len(rows)
     ballistic = np.asarray(traj.target_class) == "ballistic"
-    ti, tf, h = guidance.terrain_arrays(len(radars), rasters, asked)
+    ti, tf, h = guidance.terrain_arrays(radars, grids, asked)
     a = float(k_factor * R_EARTH_M)
     return guidance.SupportPack(
         unit_i=unit,
@@ -203,7 +249,7 @@ def _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor):
         radar_geo=guidance.radar_geometry(radars, a),
         terrain_i=ti,
         terrain_f=tf,
-        h_min_m=h,
+        terrain_m=h,
         threat=np.zeros(0, np.int64),
         k_radius_m=a,
         mode_lor=lor,
@@ -220,30 +266,50 @@ def _site_scans(radars, time_s, n_sites) -> np.ndarray:
     return out
 
 
-def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> PreparedScenario:
+def prepare(
+    scenario,
+    trajectories=None,
+    config: EngineConfig | None = None,
+    cache: PrepareCache | None = None,
+) -> PreparedScenario:
     """All deterministic precomputation for ``scenario`` (a resolved
     :class:`iadsim.scenario.Scenario`). ``trajectories`` may inject a TrajectorySet sampled on
-    the engine's time grid (tests); by default :func:`iadsim.sim.kinematics.sample_raids`."""
+    the engine's time grid (tests); by default :func:`iadsim.sim.kinematics.sample_raid` per
+    raid. ``cache`` (one per process) keeps the DEM, raid flights, terrain grids and eye
+    altitudes for the next preparation of the same scenario, e.g. with other catalog numbers;
+    the result is the same with or without it."""
     cfg = config or EngineConfig()
     scenario.require_headings("the raid simulation")  # also when trajectories are injected
     step = scenario.time.step_s
     time_s = np.arange(int(np.floor(scenario.time.duration_s / step + 1e-9)) + 1) * step
     sites = scenario.sites
     k_factor = scenario.environment.k_factor
-    with open_dem(scenario) as dem:  # one open for every terrain lookup below
+    own = cache is None
+    cache = PrepareCache() if own else cache
+    try:
+        dem = cache.dem(scenario)  # one open for every terrain lookup below
+        flight_keys = None
+        threat_ground = None
         if trajectories is None:
-            trajectories = scenario_trajectories(scenario, time_s, dem)
+            trajectories, threat_ground, flight_keys = cache.trajectories(scenario, time_s, dem)
         traj = trajectories
         deployment = resolve_deployment(scenario, dem)
         ground = deployment.ground_altitudes_m
         radars = sensors.build_radars(deployment)
         opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
-        rasters = None
+        grids = None
         if dem is not None:
-            rasters = sensors.terrain_rasters(radars, opp, dem, k_factor)
-            opp = sensors.terrain_filter(radars, opp, traj, dem, k_factor, rasters=rasters)
+            eye = eye_altitudes(
+                cache, scenario, deployment, radars, opp, traj, dem, k_factor, flight_keys
+            )
+            opp = sensors.select(opp, radars.height_m[opp.radar] >= eye)
+            grids = terrain_grids(cache, scenario, deployment, radars, opp, dem, k_factor)
         terrain = _terrain_window(dem, traj)
-        threat_ground = _threat_ground_m(terrain, traj)
+        if threat_ground is None:  # injected trajectories
+            threat_ground = _threat_ground_m(terrain, traj)
+    finally:
+        if own:
+            cache.close()
     site_ecef = geodetic_to_ecef_m([s.lat for s in sites], [s.lon for s in sites], ground)
     site_ecef = site_ecef.reshape(len(sites), 3)
     fu, icp = eng.build_fire_units(deployment, site_ecef)
@@ -276,7 +342,7 @@ def prepare(scenario, trajectories=None, config: EngineConfig | None = None) -> 
     coast_s = cfg.delete_after_misses * np.maximum(period, step) + 1e-6
     net_coast = np.array([coast_s[nets.members[gi]].max() if gi >= 0 else coast_s[s_]
                           for gi, s_ in zip(g, fu.site, strict=True)], float)  # fmt: skip
-    support = _support_pack(radars, fu, icp, nets, fu_mode, traj, rasters, k_factor)
+    support = _support_pack(radars, fu, icp, nets, fu_mode, traj, grids, k_factor)
     return PreparedScenario(
         scenario, cfg, time_s, traj, [s.id for s in sites], radars, opp, fu, icp, nets, cls,
         impact_step, impact_asset, [a.id for a in assets], np.array([a.value for a in assets]),

@@ -25,6 +25,8 @@ Detection model (documented choice):
   effective-radius sphere, i.e. refracted), outside the azimuth sector around the site heading,
   for ballistic targets when the radar has ``detects_ballistic: false``, and when the threat is
   not flying. A radar only detects on scan opportunities: the first time step of each scan period.
+  Over a DEM, opportunities hidden by terrain are then dropped (:mod:`iadsim.sim.terrain`:
+  the antenna must be at least as high as the opportunity's required eye altitude).
 
 Everything deterministic (geometry and Pd) is computed once in :func:`scan_opportunities`; a run
 draws one uniform number per opportunity.
@@ -41,7 +43,6 @@ import numpy as np
 from iadsim.deployment import Deployment
 from iadsim.geo.earth import R_EARTH_M, horizon_distance_m, refracted_elevation_rad
 from iadsim.geo.frames import enu_rotation, geodetic_to_ecef_m
-from iadsim.geo.los import min_visible_height
 
 PFA = 1e-6  #: false-alarm probability the reference is quoted at
 PD_MIN = 1e-4  #: opportunities with a lower Pd are dropped (never detect in practice)
@@ -347,77 +348,8 @@ def measure(radars: RadarArrays, opp: Opportunities, rows: np.ndarray, rng: np.r
     return z, R
 
 
-@dataclass
-class TerrainRaster:
-    """One radar's minimum-visible-altitude raster: ``h_min_m[row, col]`` (float32, m above
-    mean sea level; NaN where the DEM has no data) on the radar-centred azimuthal-equidistant
-    grid of :meth:`iadsim.geo.dem.Dem.local_grid` (cell ``cell_m``; cell (0, 0) has its
-    top-left corner at ``(x0_m, y0_m)``, i.e. the grid transform's ``c`` and ``f``). A target
-    at altitude A in a cell is visible iff ``A >= h_min_m`` (NaN never blocks)."""
-
-    h_min_m: np.ndarray
-    cell_m: float
-    x0_m: float
-    y0_m: float
-    crs: object  # the grid's pyproj CRS (azimuthal equidistant around the radar)
-
-
-def terrain_rasters(radars: RadarArrays, opp: Opportunities, dem, k_factor: float,
-                    max_cells: int = 1601) -> list[TerrainRaster | None]:  # fmt: skip
-    """Per radar, the minimum visible altitude of the DEM around it (None for a radar without
-    scan opportunities: it can see no threat anywhere).
-
-    The DEM is resampled onto a radar-centred azimuthal-equidistant grid
-    (:meth:`iadsim.geo.dem.Dem.local_grid`) reaching 1 % beyond the radar's farthest scan
-    opportunity (at most its instrumented range), at most ``max_cells`` a side and cells of at
-    least 30 m; :func:`iadsim.geo.los.min_visible_height` gives the lowest visible altitude of
-    every cell (4/3-Earth curvature included) for the antenna at its height above the ground.
-    """
-    out: list[TerrainRaster | None] = []
-    for r in range(len(radars)):
-        rows = np.flatnonzero(opp.radar == r)
-        if not len(rows):
-            out.append(None)
-            continue
-        reach = float(min(radars.max_range_m[r], np.max(opp.range_m[rows]) * 1.01 + 1.0))
-        cell = max(reach / (max_cells // 2), 30.0)
-        grid = dem.local_grid(radars.lat_deg[r], radars.lon_deg[r], reach, cell)
-        ground = grid.heights_m[grid.centre_row, grid.centre_col]
-        above = radars.height_m[r] - (0.0 if np.isnan(ground) else ground)
-        h_min = min_visible_height(
-            grid.heights_m, cell, grid.centre_row, grid.centre_col, above, k_factor
-        )
-        out.append(TerrainRaster(h_min, cell, grid.transform.c, grid.transform.f, grid.crs))
-    return out
-
-
-def terrain_filter(radars: RadarArrays, opp: Opportunities, traj, dem, k_factor: float,
-                   max_cells: int = 1601, rasters=None) -> Opportunities:  # fmt: skip
-    """Drop the opportunities whose line of sight is blocked by terrain: a target is visible
-    iff its altitude is at least the minimum visible altitude of its cell in the radar's
-    raster (:func:`terrain_rasters`, computed here unless ``rasters`` gives them). Cells
-    outside the DEM never block.
-    """
-    from pyproj import Transformer
-
-    if rasters is None:
-        rasters = terrain_rasters(radars, opp, dem, k_factor, max_cells)
-    keep = np.ones(len(opp.pd), bool)
-    for r in range(len(radars)):
-        rows = np.flatnonzero(opp.radar == r)
-        ras = rasters[r]
-        if not len(rows) or ras is None:
-            continue
-        h_min, cell = ras.h_min_m, ras.cell_m
-        n, k = opp.threat[rows], opp.step[rows]
-        to_xy = Transformer.from_crs("EPSG:4326", ras.crs, always_xy=True)
-        x, y = to_xy.transform(traj.lon_deg[n, k], traj.lat_deg[n, k])
-        col = np.floor((np.asarray(x) - ras.x0_m) / cell).astype(np.int64)
-        row = np.floor((ras.y0_m - np.asarray(y)) / cell).astype(np.int64)
-        inside = (row >= 0) & (row < h_min.shape[0]) & (col >= 0) & (col < h_min.shape[1])
-        hm = np.full(len(rows), np.nan)
-        hm[inside] = h_min[row[inside], col[inside]]
-        keep[rows] = ~(traj.alt_m[n, k] < hm)  # NaN (no DEM data) never blocks
+def select(opp: Opportunities, keep: np.ndarray) -> Opportunities:
+    """The opportunities where ``keep`` (a boolean row mask) is True, still sorted by step."""
     sel = np.flatnonzero(keep)
     step = opp.step[sel]
     return Opportunities(
