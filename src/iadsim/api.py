@@ -22,13 +22,22 @@ import pandas as pd
 
 from iadsim._version import __version__
 from iadsim.errors import InputError, UnresolvedThreatsWarning
-from iadsim.montecarlo import Progress, check_job_args, run_replications
+from iadsim.montecarlo import (
+    DRAW_COLUMNS,
+    ParameterJob,
+    Progress,
+    RunFn,
+    check_job_args,
+    run_parameter_draw,
+    run_replications,
+)
 from iadsim.results.metrics import CONFIDENCE
 from iadsim.results.store import (
     STORE_NAME,
     SUMMARY_JSON,
     fill_store,
     overrides_frame,
+    parameters_frame,
     site_defaults_frame,
     summary_dict,
     write_store,
@@ -36,6 +45,7 @@ from iadsim.results.store import (
 )
 from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
 from iadsim.sim import engine
+from iadsim.uncertainty import Parameter, uncertain_parameters
 
 # Headline metrics shown side by side by compare(); per-class ones are added as found.
 KEY_METRICS = (
@@ -64,7 +74,9 @@ class RunSet:
     ``site_defaults`` lists every value the engine applied to a site that the scenario did not
     state (dicts with site, field, value, origin, from
     :meth:`iadsim.deployment.Deployment.provenance_records`); ``summary`` and the store carry
-    it too.
+    it too. With parameter uncertainty, ``parameter_draws`` holds the catalog numbers each run
+    drew (run_id, item, field, value; :meth:`parameter_values` pivots it to one row per run)
+    and :attr:`uncertain_parameters` their distributions.
     """
 
     meta: dict[str, Any]
@@ -73,6 +85,9 @@ class RunSet:
     per_threat: pd.DataFrame
     summary_table: pd.DataFrame | None = field(default=None, repr=False)  # set in __post_init__
     site_defaults: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    parameter_draws: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DRAW_COLUMNS), repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.summary_table is None:
@@ -90,11 +105,33 @@ class RunSet:
         field, value, unit, catalog_value, alternatives, source, confidence, exact)."""
         return list(self.meta.get("catalog_overrides", []))
 
+    @property
+    def uncertain_parameters(self) -> list[dict[str, Any]]:
+        """The catalog numbers drawn per run with parameter uncertainty (empty without): one
+        dict each (name, item, field, unit, value, low, high, distribution, quality,
+        source)."""
+        return list(self.meta.get("uncertain_parameters", []))
+
+    def parameter_values(self) -> pd.DataFrame:
+        """The draws as one row per run (index ``run_id``) and one column per parameter
+        (``item:field``), in parameter order."""
+        d = self.parameter_draws
+        names = [p["name"] for p in self.uncertain_parameters]
+        if not len(d):
+            return pd.DataFrame(columns=names, index=pd.Index([], name="run_id"), dtype=float)
+        wide = d.assign(name=d["item"] + ":" + d["field"]).pivot(
+            index="run_id", columns="name", values="value"
+        )
+        wide.columns.name = None
+        return wide[names]
+
     def _tables(self) -> dict[str, pd.DataFrame]:
         """The store's tables beyond runs, events and per_threat."""
         return {
             "catalog_overrides": overrides_frame(self.catalog_overrides),
             "site_defaults": site_defaults_frame(self.site_defaults),
+            "uncertain_parameters": parameters_frame(self.uncertain_parameters),
+            "parameter_draws": self.parameter_draws,
         }
 
     @property
@@ -165,6 +202,7 @@ def run(
     progress: Progress | None = None,
     backend: str = "local",
     scheduler: str | None = None,
+    parameter_uncertainty: bool = False,
 ) -> RunSet:
     """Run ``runs`` Monte Carlo replications of a scenario and compute the metrics.
 
@@ -175,21 +213,40 @@ def run(
     complete (first ``progress(0, runs)`` once the scenario is prepared). With ``out_dir``,
     ``results.duckdb`` and ``summary.json`` are written there. The arguments are checked
     before the scenario is loaded, so a bad one fails at once rather than after the runs.
+
+    ``parameter_uncertainty``: every run also draws every uncertain catalog number the
+    scenario uses (:func:`iadsim.uncertainty.uncertain_parameters`, docs/catalog.md
+    "Uncertainty model") from a seed stream of its own and runs on those numbers
+    (:class:`iadsim.montecarlo.ParameterJob`); the metrics' intervals then include the
+    parameter uncertainty, and :attr:`RunSet.parameter_draws` holds the draws.
     """
     check_job_args(runs, seed, workers, backend, scheduler)
     if out_dir is not None:
         _check_out_dir(out_dir)
     scenario = _scenario(scenario_or_path)
-    prepared = engine.prepare(scenario)
+    params: list[Parameter] = []
+    work: Any
+    run_fn: RunFn
+    if parameter_uncertainty:
+        params = uncertain_parameters(scenario)
+        job = ParameterJob(scenario, params, seed)
+        # the nominal preparation checks the scenario and warns here, once; in this process
+        # it also fills the cache the runs of a single local worker use
+        dep = engine.prepare(scenario, cache=job.cache).deployment
+        work, run_fn = job, run_parameter_draw
+    else:
+        prepared = engine.prepare(scenario)
+        dep = prepared.deployment  # None only for a PreparedScenario built without one
+        work, run_fn = prepared, engine.run_once
     reps = run_replications(
-        prepared,
+        work,
         runs=runs,
         seed=seed,
         workers=workers,
         backend=backend,
         scheduler=scheduler,
         progress=progress,
-        run_fn=engine.run_once,
+        run_fn=run_fn,
     )
     meta = {
         "scenario": scenario.name,
@@ -198,16 +255,40 @@ def run(
         "confidence": CONFIDENCE,
         "iadsim_version": __version__,
         "catalog_overrides": [o.as_dict() for o in scenario.catalog.overrides],
+        "parameter_uncertainty": bool(parameter_uncertainty),
+        "uncertain_parameters": [parameter_record(p) for p in params],
     }
-    dep = prepared.deployment  # None only for a PreparedScenario built without one
     defaults = [] if dep is None else dep.provenance_records(defaults_only=True)
-    rs = RunSet(meta, reps.runs, reps.events, reps.per_threat, site_defaults=defaults)
+    rs = RunSet(
+        meta,
+        reps.runs,
+        reps.events,
+        reps.per_threat,
+        site_defaults=defaults,
+        parameter_draws=reps.parameter_draws,
+    )
     if out_dir is not None:
         rs.save(out_dir)
     message = unresolved_message(rs.events, runs)
     if message:
         warnings.warn(UnresolvedThreatsWarning(message), stacklevel=2)
     return rs
+
+
+def parameter_record(p: Parameter) -> dict[str, Any]:
+    """An uncertain parameter as a JSON-ready dict (as ``summary.json`` lists it)."""
+    return {
+        "name": p.name,
+        "item": p.item,
+        "field": p.field,
+        "unit": p.unit,
+        "value": p.value,
+        "low": p.low,
+        "high": p.high,
+        "distribution": p.distribution,
+        "quality": p.quality,
+        "source": p.source,
+    }
 
 
 def unresolved_message(events: pd.DataFrame, runs: int) -> str | None:

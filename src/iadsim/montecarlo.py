@@ -6,6 +6,14 @@ Seeding (the reproducibility contract): a job with seed ``S`` builds one
 whichever worker runs it and in whatever order runs finish. Results are gathered and
 ordered by run id, so the numbers do not depend on the number of workers or the backend.
 
+Parameter uncertainty (:class:`ParameterJob`, :func:`run_parameter_draw`): run ``i`` first
+draws every uncertain catalog number from a stream of its own,
+``SeedSequence(S, spawn_key=(i, 1))`` (:func:`iadsim.uncertainty.parameter_rng`; the
+simulation stream is untouched, so the draws of run ``i`` are the same whatever else the job
+does), prepares the scenario with those values as catalog overrides on its worker's
+:class:`~iadsim.sim.cache.PrepareCache`, and runs it. With ``values`` given instead (design
+points of a sensitivity analysis), run ``i`` uses row ``i``.
+
 Backends:
 
 * ``local`` — ``workers == 1`` runs in this process; otherwise a
@@ -24,27 +32,107 @@ import multiprocessing
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from iadsim.errors import InputError
-from iadsim.sim.engine import run_once
+from iadsim.scenario import Scenario
+from iadsim.sim.cache import PrepareCache
+from iadsim.sim.engine import EngineConfig, PreparedScenario, RunResult, prepare, run_once
+from iadsim.uncertainty import Parameter, draw, parameter_rng, with_values
 
 RunFn = Callable[[Any, np.random.Generator, int], Any]
 Progress = Callable[[int, int], None]
-Chunk = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+Chunk = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
+DRAW_COLUMNS = ["run_id", "item", "field", "value"]
 
 
 @dataclass
 class Replications:
-    """All runs of a job, ordered by run id: one row per run, the events, the per-threat rows."""
+    """All runs of a job, ordered by run id: one row per run, the events, the per-threat rows
+    and, with parameter uncertainty, the values drawn (run_id, item, field, value)."""
 
     runs: pd.DataFrame
     events: pd.DataFrame
     per_threat: pd.DataFrame
+    parameter_draws: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DRAW_COLUMNS)
+    )
+
+
+@dataclass
+class ParameterJob:
+    """The runs of a job with parameter uncertainty (see the module docstring): run ``i``
+    prepares ``scenario`` with each of ``parameters`` set to row ``i`` of ``values`` or, when
+    ``values`` is None, drawn from :func:`iadsim.uncertainty.parameter_rng` ``(seed, i)``
+    (:func:`iadsim.uncertainty.draw`), then runs it (:func:`run_parameter_draw`). The
+    preparation cache is built once per process (it travels empty to workers) and bounded
+    by ``scenario``'s uncertainty, so results do not depend on which runs a worker did
+    before."""
+
+    scenario: Scenario
+    parameters: Sequence[Parameter]
+    seed: int = 0
+    values: np.ndarray | None = None
+    config: EngineConfig | None = None
+    _cache: PrepareCache | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.parameters = tuple(self.parameters)
+        if self.values is not None:
+            self.values = np.asarray(self.values, float)
+            if self.values.ndim != 2 or self.values.shape[1] != len(self.parameters):
+                raise InputError(
+                    f"values must have one column per parameter ({len(self.parameters)}), got "
+                    f"shape {self.values.shape}",
+                    "values",
+                )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": None}
+
+    @property
+    def cache(self) -> PrepareCache:
+        """This process's preparation cache (created on first use)."""
+        if self._cache is None:
+            self._cache = PrepareCache(base=self.scenario)
+        return self._cache
+
+    def run_values(self, run_id: int) -> np.ndarray:
+        """The parameter values of run ``run_id`` (drawn, or row ``run_id`` of ``values``)."""
+        if self.values is not None:
+            if not 0 <= run_id < len(self.values):
+                raise InputError(
+                    f"run {run_id} has no row in values ({len(self.values)} rows)", "runs"
+                )
+            return self.values[run_id]
+        return draw(self.parameters, parameter_rng(self.seed, run_id), self.scenario.catalog)
+
+    def prepare(self, run_id: int) -> tuple[PreparedScenario, np.ndarray]:
+        """Run ``run_id``'s prepared scenario (its parameter values as catalog overrides) and
+        those values."""
+        values = self.run_values(run_id)
+        scn = with_values(self.scenario, self.parameters, values)
+        return prepare(scn, config=self.config, cache=self.cache), values
+
+
+def run_parameter_draw(job: ParameterJob, rng: np.random.Generator, run_id: int) -> RunResult:
+    """The run function of a :class:`ParameterJob`: prepare run ``run_id`` with its parameter
+    values, run it with ``rng`` (the run's simulation stream) and attach the values
+    (``parameter_draws``: item, field, value)."""
+    prepared, values = job.prepare(run_id)
+    result = run_once(prepared, rng, run_id)
+    result.parameter_draws = pd.DataFrame(
+        {
+            "item": [p.item for p in job.parameters],
+            "field": [p.field for p in job.parameters],
+            "value": np.asarray(values, float),
+        }
+    )
+    return result
 
 
 def run_rng(seed: int, run_id: int) -> np.random.Generator:
@@ -57,8 +145,9 @@ def _default_run_fn() -> RunFn:
 
 
 def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -> Chunk:
-    """Run ``run_ids`` of one job and return (runs, events, per_threat) frames for them."""
-    run_rows, events, per_threat = [], [], []
+    """Run ``run_ids`` of one job and return (runs, events, per_threat, parameter_draws)
+    frames for them."""
+    run_rows, events, per_threat, draws = [], [], [], []
     for run_id in run_ids:
         rng = run_rng(seed, run_id)
         result = run_fn(prepared, rng, run_id)
@@ -82,7 +171,11 @@ def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -
         )
         events.append(ev)
         per_threat.append(pt)
-    return pd.DataFrame(run_rows), _concat(events), _concat(per_threat)
+        drawn = getattr(result, "parameter_draws", None)
+        if drawn is not None and len(drawn):
+            draws.append(drawn.assign(run_id=run_id)[DRAW_COLUMNS])
+    drawn_frame = _concat(draws) if draws else pd.DataFrame(columns=DRAW_COLUMNS)
+    return pd.DataFrame(run_rows), _concat(events), _concat(per_threat), drawn_frame
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -164,7 +257,10 @@ def run_replications(
         _run_processes(prepared, run_fn, seed, work, workers, collect)
 
     ordered = [done[k] for k in sorted(done)]
-    return Replications(*(_concat([c[i] for c in ordered]) for i in range(3)))
+    frames = [_concat([c[i] for c in ordered]) for i in range(4)]
+    if not len(frames[3]):
+        frames[3] = pd.DataFrame(columns=DRAW_COLUMNS)
+    return Replications(*frames)
 
 
 def _run_processes(prepared, run_fn, seed, work, workers, collect) -> None:

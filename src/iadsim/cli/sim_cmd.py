@@ -105,6 +105,12 @@ def run_command(
     raid_map: bool = typer.Option(
         False, "--map", help="also draw run 0 (tracks, detections, intercepts, leaks): raid-map.png"
     ),
+    parameter_uncertainty: bool = typer.Option(
+        False,
+        "--parameter-uncertainty",
+        help="every run draws every uncertain catalog number the scenario uses (value, "
+        "alternatives, confidence; docs/catalog.md#uncertainty-model): intervals include them",
+    ),
 ) -> None:
     """Run a raid scenario N times and write results.duckdb and summary.json to --out.
 
@@ -130,6 +136,7 @@ def run_command(
                 progress=bar.update,
                 backend=backend,
                 scheduler=scheduler,
+                parameter_uncertainty=parameter_uncertainty,
             )
     finally:
         bar.stop()
@@ -137,6 +144,14 @@ def run_command(
     s = rs.summary
     for line in override_lines(rs.catalog_overrides):
         typer.echo(line)
+    if parameter_uncertainty:
+        params = rs.uncertain_parameters
+        unsourced = sum(p["quality"] == "unsourced estimate" for p in params)
+        typer.echo(
+            f"parameter uncertainty: {len(params)} catalog numbers drawn in every run "
+            f"({unsourced} unsourced estimates); the intervals include them; draws in "
+            "results.duckdb, table parameter_draws"
+        )
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
     if raid_map:

@@ -13,6 +13,10 @@
 * ``catalog_overrides`` (item, field, value, unit, catalog_value, alternatives, source,
   confidence, exact): the scenario's ``catalog_overrides`` in force during the job
   (:meth:`iadsim.catalog.CatalogOverride.as_dict`; alternatives as comma-separated text).
+* ``uncertain_parameters`` (name, item, field, unit, value, low, high, distribution, quality,
+  source): with parameter uncertainty, the catalog numbers drawn per run and their
+  distributions (:mod:`iadsim.uncertainty`); empty without;
+* ``parameter_draws`` (run_id, item, field, value): the value of each of them in each run;
 * ``site_defaults`` (site, field, value, origin): every value the engine applied to a site
   that the scenario did not state (or that a catalog figure capped), from
   :meth:`iadsim.deployment.Deployment.defaults` (booleans as 1/0).
@@ -105,6 +109,24 @@ SITE_DEFAULTS_SCHEMA: dict[str, str] = {
     "value": "DOUBLE",
     "origin": "VARCHAR",
 }
+UNCERTAIN_PARAMETERS_SCHEMA: dict[str, str] = {
+    "name": "VARCHAR",
+    "item": "VARCHAR",
+    "field": "VARCHAR",
+    "unit": "VARCHAR",
+    "value": "DOUBLE",
+    "low": "DOUBLE",
+    "high": "DOUBLE",
+    "distribution": "VARCHAR",
+    "quality": "VARCHAR",
+    "source": "VARCHAR",
+}
+PARAMETER_DRAWS_SCHEMA: dict[str, str] = {
+    "run_id": "INTEGER",
+    "item": "VARCHAR",
+    "field": "VARCHAR",
+    "value": "DOUBLE",
+}
 TABLES = {
     "runs": RUNS_SCHEMA,
     "events": EVENT_SCHEMA,
@@ -112,6 +134,8 @@ TABLES = {
     "summary": SUMMARY_SCHEMA,
     "catalog_overrides": CATALOG_OVERRIDES_SCHEMA,
     "site_defaults": SITE_DEFAULTS_SCHEMA,
+    "uncertain_parameters": UNCERTAIN_PARAMETERS_SCHEMA,
+    "parameter_draws": PARAMETER_DRAWS_SCHEMA,
 }
 
 
@@ -163,6 +187,11 @@ def site_defaults_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
     as floats (booleans 1/0)."""
     rows = [{**r, "value": float(r["value"])} for r in records or []]
     return pd.DataFrame(rows, columns=list(SITE_DEFAULTS_SCHEMA))
+
+
+def parameters_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
+    """The ``uncertain_parameters`` rows (dicts as ``summary.json`` lists them)."""
+    return pd.DataFrame(list(records or []), columns=list(UNCERTAIN_PARAMETERS_SCHEMA))
 
 
 def fill_store(

@@ -50,6 +50,7 @@ from iadsim.sim.terrain import (
 from iadsim.uncertainty import support
 
 _FLIGHTS_KEPT = 64  #: raid flights kept (least recently used dropped)
+_SMALL_QUERY = 16  #: DEM height queries of at most this many points are remembered
 _EYES_KEPT = 256  #: (grid, raid flight) tables of eye altitudes kept
 
 
@@ -81,6 +82,7 @@ class PrepareCache:
         self._grids: dict[tuple, TerrainGrid] = {}
         self._reach: dict[tuple, float] = {}
         self._eyes: OrderedDict = OrderedDict()
+        self._heights: dict[str, _RememberedHeights] = {}
 
     def __getstate__(self):  # a cache is per process: it travels empty
         return {"base": self.base}
@@ -111,6 +113,16 @@ class PrepareCache:
             self._dems[path] = Dem.open(path)
         return self._dems[path]
 
+    def heights(self, dem: Dem | None):
+        """``dem`` for height lookups, its small queries (site grounds, ballistic launch and
+        aim points) answered from memory when asked before (None without a DEM)."""
+        if dem is None:
+            return None
+        key = str(dem.path)
+        if key not in self._heights:
+            self._heights[key] = _RememberedHeights(dem)
+        return self._heights[key]
+
     # -------------------------------------------------------------------------- flights --
     def trajectories(self, scenario, time_s, dem, boost_model: BoostModel = DEFAULT_BOOST_MODEL):
         """``(TrajectorySet, threat_ground_m, flight_keys)`` of the scenario's raids on
@@ -132,14 +144,15 @@ class PrepareCache:
                    boost_model)  # fmt: skip
             hit = _lru_get(self._flights, key)
             if hit is None:
-                terrain = None if dem is None else dem.height_at
+                heights = self.heights(dem)
+                terrain = None if heights is None else heights.height_at
                 try:
                     s = sample_raid(raid, threat, time_s, terrain, boost_model)
                 except InputError as exc:
                     raise raid_error(scenario, i, exc) from None
                 if self.base is None or scenario is self.base:
                     warn_excess(scenario, i, s.excess)
-                hit = (s, ground_under(dem, s, threat.target_class == "ballistic"))
+                hit = (s, ground_under(heights, s, threat.target_class == "ballistic"))
                 _lru_put(self._flights, key, hit, _FLIGHTS_KEPT)
             samples.append(hit[0])
             grounds.append(hit[1])
@@ -219,6 +232,26 @@ class PrepareCache:
                 keys, first_at = np.unique(keys, return_index=True)
                 _lru_put(self._eyes, key, (keys, values[first_at]), _EYES_KEPT)
         return out
+
+
+class _RememberedHeights:
+    """A DEM's ``height_at`` that remembers the answers to small queries (exact same points),
+    so that preparing a scenario again does not read the raster for its site grounds and
+    ballistic end points each time; larger queries go to the DEM."""
+
+    def __init__(self, dem: Dem) -> None:
+        self.dem = dem
+        self.path = dem.path
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def height_at(self, lat_deg, lon_deg) -> np.ndarray:
+        lat, lon = np.asarray(lat_deg, float), np.asarray(lon_deg, float)
+        if lat.size > _SMALL_QUERY:
+            return self.dem.height_at(lat_deg, lon_deg)
+        key = (lat.shape, lat.tobytes(), lon.shape, lon.tobytes())
+        if key not in self._memo:
+            self._memo[key] = np.array(self.dem.height_at(lat_deg, lon_deg), copy=True)
+        return self._memo[key].copy()
 
 
 def ground_under(dem, samples: RaidSamples, ballistic: bool) -> np.ndarray | None:

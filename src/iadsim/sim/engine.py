@@ -40,6 +40,8 @@ class RunResult:
     events: EventLog
     per_threat: pd.DataFrame
     interceptors_spent_by_site: dict[str, int] = field(default_factory=dict)
+    #: with parameter uncertainty, the catalog numbers the run drew (item, field, value)
+    parameter_draws: pd.DataFrame | None = None
 
 
 def run_once(prepared: PreparedScenario, rng: np.random.Generator, run_id: int = 0) -> RunResult:

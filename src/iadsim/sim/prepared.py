@@ -293,7 +293,7 @@ def prepare(
         if trajectories is None:
             trajectories, threat_ground, flight_keys = cache.trajectories(scenario, time_s, dem)
         traj = trajectories
-        deployment = resolve_deployment(scenario, dem)
+        deployment = resolve_deployment(scenario, cache.heights(dem))
         ground = deployment.ground_altitudes_m
         radars = sensors.build_radars(deployment)
         opp = sensors.scan_opportunities(radars, traj, time_s, k_factor)
