@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "montecarlo": 3,
     "results": 3,
     "sensitivity": 3,
+    "sensitivity_run": 3,
     # drawings and exports of results
     "report": 4,
     "export": 4,

@@ -27,10 +27,11 @@ Backends:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,10 +282,12 @@ def _run_processes(prepared, run_fn, seed, work, workers, collect) -> None:
     pool.shutdown(wait=True)
 
 
-def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None:
+@contextlib.contextmanager
+def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
+    """A :class:`dask.distributed.Client` on ``scheduler`` (``tcp://host:8786``), or on a
+    local cluster of ``workers`` single-threaded processes started (and closed) here."""
     try:
         from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise InputError(
             "backend 'dask' needs dask.distributed: pip install 'iadsim[distributed]'", "backend"
@@ -305,6 +308,17 @@ def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None
             f"scheduler {scheduler!r}: cannot reach the Dask scheduler ({exc})", "scheduler"
         ) from None
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None:
+    from dask.distributed import as_completed as dask_completed
+
+    with dask_client(workers, scheduler) as client:
         [prep] = client.scatter([prepared], broadcast=True)
         job = uuid.uuid4().hex[:12]  # unique task keys when jobs share a scheduler
         futures = [
@@ -316,7 +330,3 @@ def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None
         first = {f.key: ids[0] for f, ids in zip(futures, work, strict=True)}
         for fut in dask_completed(futures):
             collect(first[fut.key], fut.result())
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -55,6 +55,10 @@ class ProblemParameter:
     unit: str = ""
     quality: str = ""  #: e.g. ``sourced (medium)`` or ``unsourced estimate``
     source: str = ""
+    #: the values the bounds stand for, when the design runs on another scale (e.g. the
+    #: quantiles of the parameter's distribution: bounds 0..1, values span_low..span_high)
+    span_low: float | None = None
+    span_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -289,7 +293,9 @@ def describe_row(row: dict[str, Any]) -> str:
         idx = f"ST={row['ST']:.3g} (+/-{row['ST_conf']:.2g}), S1={row['S1']:.3g}"
     else:
         idx = f"rho^2={row['rho2']:.2f} [{row['rho2_low']:.2f}, {row['rho2_high']:.2f}]"
-    span = f"{row['low']:.4g}..{row['high']:.4g} {row.get('unit', '')}".rstrip()
+    lo = row["low"] if row.get("span_low") is None else row["span_low"]
+    hi = row["high"] if row.get("span_high") is None else row["span_high"]
+    span = f"{lo:.4g}..{hi:.4g} {row.get('unit', '')}".rstrip()
     return f"{row['parameter']} ({span}): {idx}; {row.get('quality') or 'source unknown'}"
 
 

@@ -19,6 +19,7 @@ from iadsim.cli import (
     catalog_cmd,
     coverage_cmd,
     demo_cmd,
+    sensitivity_cmd,
     sim_cmd,
     terrain_cmd,
     trajectory_cmd,
@@ -36,7 +37,15 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    for mod in (catalog_cmd, coverage_cmd, terrain_cmd, trajectory_cmd, sim_cmd, demo_cmd):
+    for mod in (
+        catalog_cmd,
+        coverage_cmd,
+        terrain_cmd,
+        trajectory_cmd,
+        sim_cmd,
+        sensitivity_cmd,
+        demo_cmd,
+    ):
         mod.register(app)
 
 
