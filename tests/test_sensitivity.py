@@ -10,6 +10,7 @@ from iadsim.sensitivity import (
     Problem,
     ProblemParameter,
     analyze,
+    decisive_for_difference,
     describe_row,
     rank_given_data,
     run_design,
@@ -86,3 +87,15 @@ def test_bad_problems_and_methods_are_refused_naming_the_parameter():
     X = sample(_problem(["x"], 0, 1), "morris", 4)
     with pytest.raises(InputError, match="finite"):
         analyze(_problem(["x"], 0, 1), "morris", X, np.full(len(X), np.nan))
+
+
+def test_the_difference_is_decided_by_the_noisier_jobs_driver():
+    rng = np.random.default_rng(1)
+    prob = _problem(["a", "b"], 0.0, 1.0)
+    XA, XB = rng.uniform(0, 1, (200, 2)), rng.uniform(0, 1, (200, 2))
+    YA = 10 * XA[:, 1] + rng.normal(0, 0.1, 200)  # job A: b drives a wide spread
+    YB = 1 * XB[:, 0] + rng.normal(0, 0.1, 200)  # job B: a drives a narrow one
+    top = decisive_for_difference({"A": (prob, XA, YA), "B": (prob, XB, YB)}, k=2, n_boot=20)
+    assert [(r["job"], r["parameter"]) for r in top] == [("A", "b"), ("B", "a")]
+    assert top[0]["share"] > 0.9 > top[1]["share"]
+    assert top[0]["rho"] > 0

@@ -301,3 +301,33 @@ def describe_row(row: dict[str, Any]) -> str:
 
 def as_problem(parameters: Sequence[ProblemParameter]) -> Problem:
     return Problem(tuple(parameters))
+
+
+def decisive_for_difference(
+    jobs: dict[str, tuple[Problem, np.ndarray, np.ndarray]],
+    k: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """The ``k`` parameters that decide the difference of a metric between independent jobs
+    (e.g. two deployments, each run with parameter uncertainty).
+
+    ``jobs[label] = (problem, X, Y)``: one job's parameter draws (runs x parameters) and its
+    metric per run. With independent jobs, Var(Y_A - Y_B) = Var(Y_A) + Var(Y_B); a parameter
+    of job D explains about ``rho^2 Var(Y_D)`` of it (its squared rank correlation with the
+    job's outcome, :func:`rank_given_data`), so parameters of all jobs are ranked by their
+    ``share`` = rho^2 Var(Y_D) / sum_D Var(Y_D). A parameter used by several jobs (e.g. the
+    threat's RCS) appears once per job. Rows: ``job``, ``parameter``, ``share``, ``rho``
+    (sign: a higher value raises (+) or lowers (-) the metric), ``rho2_low``, ``rho2_high``,
+    ``quality``, ``source``, ``value``, ``unit``, span.
+    """
+    total = sum(float(np.var(np.asarray(Y, float))) for _, _, Y in jobs.values())
+    rows = []
+    for label, (problem, X, Y) in jobs.items():
+        var = float(np.var(np.asarray(Y, float)))
+        res = rank_given_data(problem, X, Y, n_boot=n_boot, seed=seed)
+        for r in res.rows:
+            share = r["rho2"] * var / total if total > 0 else 0.0
+            rows.append({"job": label, "share": share, **r})
+    rows.sort(key=lambda r: (-r["share"], r["job"], r["parameter"]))
+    return rows[:k]
