@@ -26,11 +26,12 @@ import duckdb
 import numpy as np
 
 from iadsim.errors import InputError
-from iadsim.montecarlo import check_job_args, run_chunk
+from iadsim.montecarlo import check_job_args, dask_client, run_chunk
 from iadsim.results.store import fill_store
 from iadsim.scenario import Scenario
 from iadsim.sensitivity import Problem, ProblemParameter, SensitivityResult, analyze, sample
 from iadsim.sim import engine
+from iadsim.sim.cache import PrepareCache
 from iadsim.uncertainty import Parameter, uncertain_parameters, values_from_unit, with_values
 
 Progress = Callable[[int, int], None]
@@ -68,8 +69,10 @@ def point_metric(
     """Mean of ``metric`` over ``runs`` replications of ``scenario`` with the parameters at
     quantiles ``u`` (common run seeds ``0 .. runs-1`` of ``seed``)."""
     values = values_from_unit(parameters, np.asarray(u, float), scenario.catalog)
-    prepared = engine.prepare(with_values(scenario, parameters, values))
-    runs_df, events, per_threat = run_chunk(prepared, engine.run_once, seed, list(range(runs)))
+    prepared = engine.prepare(
+        with_values(scenario, parameters, values), cache=_process_cache(scenario)
+    )
+    runs_df, events, per_threat, _ = run_chunk(prepared, engine.run_once, seed, list(range(runs)))
     con = duckdb.connect()
     try:
         table = fill_store(con, runs_df, events, per_threat, {"runs": runs})
@@ -82,6 +85,17 @@ def point_metric(
                          "metric")  # fmt: skip
     value = row["value"].iloc[0]
     return float("nan") if value is None else float(value)
+
+
+#: this process's preparation caches (terrain grids, flights), one per base scenario
+_CACHES: dict[tuple[str, str], PrepareCache] = {}
+
+
+def _process_cache(scenario: Scenario) -> PrepareCache:
+    key = (scenario.name, str(scenario.path))
+    if key not in _CACHES:
+        _CACHES[key] = PrepareCache(base=scenario)
+    return _CACHES[key]
 
 
 def _evaluate_points(
@@ -101,8 +115,6 @@ def _evaluate_points(
             progress(done, len(X))
 
     if backend == "dask":
-        from iadsim.montecarlo import dask_client
-
         with dask_client(workers, scheduler) as client:
             futures = client.map(_point_star, args, pure=False)
             for i, fut in enumerate(futures):
