@@ -33,6 +33,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # paragraphs of the docstrings are reflowed to the terminal (blank lines separate them)
+    rich_markup_mode="markdown",
 )
 
 

@@ -167,7 +167,9 @@ def run_command(
 def results_command(
     directory: Path = typer.Argument(..., help="directory written by 'iadsim run --out'"),
     sql: str | None = typer.Option(
-        None, "--sql", help="SQL over tables runs, events, per_threat, summary, site_defaults, meta"
+        None,
+        "--sql",
+        help="SQL over tables runs, events, per_threat, summary, site_defaults, catalog_overrides, uncertain_parameters, parameter_draws, meta (docs/results.md)",
     ),
 ) -> None:
     """Print the summary of a results directory, or the result of an SQL query over it."""
