@@ -56,3 +56,45 @@ def test_a_metric_the_results_do_not_have_is_refused_by_name(test_catalog):
     with pytest.raises(InputError, match="not a metric") as exc:
         run_sensitivity(_floor_decides(), n=2, runs_per_point=1, metric="leakers")
     assert exc.value.param == "metric"
+
+
+@pytest.mark.slow
+def test_decisive_parameters_name_the_floor_of_the_job_whose_outcome_it_decides(test_catalog):
+    # job A: the floor (100..900 m around a 500 m cruise missile) decides each run's leak; job
+    # B: the same raid with the floor an exact 100 m what-if, so B always kills; the difference
+    # A - B then hinges on A's floor alone
+    import iadsim
+    from iadsim.api import decisive_parameters
+    from iadsim.scenario import scenario_from_dict
+
+    a = _floor_decides()
+    data = a.model_dump(mode="json", exclude_none=True)
+    data["catalog_overrides"]["test-missile"]["envelopes.cruise.min_altitude"] = {
+        "value": 100, "unit": "m", "source": "what-if",
+    }  # fmt: skip
+    b = scenario_from_dict(data)
+    jobs = {
+        label: iadsim.run(s, runs=40, seed=3, workers=1, parameter_uncertainty=True)
+        for label, s in (("A", a), ("B", b))
+    }
+    assert jobs["B"].runs["leakers"].sum() == 0
+    assert 0 < jobs["A"].runs["leakers"].sum() < 40
+    top = decisive_parameters(jobs, k=3, n_boot=50)
+    assert (top[0]["job"], top[0]["parameter"]) == (
+        "A",
+        "test-missile:envelopes.cruise.min_altitude",
+    )
+    assert top[0]["rho"] > 0  # a higher floor, more leakers
+    assert top[0]["share"] > 0.5 and top[0]["share_low"] <= top[0]["share"] <= top[0]["share_high"]
+    assert all(r["share"] < 0.3 * top[0]["share"] for r in top[1:])
+    assert top[0]["quality"] == "scenario override"
+
+
+def test_decisive_parameters_refuse_a_job_without_parameter_uncertainty(test_catalog):
+    import iadsim
+    from iadsim.api import decisive_parameters
+
+    rs = iadsim.run(_floor_decides(), runs=4, seed=0, workers=1)
+    with pytest.raises(InputError, match="parameter_uncertainty=True") as exc:
+        decisive_parameters({"A": rs})
+    assert exc.value.param == "results"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from iadsim.results.store import (
     write_summary_json,
 )
 from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
+from iadsim.sensitivity import Problem, ProblemParameter, decisive_for_difference
 from iadsim.sim import engine
 from iadsim.uncertainty import Parameter, uncertain_parameters
 
@@ -352,3 +354,61 @@ def compare(results_a: Any, results_b: Any, labels: tuple[str, str] = ("A", "B")
             row[f"{label} ci_high"] = e.get("ci_high")
         rows.append(row)
     return pd.DataFrame(rows).set_index("metric").astype(float)
+
+
+#: per-run outcomes (columns of a job's ``runs`` table) :func:`decisive_parameters` explains
+RUN_OUTCOMES: tuple[str, ...] = ("leakers", "unresolved", "kills", "interceptors_spent")
+
+
+def decisive_parameters(
+    results: Mapping[str, RunSet],
+    outcome: str = "leakers",
+    k: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """The ``k`` uncertain catalog numbers that decide the difference of a per-run ``outcome``
+    between jobs run with ``parameter_uncertainty=True`` (e.g. two deployments facing the same
+    raid), from the runs already made: no extra simulation.
+
+    Each job pairs one parameter draw with one outcome per run; a parameter of job D explains
+    about ``rho^2 Var(Y_D)`` of the variance of the difference (rho: its Spearman rank
+    correlation with the outcome), so the rows are ranked by ``share`` = rho^2 Var(Y_D) /
+    sum_D Var(Y_D) (:func:`iadsim.sensitivity.decisive_for_difference`), with ``share_low``,
+    ``share_high`` from the bootstrap interval of rho^2 (``n_boot`` resamples of the runs).
+    Monte Carlo noise dilutes every share, so this is a screening answer; ``iadsim
+    sensitivity`` designs the experiment. Rows also carry ``job``, ``parameter``, ``rho``
+    (sign: a higher value raises (+) or lowers (-) the outcome), ``value``, ``low``, ``high``,
+    ``unit``, ``quality`` (e.g. ``unsourced estimate``) and ``source``.
+    """
+    if outcome not in RUN_OUTCOMES:
+        raise InputError(
+            f"outcome must be one of {', '.join(RUN_OUTCOMES)}, got {outcome!r}", "outcome"
+        )
+    if k < 1:
+        raise InputError(f"k must be >= 1, got {k}", "k")
+    jobs: dict[str, tuple[Problem, Any, Any]] = {}
+    for label, rs in results.items():
+        records = rs.uncertain_parameters
+        if not records:
+            raise InputError(
+                f"job {label!r} was run without parameter uncertainty: run it with "
+                "parameter_uncertainty=True (iadsim run --parameter-uncertainty)",
+                "results",
+            )
+        X = rs.parameter_values()
+        Y = rs.runs.set_index("run_id")[outcome].reindex(X.index)
+        problem = Problem(
+            tuple(
+                ProblemParameter(
+                    r["name"], r["low"], r["high"], r["value"], r["unit"], r["quality"], r["source"]
+                )  # fmt: skip
+                for r in records
+            )
+        )
+        jobs[label] = (problem, X.to_numpy(float), Y.to_numpy(float))
+    rows = decisive_for_difference(jobs, k=k, n_boot=n_boot, seed=seed)
+    for r in rows:  # the share's interval, from rho^2's (the variances taken as known)
+        scale = r["share"] / r["rho2"] if r["rho2"] > 0 else 0.0
+        r["share_low"], r["share_high"] = r["rho2_low"] * scale, r["rho2_high"] * scale
+    return rows
