@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow  # every test reads the products of one `iadsim de
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    cmd = [sys.executable, "-m", "iadsim.cli.main", "demo", "--out", str(out), "--runs", "3",
-           "--workers", "1", "--resolution-km", "5"]  # fmt: skip
+    cmd = [sys.executable, "-m", "iadsim.cli.main", "demo", "--out", str(out), "--runs", "20",
+           "--workers", "2", "--resolution-km", "5"]  # fmt: skip
     # a wide console, whatever COLUMNS the caller exported, so table cells are not truncated
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
@@ -75,3 +75,17 @@ def test_comparison_has_both_deployments_and_per_class_metrics(demo):
         assert {"S-400 standalone", "Patriot networked"} <= set(rows[metric])
         # the rich table prints the per-class names verbatim (no markup swallowing [cruise])
         assert metric in stdout
+
+
+def test_demo_names_three_numbers_the_difference_hinges_on(demo):
+    out, stdout = demo
+    rows = json.loads((out / "decisive.json").read_text())
+    assert len(rows) == 3
+    jobs = {"S-400 standalone", "Patriot networked"}
+    for r in rows:
+        assert r["job"] in jobs and ":" in r["parameter"]
+        assert 0 <= r["share_low"] <= r["share"] <= r["share_high"] <= 1
+        assert r["low"] < r["high"] and r["quality"]
+        assert r["parameter"].split(":", 1)[1] in stdout.replace("\n", "")
+    assert [r["share"] for r in rows] == sorted((r["share"] for r in rows), reverse=True)
+    assert "parameter uncertainty included" in " ".join(stdout.split())  # the title may wrap

@@ -27,6 +27,9 @@ from iadsim.examples import example_path
 from iadsim.fileio import atomic_write_text
 
 DEMO_ALTITUDES_M = (100.0, 1000.0, 10000.0)
+#: fewest runs per deployment for which the demo ranks the numbers the difference hinges on
+#: (a rank correlation over fewer runs cannot tell a decisive number from chance)
+MIN_RUNS_DECISIVE = 20
 DEMO_DEM = "anatolia-globe.tif"  # NOAA GLOBE heights shipped with the examples
 RAIDS = {
     "S-400 standalone": ("raid_s400_standalone.yaml", "raid-s400-standalone"),
@@ -195,11 +198,16 @@ def demo(
             *(_fmt(row[lb], row[f"{lb} ci_low"], row[f"{lb} ci_high"]) for lb in labels),
         )
     console.print(cmp)
-    if parameter_uncertainty:
+    if parameter_uncertainty and runs >= MIN_RUNS_DECISIVE:
         decisive = decisive_parameters(results, outcome="leakers", k=3, seed=seed)
         atomic_write_text(out / "decisive.json", json.dumps(decisive, indent=2) + "\n")
         console.print(_decisive_table(decisive))
         written.append(("what the difference hinges on", out / "decisive.json"))
+    elif parameter_uncertainty:
+        console.print(
+            f"(what the difference hinges on needs at least {MIN_RUNS_DECISIVE} runs per "
+            f"deployment: --runs {MIN_RUNS_DECISIVE} or more)"
+        )
     console.print("[b]Outputs[/b] (illustrative; public parameters with sources in the catalog):")
     for what, path in written:
         console.print(f"  {what}: {path}", soft_wrap=True)  # paths stay whole for copying
