@@ -99,3 +99,11 @@ def test_the_difference_is_decided_by_the_noisier_jobs_driver():
     assert [(r["job"], r["parameter"]) for r in top] == [("A", "b"), ("B", "a")]
     assert top[0]["share"] > 0.9 > top[1]["share"]
     assert top[0]["rho"] > 0
+
+
+def test_design_size_is_the_number_of_points_sample_draws():
+    from iadsim.sensitivity import Problem, ProblemParameter, design_size, sample
+
+    prob = Problem(tuple(ProblemParameter(f"p{i}", 0.0, 1.0, 0.5) for i in range(3)))
+    for method, n in (("morris", 2), ("morris", 5), ("sobol", 2), ("sobol", 5), ("sobol", 8)):
+        assert design_size(method, n, 3) == len(sample(prob, method, n)), (method, n)

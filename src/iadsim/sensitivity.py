@@ -143,8 +143,19 @@ def sample(problem: Problem, method: str, n: int, seed: int = 0, num_levels: int
         return morris_sample.sample(problem.salib(), n, num_levels=num_levels, seed=seed)
     from SALib.sample import sobol as sobol_sample
 
-    base = 1 << max(1, math.ceil(math.log2(n)))
-    return sobol_sample.sample(problem.salib(), base, calc_second_order=False, seed=seed)
+    return sobol_sample.sample(problem.salib(), sobol_base(n), calc_second_order=False, seed=seed)
+
+
+def sobol_base(n: int) -> int:
+    """The Sobol base sample size for ``n``: the next power of two (at least 2)."""
+    return 1 << max(1, math.ceil(math.log2(n)))
+
+
+def design_size(method: str, n: int, k: int) -> int:
+    """Points :func:`sample` draws for ``k`` parameters: Morris ``n (k + 1)``, Sobol (first
+    and total order) ``sobol_base(n) (k + 2)``."""
+    _check_method(method)
+    return n * (k + 1) if method == "morris" else sobol_base(n) * (k + 2)
 
 
 def analyze(
