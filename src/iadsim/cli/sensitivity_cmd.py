@@ -42,8 +42,9 @@ def sensitivity_command(
     --runs-per-point simulations. Writes sensitivity.json, sensitivity.csv and
     sensitivity.png, and prints the top parameters with their source quality.
 
-    The defaults (4 Morris trajectories, 10 runs per point) screen a shipped example in a few
-    minutes per worker; the first line printed gives the cost before anything runs.
+    The defaults (4 Morris trajectories, 10 runs per point) screen a shipped example in about
+    2,700 runs (some 10 minutes of CPU, shared by --workers); the first line printed gives the
+    cost before anything runs.
 
     Example: iadsim sensitivity examples/raid_s400_standalone.yaml --workers 2 --out out/sens
     """
