@@ -528,7 +528,17 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         ground_m=ground,
         level=np.ascontiguousarray(level, bool).reshape(n),
     )
-    units = FireUnitParams(
+    if support is None:
+        support = guidance.no_support(len(fu.site), len(icp.ids))
+    threat = np.zeros(n, np.int64) if threat is None else threat
+    return evaluate_packed(cand, unit_params(fu, ready), interceptor_params(icp), support,
+                           np.ascontiguousarray(threat, np.int64))  # fmt: skip
+
+
+def unit_params(fu: FireUnits, ready) -> FireUnitParams:
+    """The engagement kernel's :class:`FireUnitParams` of ``fu`` with ``ready`` rounds (the
+    array itself: a caller that updates it in place may keep the pack)."""
+    return FireUnitParams(
         types=fu.types,
         ready=ready,
         launcher_ecef_m=fu.ecef_m,
@@ -536,7 +546,11 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         heading_rad=fu.heading_rad,
         half_sector_rad=fu.half_sector_rad,
     )
-    icp_p = InterceptorParams(
+
+
+def interceptor_params(icp: Interceptors) -> InterceptorParams:
+    """The engagement kernel's :class:`InterceptorParams` of ``icp``."""
+    return InterceptorParams(
         speed_mps=icp.speed_mps,
         max_target_speed_mps=icp.max_target_speed_mps,
         has_class=icp.has_class,
@@ -546,11 +560,13 @@ def evaluate(fu: FireUnits, icp: Interceptors, f, pos, vel, cls, ready, ground_m
         max_alt_m=icp.max_alt_m,
         pk_or_neg=icp.pk_or_neg,
     )
-    if support is None:
-        support = guidance.no_support(len(fu.site), len(icp.ids))
-    threat = np.zeros(n, np.int64) if threat is None else threat
-    support = support._replace(threat=np.ascontiguousarray(threat, np.int64))
-    return _evaluate_nb(cand, units, icp_p, _CODES, support)
+
+
+def evaluate_packed(cand: Candidates, units: FireUnitParams, icp: InterceptorParams,
+                    support: guidance.SupportPack, threat: np.ndarray):  # fmt: skip
+    """:func:`evaluate` on ready-made packs (the engine keeps ``units`` and ``icp`` for a
+    run); ``threat`` (int64) is each candidate's threat index."""
+    return _evaluate_nb(cand, units, icp, _CODES, support._replace(threat=threat))
 
 
 def pick_by_channel(f, priority, free, group_key):

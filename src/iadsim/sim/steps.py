@@ -7,7 +7,9 @@ several threads. :func:`init_state` draws every detection and measurement of the
 once. Each time step then calls, in order, :func:`sense` (detections -> tracks),
 the network publish, :func:`resolve` (intercepts due), :func:`leaks` (threats arriving) and
 :func:`engage` (launches), each vectorised over all pairs of the step: no Python loop over
-threats or units.
+threats or units. The passes over every pair of a step (detections to track updates, track
+pictures to engagement candidates) are compiled kernels of :mod:`iadsim.sim.step_kernels`;
+the packs they take hold the state's own arrays, which the stages update in place.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import numpy as np
 
 from iadsim.geo.frames import ecef_to_geodetic, enu_rotation
 from iadsim.sim import engagement as eng
+from iadsim.sim import guidance, sensors
 from iadsim.sim import network as net
-from iadsim.sim import sensors
+from iadsim.sim import step_kernels as kern
 from iadsim.sim.events import REASON_CODE, REASONS, EventLog
 from iadsim.sim.prepared import PreparedScenario
 
@@ -58,6 +61,19 @@ class RunState:
     eng: dict[str, np.ndarray]
     remote_groups: list[tuple[int, np.ndarray]]
     lines: net.DelayLines  # the networks' delayed pictures, published every step
+    det: kern.Detections  # what a step reads of each detection (rows of det_rows)
+    det_range_m: np.ndarray  # slant range of each detection
+    sites_st: kern.SiteState  # the (site, threat) arrays above, as the kernels take them
+    units_st: kern.UnitState  # the (unit, threat) arrays above, as the kernels take them
+    unit_rules: kern.UnitRules
+    #: each network's delayed picture of this step, stacked for the candidate pass
+    net_ok: np.ndarray
+    net_has: np.ndarray
+    net_x: np.ndarray
+    net_t: np.ndarray
+    unit_params: eng.FireUnitParams  # the engagement kernel's packs (ready rounds: st.ready)
+    icp_params: eng.InterceptorParams
+    support: guidance.SupportPack  # the remote modes' launch-time check (none: standalone)
     gnn: net.GnnTracks | None = None
 
 
@@ -79,25 +95,54 @@ def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> Ru
     det_rows = np.flatnonzero(rng.random(len(p.opp.pd)) < p.opp.pd)
     z, R = sensors.measure(p.radars, p.opp, det_rows, rng)
     det_off = np.searchsorted(p.opp.step[det_rows], np.arange(len(p.time_s) + 1))
+    rad = p.opp.radar[det_rows]
+    det = kern.Detections(
+        site=np.ascontiguousarray(p.radars.site[rad], np.int64),
+        threat=p.opp.threat[det_rows].astype(np.int64),
+        from_fcr=np.ascontiguousarray(p.radars.is_fcr[rad], bool),
+        trace_R=np.trace(R, axis1=1, axis2=2),
+    )
     groups = [
         (g, np.flatnonzero(p.fu_group == g)) for g in np.unique(p.fu_group) if g < len(p.nets.names)
     ]
     gnn = _gnn_trackers(p) if p.config.tracking == "gnn" else None
+    n_nets = len(p.nets.names)
+    alive, first_det = np.ones(n, bool), np.full(n, np.nan)
+    seen_det, fcr_seen_t = np.zeros((s, n), bool), np.full((s, n), -np.inf)
+    avail_t, inflight = np.full((f, n), np.inf), np.zeros((f, n), bool)
+    lockout, done = np.full((f, n), -np.inf), np.zeros((f, n), bool)
+    grp_inflight = np.zeros((n_nets + f, n), np.int64)
+    ready = p.fu.ready0.copy()
+    rules = kern.UnitRules(
+        site=p.fu.site, group=p.fu_group.astype(np.int64), mode=p.fu_mode.astype(np.int64),
+        reaction_s=p.fu.reaction_s, active=p.traj.active, init_m=int(p.config.init_m),
+        mode_cued=net.MODE_CODE["cued"], mode_lor=net.MODE_CODE["launch_on_remote"],
+        mode_eor=net.MODE_CODE["engage_on_remote"],
+    )  # fmt: skip
     return RunState(
         log, net.TrackTable.empty(s, n), z, R, det_rows, det_off,
-        alive=np.ones(n, bool), kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
-        first_det=np.full(n, np.nan), first_track=np.full(n, np.nan), spent=np.zeros(n, np.int64),
+        alive=alive, kill_t=np.full(n, np.nan), leaked=np.zeros(n, bool),
+        first_det=first_det, first_track=np.full(n, np.nan), spent=np.zeros(n, np.int64),
         spent_site=np.zeros(s, np.int64),
-        seen_det=np.zeros((s, n), bool), had_track=np.zeros((s, n), bool),
-        fcr_seen_t=np.full((s, n), -np.inf), avail_t=np.full((f, n), np.inf),
-        busy=np.zeros(f, np.int64), inflight=np.zeros((f, n), bool),
-        grp_inflight=np.zeros((len(p.nets.names) + f, n), np.int64),
-        lockout=np.full((f, n), -np.inf), done=np.zeros((f, n), bool),
-        ready=p.fu.ready0.copy(), reserve=p.fu.reserve0.copy(),
+        seen_det=seen_det, had_track=np.zeros((s, n), bool),
+        fcr_seen_t=fcr_seen_t, avail_t=avail_t,
+        busy=np.zeros(f, np.int64), inflight=inflight, grp_inflight=grp_inflight,
+        lockout=lockout, done=done,
+        ready=ready, reserve=p.fu.reserve0.copy(),
         reload_at=np.full(p.fu.ready0.shape, np.inf),
         seen_reason=np.zeros((f, n, len(REASONS)), bool),
         eng={k: np.empty(0, v) for k, v in _ENG_FIELDS.items()}, remote_groups=groups,
-        lines=p.nets.delay_lines(), gnn=gnn,
+        lines=p.nets.delay_lines(), det=det, det_range_m=p.opp.range_m[det_rows],
+        # the kernels' packs hold the state's arrays themselves (updated in place)
+        sites_st=kern.SiteState(alive, seen_det, first_det, fcr_seen_t),
+        units_st=kern.UnitState(alive, avail_t, inflight, lockout, done, grp_inflight,
+                                np.zeros((f, n), bool)),
+        unit_rules=rules,
+        net_ok=np.zeros(n_nets, bool), net_has=np.zeros((n_nets, n), bool),
+        net_x=np.zeros((n_nets, n, 6)), net_t=np.full((n_nets, n), -np.inf),
+        unit_params=eng.unit_params(p.fu, ready), icp_params=eng.interceptor_params(p.icp),
+        support=guidance.no_support(f, len(p.icp.ids)) if p.support is None else p.support,
+        gnn=gnn,
     )  # fmt: skip
 
 
@@ -139,40 +184,22 @@ def sense(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     a, b = st.det_off[k], st.det_off[k + 1]
     if a == b and st.gnn is None:
         return
-    rows = st.det_rows[a:b]
-    thr = p.opp.threat[rows].astype(np.int64)
-    keep = st.alive[thr]
-    rows, thr, z, R = rows[keep], thr[keep], st.z[a:b][keep], st.R[a:b][keep]
-    rad = p.opp.radar[rows]
-    site = p.radars.site[rad]
-    fcr = p.radars.is_fcr[rad]
-    st.fcr_seen_t[site[fcr], thr[fcr]] = t
-    key = site * p.n_threats + thr
-    new = ~st.seen_det[site, thr]
-    if new.any():
-        _, i = np.unique(key[new], return_index=True)
-        i = np.flatnonzero(new)[i]
-        st.seen_det[site[i], thr[i]] = True
-        st.first_det[thr[i]] = np.fmin(st.first_det[thr[i]], t)
-        st.log.add(
-            "detection_start",
-            t,
-            site=site[i],
-            threat=thr[i],
-            value=p.opp.range_m[rows[i]],
-            **_truth(p, thr[i], k),
-        )
+    det = st.det
+    kept, new, best, fcr_any = kern.step_detections(det, st.sites_st, a, b, t)
+    if len(new):
+        thr = det.threat[new]
+        st.log.add("detection_start", t, site=det.site[new], threat=thr,
+                   value=st.det_range_m[new], **_truth(p, thr, k))  # fmt: skip
     if st.gnn is not None:
-        _track_gnn(p, st, k, t, site, thr, z, R, fcr)
+        z, R = st.z[kept], st.R[kept]
+        _track_gnn(p, st, k, t, det.site[kept], det.threat[kept], z, R, det.from_fcr[kept])
+        return
+    if not len(best):
         return
     # one update per (site, threat) and step: the most precise measurement
-    order = np.lexsort((np.trace(R, axis1=1, axis2=2), key))
-    _, first = np.unique(key[order], return_index=True)
-    u = order[first]
-    fcr_u = np.zeros(len(u), bool)  # did any of the pair's detections come from its FCR
-    np.logical_or.at(fcr_u, np.searchsorted(key[u], key), fcr)
-    _, (cs, cn) = net.update_tracks(st.tab, t, site[u], thr[u], z[u], R[u], fcr_u,
-                                    p.config.init_m, p.capacity, p.q_accel)  # fmt: skip
+    _, (cs, cn) = net.update_tracks(st.tab, t, det.site[best], det.threat[best], st.z[best],
+                                    st.R[best], fcr_any, p.config.init_m, p.capacity,
+                                    p.q_accel)  # fmt: skip
     if len(cs):
         st.first_track[cn] = np.fmin(st.first_track[cn], t)
         st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
@@ -211,9 +238,10 @@ def resolve(p: PreparedScenario, st: RunState, k: int, t: float, rng) -> None:
     intercept failed (:func:`_adjudicate`) or if nobody guided the round; else draw the
     outcome from P_k per round. Events carry the outcome time and the true target position
     then."""
-    e = _take_engagements(st, st.eng["t_int"] <= t + 1e-9)
-    if not len(e["f"]):
+    due = st.eng["t_int"] <= t + 1e-9
+    if not due.any():
         return
+    e = _take_engagements(st, due)
     order = np.argsort(e["t_int"], kind="stable")  # an earlier intercept kills first
     e = {key: v[order] for key, v in e.items()}
     f, n, t_int = e["f"], e["n"], e["t_int"]
@@ -315,77 +343,55 @@ def _reload(p: PreparedScenario, st: RunState, t: float) -> None:
         st.reload_at[due] = np.inf
 
 
-def _pictures(p: PreparedScenario, st: RunState, k: int, t: float):
-    """Own and remote (delayed network) track availability of every unit on every threat."""
-    own = st.tab.confirmed[p.fu.site]
-    remote = np.zeros_like(own)
-    snaps = {}
-    for g, idx in st.remote_groups:
+def _network_pictures(st: RunState) -> kern.Pictures:
+    """This step's track pictures for the candidate pass: the own tracks, and each network's
+    fused picture as it reaches its members (copied into the run's stacked buffers)."""
+    for g in range(len(st.net_ok)):
         snap = st.lines.remote(g)
+        st.net_ok[g] = snap is not None
         if snap is not None:
-            remote[idx] = snap[0]
-            snaps[g] = snap
-    flying = st.alive & p.traj.active[:, k]
-    avail = (own | remote) & flying
-    st.avail_t[avail & np.isinf(st.avail_t)] = t
-    a, b = p.reach_off[k], p.reach_off[k + 1]
-    if b > a:  # pairs coming within reach this step without a track
-        f, n = p.reach_f[a:b], p.reach_n[a:b]
-        m = ~avail[f, n] & flying[n]
-        _no_engagement(p, st, k, t, f[m], n[m], np.full(int(m.sum()), REASON_CODE["no_track"]))
-    return own, remote, snaps, avail
+            st.net_has[g], st.net_x[g], st.net_t[g] = snap
+    tab = st.tab
+    return kern.Pictures(tab.confirmed, tab.t_upd, tab.x, tab.fcr_hits, st.net_ok, st.net_has,
+                         st.net_x, st.net_t)  # fmt: skip
 
 
 def _no_engagement(p, st, k, t, f, n, code) -> None:
     """Record each reason once per (unit, threat)."""
-    m = code > 0
-    f, n, code = f[m], n[m], code[m]
-    new = ~st.seen_reason[f, n, code]
-    f, n, code = f[new], n[new], code[new]
-    st.seen_reason[f, n, code] = True
-    st.log.add(
-        "no_engagement", t, site=p.fu.site[f], threat=n, reason=code, value=0.0, **_truth(p, n, k)
-    )
-
-
-def _candidate_states(p, st, f, n, own, snaps, t):
-    """Extrapolated position/velocity (ECEF) of each candidate's best available track."""
-    s = p.fu.site[f]
-    use_own = own[f, n]
-    x = st.tab.x[s, n]  # fancy indexing: copies
-    t_est = st.tab.t_upd[s, n]
-    for g, snap in snaps.items():
-        m = ~use_own & (p.fu_group[f] == g)
-        x[m], t_est[m] = snap[1][n[m]], snap[2][n[m]]
-    pos = x[:, :3] + x[:, 3:] * (t - t_est)[:, None]
-    return pos, x[:, 3:], use_own
+    i = kern.first_reasons(st.seen_reason, f, n, code)
+    if not len(i):
+        return
+    f, n = f[i], n[i]
+    st.log.add("no_engagement", t, site=p.fu.site[f], threat=n, reason=code[i], value=0.0,
+               **_truth(p, n, k))  # fmt: skip
 
 
 def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
-    """Choose and launch this step's engagements; record why the others were not taken."""
+    """Choose and launch this step's engagements; record why the others were not taken: the
+    pairs coming within reach without a track, and the candidates
+    (:func:`iadsim.sim.step_kernels.engage_candidates`) refused by the engagement kernel,
+    the fire-control condition of their mode or a lack of free channels."""
     _reload(p, st, t)
-    own, remote, snaps, avail = _pictures(p, st, k, t)
-    cand = avail & ~st.inflight & (t >= st.lockout) & ~st.done
-    cand &= st.grp_inflight[p.fu_group] == 0
-    f, n = np.nonzero(cand)
+    a, b = p.reach_off[k], p.reach_off[k + 1]
+    reach_f, reach_n = p.reach_f[a:b], p.reach_n[a:b]
+    no_track, f, n, pos, vel, use_own, fcr_ok, t_ready = kern.engage_candidates(
+        _network_pictures(st), st.units_st, st.unit_rules, k, t, reach_f, reach_n
+    )
+    if no_track.any():  # pairs coming within reach this step without a track
+        rf, rn = reach_f[no_track], reach_n[no_track]
+        _no_engagement(p, st, k, t, rf, rn, np.full(len(rf), REASON_CODE["no_track"]))
     if not len(f):
         return
     fu = p.fu
-    pos, vel, use_own = _candidate_states(p, st, f, n, own, snaps, t)
-    ground = None if p.threat_ground_m is None else p.threat_ground_m[n, k]
-    slot, reason, tgo, pip = eng.evaluate(
-        fu, p.icp, f, pos, vel, p.threat_class[n], st.ready, ground_m=ground,
-        support=p.support, threat=n,
-    )  # fmt: skip
-    mode, s = p.fu_mode[f], fu.site[f]
-    fcr_h = st.tab.fcr_hits[s, n]
-    cue = own[f, n] | ((mode == net.MODE_CODE["cued"]) & remote[f, n])
-    on_remote = (mode == net.MODE_CODE["launch_on_remote"]) | (
-        mode == net.MODE_CODE["engage_on_remote"]
-    )  # launch on the (remote) track; the kernel checked who guides the round to the PIP
-    fcr_ok = on_remote | (fcr_h >= p.config.init_m) | ((fcr_h >= 1) & cue)
+    cls = p.threat_class[n]
+    ground = np.zeros(len(n)) if p.threat_ground_m is None else p.threat_ground_m[n, k]
+    cand = eng.Candidates(unit=f, pos_ecef_m=pos, vel_ecef_mps=vel, target_class=cls,
+                          ground_m=np.ascontiguousarray(ground, float),
+                          level=cls != eng.CLASS_CODE["ballistic"])  # fmt: skip
+    slot, reason, tgo, pip = eng.evaluate_packed(cand, st.unit_params, st.icp_params,
+                                                 st.support, n)  # fmt: skip
     reason = np.where((reason == 0) & ~fcr_ok, REASON_CODE["no_fcr_track"], reason)
-    usable = (reason == 0) & (t >= st.avail_t[f, n] + fu.reaction_s[f])
+    usable = (reason == 0) & (t >= t_ready)
     free = fu.channels - st.busy
     iu = np.flatnonzero(usable)
     take = np.zeros(len(f), bool)
