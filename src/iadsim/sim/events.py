@@ -116,6 +116,10 @@ REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 _INT_FIELDS = ("kind", "site", "threat", "track", "reason", "interceptor")
 _FLOAT_FIELDS = ("time_s", "lat", "lon", "alt_m", "value")
 _DTYPE = {f: np.int64 for f in _INT_FIELDS} | {f: np.float64 for f in _FLOAT_FIELDS}
+#: the columns :meth:`EventLog.add` takes, in its argument order, and their types
+_ADD_FIELDS = ("time_s", "site", "threat", "track", "lat", "lon", "alt_m", "reason",
+               "interceptor", "value")  # fmt: skip
+_ADD_DTYPES = tuple(_DTYPE[f] for f in _ADD_FIELDS)
 
 
 class EventLog:
@@ -164,12 +168,9 @@ class EventLog:
         ``reason`` is a code from :data:`REASON_CODE` (or a reason string)."""
         if isinstance(reason, str):
             reason = REASON_CODE[reason]
-        cols = dict(
-            time_s=time_s, site=site, threat=threat, track=track, lat=lat, lon=lon,
-            alt_m=alt_m, reason=reason, interceptor=interceptor, value=value,
-        )  # fmt: skip
+        vals = (time_s, site, threat, track, lat, lon, alt_m, reason, interceptor, value)
         n = 1
-        for v in cols.values():
+        for v in vals:
             if isinstance(v, np.ndarray) and v.ndim > 0:
                 n = v.shape[0]
                 break
@@ -178,8 +179,8 @@ class EventLog:
         # scalars stay scalars until _column fills them in (the engine adds thousands of small
         # chunks per run); arrays are copied: the engine reuses its buffers
         chunk: dict[str, Any] = {"kind": KIND_CODE[kind]}
-        for name, v in cols.items():
-            chunk[name] = np.array(v, _DTYPE[name]) if isinstance(v, np.ndarray) and v.ndim else v
+        for name, dtype, v in zip(_ADD_FIELDS, _ADD_DTYPES, vals, strict=True):
+            chunk[name] = np.array(v, dtype) if isinstance(v, np.ndarray) and v.ndim else v
         self._chunks.append((n, chunk))
         self._n += n
 

@@ -177,14 +177,26 @@ def update_tracks(tab: TrackTable, time_s, site, threat, z, R, from_fcr, init_m,
         R=np.ascontiguousarray(R, float),
         from_fcr=from_fcr.astype(np.bool_),
     )
-    rules = TrackRules(
+    started, newly = apply_detections(tab, det, track_rules(init_m, capacity, q_accel))
+    return (site[started], threat[started]), (site[newly], threat[newly])
+
+
+def track_rules(init_m, capacity, q_accel) -> TrackRules:
+    """The :class:`TrackRules` of :func:`update_tracks` (a run keeps them)."""
+    return TrackRules(
         q_accel_mps2=q_accel,
         init_m=int(init_m),
         capacity=capacity.astype(np.int64),
         v0_var=INIT_SPEED_SIGMA_MPS**2,
     )
+
+
+def apply_detections(tab: TrackTable, det: Detections, rules: TrackRules):
+    """:func:`update_tracks` on ready-made packs (``det`` with int64 site and threat, float
+    z and R, bool from_fcr): the masks of the detections that started a track and of those
+    that confirmed one."""
     started, newly, tab.next_id = _kf_apply(tab.arrays(), tab.next_id, det, rules)
-    return (site[started], threat[started]), (site[newly], threat[newly])
+    return started, newly
 
 
 def drop_tracks(tab: TrackTable, site, threat):
@@ -272,25 +284,23 @@ class DelayLines:
 def _fuse(confirmed, t_upd, x, m):
     """Per threat, the most recently updated confirmed track among the member sites ``m``
     (the first on ties): (has one, its state, its update time; -inf and the first member's
-    state when none)."""
+    state when none). Member by member over all threats, so that each member's row is read
+    in order."""
     n = t_upd.shape[1]
     has = np.zeros(n, np.bool_)
     xb = np.empty((n, x.shape[2]))
-    tb = np.empty(n)
+    tb = np.full(n, -np.inf)
     if len(m) == 0:  # a network without members publishes nothing
-        has[:] = False
         xb[:] = 0.0
-        tb[:] = -np.inf
         return has, xb, tb
+    best = np.full(n, m[0])
+    for s in m:
+        for c in range(n):
+            if confirmed[s, c] and t_upd[s, c] > tb[c]:
+                best[c], tb[c] = s, t_upd[s, c]
     for c in range(n):
-        best, tbest = m[0], -np.inf
-        for s in m:
-            t = t_upd[s, c] if confirmed[s, c] else -np.inf
-            if t > tbest:
-                best, tbest = s, t
-        has[c] = tbest > -np.inf
-        xb[c] = x[best, c]
-        tb[c] = tbest
+        has[c] = tb[c] > -np.inf
+        xb[c] = x[best[c], c]
     return has, xb, tb
 
 

@@ -74,6 +74,7 @@ class RunState:
     unit_params: eng.FireUnitParams  # the engagement kernel's packs (ready rounds: st.ready)
     icp_params: eng.InterceptorParams
     support: guidance.SupportPack  # the remote modes' launch-time check (none: standalone)
+    track_rules: net.TrackRules
     gnn: net.GnnTracks | None = None
 
 
@@ -142,6 +143,7 @@ def init_state(p: PreparedScenario, rng: np.random.Generator, run_id: int) -> Ru
         net_x=np.zeros((n_nets, n, 6)), net_t=np.full((n_nets, n), -np.inf),
         unit_params=eng.unit_params(p.fu, ready), icp_params=eng.interceptor_params(p.icp),
         support=guidance.no_support(f, len(p.icp.ids)) if p.support is None else p.support,
+        track_rules=net.track_rules(p.config.init_m, p.capacity, p.q_accel),
         gnn=gnn,
     )  # fmt: skip
 
@@ -197,9 +199,10 @@ def sense(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     if not len(best):
         return
     # one update per (site, threat) and step: the most precise measurement
-    _, (cs, cn) = net.update_tracks(st.tab, t, det.site[best], det.threat[best], st.z[best],
-                                    st.R[best], fcr_any, p.config.init_m, p.capacity,
-                                    p.q_accel)  # fmt: skip
+    site, thr = det.site[best], det.threat[best]
+    upd = net.Detections(t, site, thr, st.z[best], st.R[best], fcr_any)
+    newly = net.apply_detections(st.tab, upd, st.track_rules)[1]
+    cs, cn = site[newly], thr[newly]
     if len(cs):
         st.first_track[cn] = np.fmin(st.first_track[cn], t)
         st.log.add("track_start", t, site=cs, threat=cn, track=st.tab.track_id[cs, cn],
@@ -309,7 +312,10 @@ def _network_track_time(p: PreparedScenario, st: RunState, f, n) -> np.ndarray:
 def leaks(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
     """Threats reaching their aim point (ballistic) or route end alive: leak, and impact when
     the point lies within an asset's radius."""
-    n = p.impact_order[p.impact_off[k] : p.impact_off[k + 1]]
+    a, b = p.impact_off[k], p.impact_off[k + 1]
+    if a == b:
+        return
+    n = p.impact_order[a:b]
     n = n[st.alive[n]]
     if not len(n):
         return
@@ -419,11 +425,12 @@ def _adjudicate(p: PreparedScenario, k: int, t: float, f, n, typ):
         p.traj.ecef_m, p.traj.vel_ecef_mps, p.time_s, p.traj.impact_time_s, n, k, t, launcher,
         speed, flyout,
     )  # fmt: skip
-    lat, lon, alt = (np.asarray(a, float) for a in ecef_to_geodetic(*pos.T))
+    geo = [np.asarray(a, float) for a in ecef_to_geodetic(*np.concatenate([pos, pip]).T)]
+    lat, lon, alt = (a[: len(n)] for a in geo)
     height = alt - p.ground_at_m(n, lat, lon)
     rng = np.linalg.norm(pos - launcher, axis=1)
     reason = eng.adjudicate(p.icp, typ, cls, status, rng, height, np.linalg.norm(vel, axis=1))
-    return t_end, reason, lat, lon, alt
+    return t_end, reason, lat, lon, alt, [a[len(n) :] for a in geo]
 
 
 def _launch(p, st, k, t, f, n, slot, pip, use_own) -> None:
@@ -449,7 +456,7 @@ def _launch(p, st, k, t, f, n, slot, pip, use_own) -> None:
     st.inflight[f, n] = True
     np.add.at(st.spent, n, cnt)
     np.add.at(st.spent_site, s, cnt)
-    t_end, adj, lat, lon, alt = _adjudicate(p, k, t, f, n, typ)
+    t_end, adj, lat, lon, alt, (pip_lat, pip_lon, pip_alt) = _adjudicate(p, k, t, f, n, typ, pip)
     mode = p.fu_mode[f]
     eor = mode == net.MODE_CODE["engage_on_remote"]
     fallback = eor & ~p.icp.active_seeker[typ]  # not homing on its own: the FCR must guide
@@ -462,7 +469,6 @@ def _launch(p, st, k, t, f, n, slot, pip, use_own) -> None:
         for key, v in new.items()
     }
     track = np.where(use_own, st.tab.track_id[s, n], -1)
-    lat, lon, alt = ecef_to_geodetic(pip[:, 0], pip[:, 1], pip[:, 2])  # the PIP
     why = np.where(fallback, REASON_CODE["fallback_launch_on_remote"], 0)
-    st.log.add("launch", t, site=s, threat=n, track=track, lat=lat, lon=lon, alt_m=alt,
+    st.log.add("launch", t, site=s, threat=n, track=track, lat=pip_lat, lon=pip_lon, alt_m=pip_alt,
                reason=why, interceptor=typ, value=cnt.astype(float))  # fmt: skip
