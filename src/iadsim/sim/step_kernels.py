@@ -236,3 +236,54 @@ def first_reasons(seen, f, n, code):
         if new[i]:
             seen[f[i], n[i], code[i]] = True
     return np.flatnonzero(new)
+
+
+@numba.njit(cache=True)
+def choose_engagements(cand_f, cand_n, reason, fcr_ok, t_ready, tgo, t, free, group, n_threats,
+                       code_no_fcr_track, code_no_channel):  # fmt: skip
+    """Which candidates launch now (the rule of :func:`iadsim.sim.engagement.pick_by_channel`
+    on the usable ones), from the engagement kernel's ``reason`` (0: a slot is usable; updated
+    in place) and intercept times ``tgo``.
+
+    A candidate is usable when its reason is 0, the fire-control condition ``fcr_ok`` holds
+    (else ``no_fcr_track``) and its reaction time has elapsed (``t >= t_ready``). Per unit the
+    usable ones with the earliest intercepts take the ``free`` channels (stable: the earlier
+    candidate on ties), then one per coordination group (``group`` per unit) and threat, the
+    earliest intercept. A usable candidate not taken whose unit has no channel left gets
+    ``no_channel``. Returns the mask of the candidates taken."""
+    c = len(cand_f)
+    usable = np.zeros(c, np.bool_)
+    for i in range(c):
+        if reason[i] == 0 and not fcr_ok[i]:
+            reason[i] = code_no_fcr_track
+        usable[i] = reason[i] == 0 and t >= t_ready[i]
+    iu = np.flatnonzero(usable)
+    f, pr = cand_f[iu], tgo[iu]
+    # by unit, then intercept time, stable (np.lexsort((pr, f)): two stable sorts)
+    order = np.argsort(pr, kind="mergesort")
+    order = order[np.argsort(f[order], kind="mergesort")]
+    taken = np.zeros(len(iu), np.bool_)
+    first = 0
+    for r in range(len(order)):
+        if r > 0 and f[order[r]] != f[order[r - 1]]:
+            first = r
+        taken[order[r]] = r - first < free[f[order[r]]]
+    # one engagement per group and threat: the earliest intercept (stable) of those taken
+    idx = np.flatnonzero(taken)
+    o = idx[np.argsort(pr[idx], kind="mergesort")]
+    key = np.empty(len(o), np.int64)
+    for r in range(len(o)):
+        key[r] = group[f[o[r]]] * n_threats + cand_n[iu[o[r]]]
+    by_key = np.argsort(key, kind="mergesort")
+    take = np.zeros(c, np.bool_)
+    for r in range(len(by_key)):
+        if r == 0 or key[by_key[r]] != key[by_key[r - 1]]:
+            take[iu[o[by_key[r]]]] = True
+    per_unit = np.zeros(len(free), np.int64)
+    for i in range(c):
+        if take[i]:
+            per_unit[cand_f[i]] += 1
+    for i in range(c):
+        if usable[i] and not take[i] and free[cand_f[i]] - per_unit[cand_f[i]] <= 0:
+            reason[i] = code_no_channel
+    return take

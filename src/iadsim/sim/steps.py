@@ -396,27 +396,23 @@ def engage(p: PreparedScenario, st: RunState, k: int, t: float) -> None:
                           level=cls != eng.CLASS_CODE["ballistic"])  # fmt: skip
     slot, reason, tgo, pip = eng.evaluate_packed(cand, st.unit_params, st.icp_params,
                                                  st.support, n)  # fmt: skip
-    reason = np.where((reason == 0) & ~fcr_ok, REASON_CODE["no_fcr_track"], reason)
-    usable = (reason == 0) & (t >= t_ready)
-    free = fu.channels - st.busy
-    iu = np.flatnonzero(usable)
-    take = np.zeros(len(f), bool)
-    take[iu] = eng.pick_by_channel(f[iu], tgo[iu], free, p.fu_group[f[iu]] * p.n_threats + n[iu])
-    per_unit = np.bincount(f[take], minlength=len(fu.site))
-    no_chan = usable & ~take & (free[f] - per_unit[f] <= 0)
-    reason = np.where(no_chan, REASON_CODE["no_channel"], reason)
+    take = kern.choose_engagements(f, n, reason, fcr_ok, t_ready, tgo, t, fu.channels - st.busy,
+                                   st.unit_rules.group, p.n_threats, REASON_CODE["no_fcr_track"],
+                                   REASON_CODE["no_channel"])  # fmt: skip
     _no_engagement(p, st, k, t, f, n, reason)
     if take.any():
         _launch(p, st, k, t, f[take], n[take], slot[take], pip[take], use_own[take])
 
 
-def _adjudicate(p: PreparedScenario, k: int, t: float, f, n, typ):
+def _adjudicate(p: PreparedScenario, k: int, t: float, f, n, typ, pip):
     """The outcome of rounds launched now, decided on the truth: the true intercept
     (:func:`iadsim.sim.engagement.true_intercept`: the round at its average speed against the
     target on its sampled trajectory) and the envelope there (true slant range from the
     launcher, true height above the ground under the target, true speed;
     :func:`iadsim.sim.engagement.adjudicate`). Returns the outcome time (inf: after the run),
-    the reason code (0: inside the envelope) and the true target position then."""
+    the reason code (0: inside the envelope), the true target position then (lat, lon, alt)
+    and the geodetic position of the predicted intercept points ``pip`` (ECEF; converted
+    with the true positions in one call, elementwise the same as two)."""
     cls = p.threat_class[n]
     launcher = p.fu.ecef_m[f]
     speed = p.icp.speed_mps[typ]
