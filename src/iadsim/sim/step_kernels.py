@@ -166,33 +166,29 @@ def engage_candidates(pic, st, rules, k, t, reach_f, reach_n):
     flying = np.empty(n_n, np.bool_)
     for n in range(n_n):
         flying[n] = alive[n] and rules.active[n, k]
-    # remote[g, n]: the network picture reaching group g holds threat n (False: no network)
-    remote = np.zeros((n_net, n_n), np.bool_)
+    # remote[g]: the network picture reaching group g holds the threat; the last row, all
+    # False, stands for the groups of units outside any network
+    remote = np.zeros((n_net + 1, n_n), np.bool_)
     for g in range(n_net):
         if net_ok[g]:
             remote[g] = net_has[g]
     count = 0
-    for f in range(n_f):
+    for f in range(n_f):  # rows as 1-D views and no branches: the loop over threats vectorises
         s, g = rules.site[f], rules.group[f]
-        net = g < n_net
+        own_row, rem_row = confirmed[s], remote[min(g, n_net)]
+        a_t, busy, lock, gone = avail_t[f], inflight[f], lockout[f], done[f]
+        grp, w = grp_inflight[g], work[f]
         for n in range(n_n):
-            avail = flying[n] and (confirmed[s, n] or (net and remote[g, n]))
-            if avail and np.isinf(avail_t[f, n]):
-                avail_t[f, n] = t
-            c = (
-                avail
-                and not inflight[f, n]
-                and t >= lockout[f, n]
-                and not done[f, n]
-                and grp_inflight[g, n] == 0
-            )
-            work[f, n] = c
+            avail = flying[n] & (own_row[n] | rem_row[n])
+            a_t[n] = t if avail & np.isinf(a_t[n]) else a_t[n]
+            c = avail & (not busy[n]) & (t >= lock[n]) & (not gone[n]) & (grp[n] == 0)
+            w[n] = c
             count += c
     no_track = np.zeros(len(reach_f), np.bool_)
     for i in range(len(reach_f)):
         f, n = reach_f[i], reach_n[i]
         s, g = rules.site[f], rules.group[f]
-        no_track[i] = flying[n] and not (confirmed[s, n] or (g < n_net and remote[g, n]))
+        no_track[i] = flying[n] and not (confirmed[s, n] or remote[min(g, n_net), n])
     cf = np.empty(count, np.int64)
     cn = np.empty(count, np.int64)
     pos = np.empty((count, 3))
@@ -216,7 +212,7 @@ def engage_candidates(pic, st, rules, k, t, reach_f, reach_n):
                 pos[i, j] = x[j] + x[j + 3] * dt
                 vel[i, j] = x[j + 3]
             h = fcr_hits[s, n]
-            cue = own or (cued and remote[g, n])
+            cue = own or (cued and remote[min(g, n_net), n])
             cf[i], cn[i], use_own[i] = f, n, own
             fcr_ok[i] = on_remote or h >= rules.init_m or (h >= 1 and cue)
             t_ready[i] = avail_t[f, n] + rules.reaction_s[f]
