@@ -37,6 +37,7 @@ from iadsim.results.store import (
     STORE_NAME,
     SUMMARY_JSON,
     fill_store,
+    fire_units_frame,
     overrides_frame,
     parameters_frame,
     site_defaults_frame,
@@ -72,7 +73,9 @@ class RunSet:
     per run and threat), ``summary_table`` (metric, value, ci_low, ci_high, n) and
     ``summary`` (the same as the dict written to ``summary.json``). ``meta`` holds the job's
     settings, among them ``catalog_overrides``: the scenario's overrides in force
-    (:meth:`iadsim.catalog.CatalogOverride.as_dict` records; :attr:`catalog_overrides`).
+    (:meth:`iadsim.catalog.CatalogOverride.as_dict` records; :attr:`catalog_overrides`), and
+    ``fire_units``: the ids of the sites with interceptors (the store's ``fire_units`` table;
+    a fire unit that never fires gets ``interceptors_per_run[SITE]`` = 0 from it).
     ``site_defaults`` lists every value the engine applied to a site that the scenario did not
     state (dicts with site, field, value, origin, from
     :meth:`iadsim.deployment.Deployment.provenance_records`); ``summary`` and the store carry
@@ -134,6 +137,7 @@ class RunSet:
             "site_defaults": site_defaults_frame(self.site_defaults),
             "uncertain_parameters": parameters_frame(self.uncertain_parameters),
             "parameter_draws": self.parameter_draws,
+            "fire_units": fire_units_frame(self.meta.get("fire_units")),
         }
 
     @property
@@ -259,6 +263,7 @@ def run(
         "catalog_overrides": [o.as_dict() for o in scenario.catalog.overrides],
         "parameter_uncertainty": bool(parameter_uncertainty),
         "uncertain_parameters": [parameter_record(p) for p in params],
+        "fire_units": [] if dep is None else dep.fire_unit_ids,
     }
     defaults = [] if dep is None else dep.provenance_records(defaults_only=True)
     rs = RunSet(

@@ -239,6 +239,11 @@ class Deployment:
         raise KeyError(site_id)
 
     @property
+    def fire_unit_ids(self) -> list[str]:
+        """The ids of the sites with interceptors, in scenario order."""
+        return [s.id for s in self.sites if s.has_fire_unit]
+
+    @property
     def ground_altitudes_m(self) -> np.ndarray:
         """(S,) ground altitude of each site, m."""
         return np.array([s.ground_altitude_m for s in self.sites], float)

@@ -27,7 +27,7 @@ import numpy as np
 
 from iadsim.errors import InputError
 from iadsim.montecarlo import check_job_args, dask_client, run_chunk
-from iadsim.results.store import fill_store
+from iadsim.results.store import fill_store, fire_units_frame
 from iadsim.scenario import Scenario
 from iadsim.sensitivity import Problem, ProblemParameter, SensitivityResult, analyze, sample
 from iadsim.sim import engine
@@ -75,7 +75,9 @@ def point_metric(
     runs_df, events, per_threat, _ = run_chunk(prepared, engine.run_once, seed, list(range(runs)))
     con = duckdb.connect()
     try:
-        table = fill_store(con, runs_df, events, per_threat, {"runs": runs})
+        dep = prepared.deployment
+        units = fire_units_frame(None if dep is None else dep.fire_unit_ids)  # idle ones: 0
+        table = fill_store(con, runs_df, events, per_threat, {"runs": runs}, {"fire_units": units})
     finally:
         con.close()
     row = table[table["metric"] == metric]

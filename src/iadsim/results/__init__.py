@@ -6,7 +6,7 @@ See :mod:`iadsim.results.store` (tables, atomic writing) and :mod:`iadsim.result
 
 from __future__ import annotations
 
-from iadsim.results.metrics import compute_summary, t_interval, wilson_interval
+from iadsim.results.metrics import bootstrap_interval, compute_summary, t_interval, wilson_interval
 from iadsim.results.store import (
     STORE_NAME,
     SUMMARY_JSON,
@@ -19,6 +19,7 @@ from iadsim.results.store import (
 __all__ = [
     "STORE_NAME",
     "SUMMARY_JSON",
+    "bootstrap_interval",
     "compute_summary",
     "open_store",
     "summary_dict",

@@ -19,7 +19,9 @@
 * ``parameter_draws`` (run_id, item, field, value): the value of each of them in each run;
 * ``site_defaults`` (site, field, value, origin): every value the engine applied to a site
   that the scenario did not state (or that a catalog figure capped), from
-  :meth:`iadsim.deployment.Deployment.defaults` (booleans as 1/0).
+  :meth:`iadsim.deployment.Deployment.defaults` (booleans as 1/0);
+* ``fire_units`` (site): every site of the scenario with interceptors, in scenario order, so
+  that a fire unit that never fired still has its ``interceptors_per_run[SITE]`` metric (0).
 
 Atomicity: the file is built under a temporary name in the same directory and moved into
 place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
@@ -127,6 +129,7 @@ PARAMETER_DRAWS_SCHEMA: dict[str, str] = {
     "field": "VARCHAR",
     "value": "DOUBLE",
 }
+FIRE_UNITS_SCHEMA: dict[str, str] = {"site": "VARCHAR"}
 TABLES = {
     "runs": RUNS_SCHEMA,
     "events": EVENT_SCHEMA,
@@ -136,6 +139,7 @@ TABLES = {
     "site_defaults": SITE_DEFAULTS_SCHEMA,
     "uncertain_parameters": UNCERTAIN_PARAMETERS_SCHEMA,
     "parameter_draws": PARAMETER_DRAWS_SCHEMA,
+    "fire_units": FIRE_UNITS_SCHEMA,
 }
 
 
@@ -187,6 +191,11 @@ def site_defaults_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
     as floats (booleans 1/0)."""
     rows = [{**r, "value": float(r["value"])} for r in records or []]
     return pd.DataFrame(rows, columns=list(SITE_DEFAULTS_SCHEMA))
+
+
+def fire_units_frame(sites: list[str] | None) -> pd.DataFrame:
+    """The ``fire_units`` rows: the ids of the scenario's sites with interceptors."""
+    return pd.DataFrame({"site": pd.Series(list(sites or []), dtype=object)})
 
 
 def parameters_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
