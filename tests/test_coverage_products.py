@@ -45,8 +45,12 @@ def test_summary_lists_covered_city_and_not_far_one(result):
     assert "Istanbul" not in names and "Izmir" not in names
     pops = [c["population"] for c in s["cities_covered"]]
     assert pops == sorted(pops, reverse=True)
+    detected = {c["name"] for c in s["cities_covered"] if c["detected"]}
+    assert names["Çankaya"]["part_of"] == "Ankara"  # a district: Ankara's figure includes it
     assert s["population_covered"]["detection"] == sum(
-        c["population"] for c in s["cities_covered"] if c["detected"]
+        c["population"]
+        for c in s["cities_covered"]
+        if c["detected"] and c["part_of"] not in detected
     )
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 
 from iadsim.fileio import atomic_path, atomic_write_text
-from iadsim.geo.cities import cities_on_grid, load_cities
+from iadsim.geo.cities import cities_on_grid, counted, load_cities
 from iadsim.geo.countries import load_countries, rasterize_countries
 
 NOTE = (
@@ -74,12 +74,15 @@ def _cities(result) -> tuple[list[dict], dict]:
             "lon": round(float(c.lon[i]), 5),
             "detected": bool(d),
             "engaged": bool(e),
+            "part_of": None if c.parent[i] < 0 else str(c.name[c.parent[i]]),
         }
         for i, d, e in zip(idx[keep][order], det[keep][order], eng[keep][order], strict=True)
     ]
+    # a part of a larger place (a city district) counts only when its parent is not covered:
+    # the parent's figure includes it (iadsim.geo.cities)
     totals = {
-        "detection": int(c.population[idx[det]].sum()),
-        "engagement": int(c.population[idx[eng]].sum()),
+        "detection": int(c.population[counted(idx[det])].sum()),
+        "engagement": int(c.population[counted(idx[eng])].sum()),
     }
     return cities, totals
 
