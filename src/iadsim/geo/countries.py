@@ -107,6 +107,20 @@ def grid_lonlat_bounds(grid) -> tuple[float, float, float, float]:
     return lon0, lat0, lon1, lat1
 
 
+#: longest edge (degrees) of a lon/lat outline before it is projected (see :func:`project_outline`)
+MAX_EDGE_DEG = 0.25
+
+
+def project_outline(geometry, grid):
+    """A WGS84 (lon, lat) geometry in ``grid``'s projected CRS, its long edges first split to
+    at most :data:`MAX_EDGE_DEG`. An edge straight in lon/lat is curved in the projection: a
+    parallel or a meridian drawn by its two end points only (the edges a bounding-box clip
+    adds, Antarctica's edges along the 180th meridian and the pole) would become a chord,
+    which near a pole cuts away most of the shape."""
+    dense = shapely.segmentize(geometry, MAX_EDGE_DEG)
+    return shapely.transform(dense, lambda xy: np.column_stack(grid.project(xy[:, 0], xy[:, 1])))
+
+
 @functools.lru_cache(maxsize=4)
 def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
     """Country index (into :func:`load_countries`) of every cell centre of ``grid`` (-1 where
@@ -121,24 +135,57 @@ def rasterize_countries(grid) -> tuple[np.ndarray, list[int]]:
         g = shapely.clip_by_rect(c.geometries[i], lon0 - 1, lat0 - 1, lon1 + 1, lat1 + 1)
         if g.is_empty:
             continue
-        g = shapely.transform(g, lambda xy: np.column_stack(grid.project(xy[:, 0], xy[:, 1])))
-        shapes.append((g, int(i)))
+        shapes.append((project_outline(g, grid), int(i)))
     if not shapes:
         return np.full(grid.shape, -1, np.int32), []
     out = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=-1, dtype="int32")
     return out, sorted({i for _, i in shapes})
 
 
+def _real_edges(ring: np.ndarray, box: tuple[float, float, float, float]) -> list[np.ndarray]:
+    """The runs of a lon/lat ring's edges that are real borders or coasts: without the edges
+    along the 180th meridian, a pole, or the clip box (``box``: lon0, lat0, lon1, lat1), which
+    only close the shape in longitude/latitude."""
+    lon0, lat0, lon1, lat1 = box
+    a, b = ring[:-1], ring[1:]
+
+    def on(v, lines):  # the file's own values carry rounding noise (-179.99999999999991)
+        return np.isclose(v[:, None], np.asarray(lines)[None, :], rtol=0, atol=1e-7).any(axis=1)
+
+    along_x = on(a[:, 0], (-180.0, 180.0, lon0, lon1)) & on(b[:, 0], (-180.0, 180.0, lon0, lon1))
+    along_x &= np.isclose(a[:, 0], b[:, 0], rtol=0, atol=1e-7)
+    along_y = on(a[:, 1], (-90.0, 90.0, lat0, lat1)) & np.isclose(
+        a[:, 1], b[:, 1], rtol=0, atol=1e-7
+    )
+    real = ~(along_x | along_y)
+    runs, start = [], None
+    for k, ok in enumerate([*real.tolist(), False]):
+        if ok and start is None:
+            start = k
+        elif not ok and start is not None:
+            runs.append(ring[start : k + 1])
+            start = None
+    return runs
+
+
 @functools.lru_cache(maxsize=4)
-def borders_in(grid) -> list:
-    """Country outlines meeting the grid, projected to the grid's CRS (for maps)."""
+def borders_in(grid) -> tuple[list, list]:
+    """Countries meeting the grid, projected to the grid's CRS (for maps): the land as
+    (Multi)Polygons to fill, and the border and coast lines as LineStrings (without the edges
+    that only close a shape in longitude/latitude: the 180th meridian, the poles, the clip)."""
     c = load_countries()
     lon0, lat0, lon1, lat1 = grid_lonlat_bounds(grid)
-    out = []
-    for i in c.in_bbox(lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2):
-        g = shapely.clip_by_rect(c.geometries[i], lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2)
-        if not g.is_empty:
-            out.append(
-                shapely.transform(g, lambda xy: np.column_stack(grid.project(xy[:, 0], xy[:, 1])))
-            )
-    return out
+    box = (lon0 - 2, lat0 - 2, lon1 + 2, lat1 + 2)
+    land, lines = [], []
+    for i in c.in_bbox(*box):
+        g = shapely.clip_by_rect(c.geometries[i], *box)
+        if g.is_empty:
+            continue
+        land.append(project_outline(g, grid))
+        for poly in getattr(g, "geoms", [g]):
+            if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+                continue
+            for ring in [poly.exterior, *poly.interiors]:
+                for run in _real_edges(np.asarray(ring.coords), box):
+                    lines.append(project_outline(shapely.LineString(run), grid))
+    return land, lines

@@ -28,15 +28,15 @@ def _nice_length_km(width_km: float) -> float:
 def _draw_borders(ax, grid) -> None:
     import shapely
 
-    for g in borders_in(grid):
+    land, lines = borders_in(grid)
+    for g in land:
         for poly in getattr(g, "geoms", [g]):
-            if not isinstance(poly, shapely.Polygon):
-                continue
-            x, y = np.asarray(poly.exterior.coords).T
-            ax.fill(x / 1000, y / 1000, color="#f4f1e8", lw=0, zorder=0)
-            for ring in [poly.exterior, *poly.interiors]:
-                x, y = np.asarray(ring.coords).T
-                ax.plot(x / 1000, y / 1000, color="0.35", lw=0.6, zorder=3)
+            if isinstance(poly, shapely.Polygon) and not poly.is_empty:
+                x, y = np.asarray(poly.exterior.coords).T
+                ax.fill(x / 1000, y / 1000, color="#f4f1e8", lw=0, zorder=0)
+    for line in lines:
+        x, y = np.asarray(line.coords).T
+        ax.plot(x / 1000, y / 1000, color="0.35", lw=0.6, zorder=3)
 
 
 def _scale_bar(ax, grid) -> None:
