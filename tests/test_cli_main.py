@@ -77,7 +77,7 @@ def test_bare_command_prints_its_help(iadsim_cli):
          "error: --from and --to are the same point; give two different points"),
         (["vcd", "s-400", "--k-factor", "0.2"], "error: --k-factor must be in (0.5, 100], got 0.2"),
         (["vcd", "s-400", "--antenna-height-m", "-1"],
-         "error: --antenna-height-m must be >= 0, got -1"),
+         "error: --antenna-height-m must lie in [0, 10000] m (a scenario site's range), got -1"),
         (["vcd", "s-400", "--out", "{dir}/v.txt"],
          "error: --out '{dir}/v.txt': give a .png file name"),
         (["terrain", "extract", "--bounds", "1,2,3"],

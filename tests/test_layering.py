@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "results": 3,
     "sensitivity": 3,
     "sensitivity_run": 3,
+    "checks": 3,
     # drawings and exports of results
     "report": 4,
     "export": 4,

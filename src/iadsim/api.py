@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from iadsim._version import __version__
+from iadsim.checks import RESOLVE_MARGIN_S, warn_before_run
 from iadsim.errors import InputError, UnresolvedThreatsWarning
 from iadsim.montecarlo import (
     DRAW_COLUMNS,
@@ -59,10 +60,6 @@ KEY_METRICS = (
     "undetected_per_run",
     "mean_warning_time_s",
 )
-
-#: time added to the latest arrival of the unresolved threats in the suggested duration (the
-#: kill assessment and the last interceptors' fly-out end after it), then rounded up to a minute
-RESOLVE_MARGIN_S = 60.0
 
 
 @dataclass
@@ -230,6 +227,7 @@ def run(
     if out_dir is not None:
         _check_out_dir(out_dir)
     scenario = _scenario(scenario_or_path)
+    warn_before_run(scenario)  # no raids, a DEM not covering them
     params: list[Parameter] = []
     work: Any
     run_fn: RunFn

@@ -68,6 +68,17 @@ class DemCoverageWarning(IadsimWarning):
     (the ground there is taken as sea level). The CLI prints it as one ``warning:`` line."""
 
 
+class DemOutlierWarning(IadsimWarning):
+    """A DEM holds heights no ground on Earth has (beyond :data:`iadsim.geo.dem.HEIGHT_RANGE_M`,
+    e.g. a 1e9 m spike of a broken file): those cells are read as nodata (sea level)."""
+
+
+class DoubtfulScenarioWarning(IadsimWarning):
+    """A scenario that is valid but probably not what was meant: no raids, a raid whose
+    threats cannot arrive within ``time.duration_s``, a sector radar facing away from every
+    raid (:mod:`iadsim.checks`)."""
+
+
 class ThreatEnvelopeWarning(IadsimWarning):
     """A threat is flown far outside the class its catalog entry describes (range beyond its
     ``max_range``, or a ballistic flight needing more burnout speed than the class has): the

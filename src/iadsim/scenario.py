@@ -14,9 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from iadsim import catalog
 from iadsim.catalog import Catalog, OverrideError, QuantityOverride
@@ -28,8 +36,26 @@ from iadsim.yamlpos import line_for, load_with_lines
 NetworkMode = Literal["standalone", "cued", "launch_on_remote", "engage_on_remote"]
 
 
+# Physical ranges of the scenario's numbers (docs/scenario.md, "Ranges"): every number is
+# finite (``allow_inf_nan=False`` on every model) and within these bounds.
+#: lowest and highest ground on Earth, with margin (Dead Sea shore -430 m, Everest 8,849 m)
+GROUND_MIN_M, GROUND_MAX_M = -500.0, 9_000.0
+#: route waypoint altitudes: from the lowest ground to 100 km (the edge of space)
+ROUTE_ALT_MIN_M, ROUTE_ALT_MAX_M = -500.0, 100_000.0
+#: the longest time any scenario field may state: one simulated day (time.duration_s's bound)
+DAY_S = 86_400.0
+#: antenna height above the site's ground (a mast or an aerostat)
+MAX_ANTENNA_HEIGHT_M = 10_000.0
+#: rounds of one interceptor type at one site
+MAX_ROUNDS = 10_000
+#: ground speed of an air-breathing threat: up to 10 km/s (beyond any glide vehicle)
+MAX_SPEED_MPS = 10_000.0
+#: ballistic apogee: up to 5,000 km (an ICBM's minimum-energy apogee is about 1,200 km)
+MAX_APOGEE_KM = 5_000.0
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Environment(_Model):
@@ -41,9 +67,14 @@ class Doctrine(_Model):
     salvo_size: int = Field(2, ge=1, le=8, description="interceptors per engagement")
     shoot_look_shoot: bool = Field(True, description="assess the kill before firing again")
     max_simultaneous: int | None = Field(
-        None, ge=1, description="engagements at once; default: the system's fire-control channels"
+        None,
+        ge=1,
+        le=1_000,
+        description="engagements at once; default: the system's fire-control channels",
     )
-    reload_time_s: float | None = Field(None, ge=0, description="default from the catalog")
+    reload_time_s: float | None = Field(
+        None, ge=0, le=DAY_S, description="default from the catalog"
+    )
 
 
 class Site(_Model):
@@ -51,9 +82,12 @@ class Site(_Model):
     system: str = Field(description="catalog id of a system, or of a radar for a radar-only site")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    antenna_height_m: float | None = Field(None, ge=0, le=10_000)
+    antenna_height_m: float | None = Field(None, ge=0, le=MAX_ANTENNA_HEIGHT_M)
     ground_altitude_m: float | None = Field(
-        None, description="terrain height at the site; default: from the DEM, else 0"
+        None,
+        ge=GROUND_MIN_M,
+        le=GROUND_MAX_M,
+        description="terrain height at the site; default: from the DEM, else 0",
     )
     heading_deg: float | None = Field(
         None,
@@ -63,7 +97,7 @@ class Site(_Model):
         "required for a sector radar when the scenario has raids (see require_headings)",
     )
     network: str | None = Field(None, description="link group id")
-    interceptors: dict[str, int] | None = Field(
+    interceptors: dict[str, Annotated[int, Field(ge=0, le=MAX_ROUNDS)]] | None = Field(
         None, description="inventory by interceptor id; default: the catalog loadout"
     )
     doctrine: Doctrine = Field(default_factory=Doctrine)
@@ -78,23 +112,45 @@ class Raid(_Model):
     id: str | None = None
     threat: str
     count: int = Field(1, ge=1, le=100_000)
-    launch_time_s: float = Field(0.0, ge=0)
-    spacing_s: float = Field(0.0, ge=0)
+    launch_time_s: float = Field(0.0, ge=0, le=DAY_S)
+    spacing_s: float = Field(0.0, ge=0, le=DAY_S)
     route: list[tuple[float, float, float]] | None = Field(
         None, description="waypoints [lat, lon, alt_m] for air-breathing threats"
     )
-    speed_mps: float | None = Field(None, gt=0)
+    speed_mps: float | None = Field(None, gt=0, le=MAX_SPEED_MPS)
     altitude_reference: Literal["amsl", "agl"] = "amsl"
     launch: tuple[float, float] | None = Field(None, description="[lat, lon] of a ballistic launch")
     aim: tuple[float, float] | None = Field(None, description="[lat, lon] of a ballistic aim point")
-    apogee_km: float | None = Field(None, gt=0)
+    apogee_km: float | None = Field(None, gt=0, le=MAX_APOGEE_KM)
+
+    @field_validator("route")
+    @classmethod
+    def _route_altitudes(cls, route: list | None) -> list | None:
+        for i, (_lat, _lon, alt) in enumerate(route or []):
+            if not ROUTE_ALT_MIN_M <= alt <= ROUTE_ALT_MAX_M:
+                raise ValueError(
+                    f"waypoint {i} altitude {alt:g} m is outside [{ROUTE_ALT_MIN_M:g}, "
+                    f"{ROUTE_ALT_MAX_M:g}] m"
+                )
+        return route
 
     @model_validator(mode="after")
     def _route_or_ballistic(self) -> Raid:
+        if self.route is not None and (self.launch is not None or self.aim is not None):
+            given = " and ".join(f"'{k}'" for k in ("launch", "aim") if getattr(self, k))
+            raise ValueError(
+                f"a raid flies either a 'route' or from 'launch' to 'aim', not both: remove "
+                f"the 'route' or {given}"
+            )
         if self.route is None and (self.launch is None or self.aim is None):
             raise ValueError("give either a 'route' of waypoints or both 'launch' and 'aim'")
         if self.route is not None and len(self.route) < 2:
             raise ValueError("a 'route' needs at least two [lat, lon, alt_m] waypoints")
+        if self.altitude_reference == "agl" and any(p[2] < 0 for p in self.route or []):
+            raise ValueError(
+                "with altitude_reference 'agl' the route's altitudes are above the ground: "
+                "give them >= 0 m"
+            )
         for pts in (self.route or []), [p for p in (self.launch, self.aim) if p]:
             for p in pts:
                 if not (-90 <= p[0] <= 90 and -180 <= p[1] <= 180):
@@ -106,14 +162,14 @@ class Asset(_Model):
     id: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    radius_km: float = Field(5.0, gt=0)
-    value: float = Field(1.0, ge=0)
+    radius_km: float = Field(5.0, gt=0, le=1_000)
+    value: float = Field(1.0, ge=0, le=1e9)
 
 
 class Network(_Model):
     id: str
     members: list[str] = Field(default_factory=list, description="site ids (plus sites naming it)")
-    latency_s: float = Field(1.0, ge=0)
+    latency_s: float = Field(1.0, ge=0, le=3_600)
     mode: NetworkMode = "cued"
 
 
@@ -248,10 +304,19 @@ def _loc_str(loc: tuple) -> str:
     return out or "(top level)"
 
 
+_TYPE_TAGS = frozenset({"float", "int", "str", "bool", "list", "dict", "tuple"})
+
+
 def _clean_loc(loc: tuple) -> tuple:
-    # pydantic appends union/tuple member tags such as 'tuple[float, float, float]'
+    # pydantic appends union/tuple member tags such as 'tuple[float, float, float]', 'float'
+    # or a model's class name ('Alternative'); scenario fields and catalog ids are lower case
     return tuple(
-        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        p
+        for p in loc
+        if not (
+            isinstance(p, str)
+            and ("[" in p or p.startswith("function-") or p in _TYPE_TAGS or p[:1].isupper())
+        )
     )
 
 

@@ -40,6 +40,7 @@ from iadsim.catalog.view import (
     Catalog,
     CatalogOverride,
     OverrideError,
+    check_quantity,
     get_path,
     iter_quantities,
     quantity_paths,
@@ -86,6 +87,11 @@ def _load_file(path: Path) -> CatalogItem:
         e = exc.errors()[0]
         loc = ".".join(str(p) for p in e["loc"])
         raise CatalogError(f"{path}: field '{loc}': {e['msg']}") from None
+    for qpath, q in iter_quantities(item):
+        try:
+            check_quantity(item.id, qpath, q, q)
+        except OverrideError as exc:
+            raise CatalogError(f"{path}: field '{qpath}': {exc}") from None
     if item.id != path.stem:
         raise CatalogError(f"{path}: id {item.id!r} must match the file name {path.stem!r}")
     if isinstance(item, System) and item.fire_control_radar not in item.radars:

@@ -11,7 +11,9 @@ Overrides are checked where they are applied (:class:`OverrideError` names the p
 the item must exist, the path must be a number of that item, the unit must be the catalog's
 (no silent conversion), values and alternatives must be finite, probabilities within [0, 1],
 counts whole numbers >= 1, lengths, times and speeds >= 0 (> 0 where a zero would divide:
-:data:`POSITIVE_FIELDS`), and an envelope's or a radar's minimum may not exceed its maximum.
+:data:`POSITIVE_FIELDS`), every value within its unit's physical range (:data:`UNIT_MAX`,
+:data:`FIELD_RANGE`), and an envelope's or a radar's minimum may not exceed its maximum. The
+catalog's own files obey the same rules (checked when they are loaded).
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ POSITIVE_FIELDS = frozenset(
 )
 #: units whose values are magnitudes (never negative)
 NON_NEGATIVE_UNITS = frozenset({"km", "m", "s", "m2", "mps", "g", "ghz"})
+#: the largest value of each unit (in that unit): beyond any real air-defence number, these
+#: bounds keep an absurd figure (a typo, 1e300) from turning into overflows or empty results
+UNIT_MAX = {"km": 100_000.0, "m": 1e8, "s": 1e6, "m2": 1e6, "mps": 12_000.0, "deg": 360.0,
+            "year": 2100.0, "count": 1e6, "probability": 1.0, "ratio": 1e6, "g": 1_000.0,
+            "ghz": 1_000.0}  # fmt: skip
+#: the smallest value of the units that may be negative (radar elevation limits, years)
+UNIT_MIN = {"deg": -360.0, "year": 1900.0}
+#: (lower, upper) bounds of single fields (last path component) narrower than their unit's
+FIELD_RANGE = {"min_elevation": (-90.0, 90.0), "max_elevation": (-90.0, 90.0),
+               "azimuth_sector": (1e-9, 360.0)}  # fmt: skip
 #: (minimum, maximum) field pairs under one parent path that must stay ordered
 ORDERED_PAIRS = (("min_range", "max_range"), ("min_altitude", "max_altitude"),
                  ("min_elevation", "max_elevation"))  # fmt: skip
@@ -188,6 +200,12 @@ def check_quantity(item_id: str, path: str, q: Quantity, original: Quantity) -> 
                 problem = "must be > 0"
             elif q.unit in NON_NEGATIVE_UNITS and not v >= 0:
                 problem = "must be >= 0"
+            elif field in FIELD_RANGE and not FIELD_RANGE[field][0] <= v <= FIELD_RANGE[field][1]:
+                lo, hi = FIELD_RANGE[field]
+                problem = f"must lie in [{lo:g}, {hi:g}] {q.unit}"
+            elif not UNIT_MIN.get(q.unit, -math.inf) <= v <= UNIT_MAX.get(q.unit, math.inf):
+                lo = UNIT_MIN.get(q.unit, 0.0)
+                problem = f"must lie in [{lo:g}, {UNIT_MAX[q.unit]:g}] {q.unit}"
             else:
                 continue
             raise OverrideError(f"{where}: {part} {v:g} {problem}", item_id, path, part)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from collections.abc import Collection, Sequence
 
 import typer
 
 from iadsim.cli import (
     catalog_cmd,
+    check_cmd,
     coverage_cmd,
     demo_cmd,
     sensitivity_cmd,
@@ -24,7 +26,7 @@ from iadsim.cli import (
     terrain_cmd,
     trajectory_cmd,
 )
-from iadsim.errors import IadsimError
+from iadsim.errors import IadsimError, IadsimWarning
 
 app = typer.Typer(
     name="iadsim",
@@ -41,6 +43,7 @@ app = typer.Typer(
 def _register() -> None:
     for mod in (
         catalog_cmd,
+        check_cmd,
         coverage_cmd,
         terrain_cmd,
         trajectory_cmd,
@@ -119,11 +122,31 @@ _USAGE_ERRORS = {
 }
 
 
+def quiet_library_warnings() -> None:
+    """Hide the warnings of the libraries iadsim calls (numpy, matplotlib, rasterio, pyproj,
+    dask, ...) from the command's output: they are about iadsim's internals, not the user's
+    input, and iadsim's own :class:`~iadsim.errors.IadsimWarning` lines say what the user
+    needs to know. ``PYTHONWARNINGS`` (or ``-W``) still shows them when debugging."""
+    if sys.warnoptions:
+        return
+    warnings.simplefilter("ignore")
+    warnings.simplefilter("default", IadsimWarning)
+
+
 def main() -> None:
     """Run the app with click's standalone mode off, so that every error is one line on
     stderr: user errors (:class:`IadsimError`) and usage errors (a missing option, a value
     of the wrong type, an unknown command) alike, with exit code 2 and, for usage errors, a
-    pointer to the command's --help."""
+    pointer to the command's --help.
+
+    Text the terminal's encoding cannot show (``PYTHONIOENCODING=ascii``, a C locale) is
+    printed as ``?`` rather than failing; library warnings that are not iadsim's own
+    (numpy's RuntimeWarning on an empty mean, matplotlib's missing glyph) are not shown:
+    iadsim states what matters as its own ``warning:`` lines."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    quiet_library_warnings()
     try:
         rv = app(standalone_mode=False, prog_name="iadsim")
     except IadsimError as exc:

@@ -187,10 +187,15 @@ def results_command(
             return
         try:
             rel = con.execute(sql)
-            cols = [d[0] for d in rel.description or []]
-            rows = rel.fetchall()
+            cols = [d[0] for d in (rel.description if rel is not None else None) or []]
+            rows = rel.fetchall() if cols else []
         except duckdb.Error as exc:
             raise InputError(f"--sql: {exc}") from None
+        if not cols:  # '' or ';': no statement, nothing to show
+            raise InputError(
+                f"--sql: {sql!r} holds no query; give one, e.g. "
+                "--sql 'select kind, count(*) from events group by kind'"
+            )
         table = Table()
         for c in cols:
             table.add_column(escape(c))

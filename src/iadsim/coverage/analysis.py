@@ -341,7 +341,7 @@ def compute_coverage_multi(
     ``sectors=True`` sector radars (catalog ``azimuth_sector`` < 360 deg) look only around
     the site's ``heading_deg``; by default they may be slewed to any azimuth.
     """
-    if not resolution_km or resolution_km <= 0:
+    if not (np.isfinite(resolution_km) and resolution_km > 0):
         raise InputError(f"resolution_km must be > 0, got {resolution_km}", "resolution_km")
     alts = [float(a) for a in altitudes_m]
     if not alts:

@@ -28,9 +28,12 @@ from rasterio.errors import (
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from iadsim.errors import DemError
+from iadsim.errors import DemError, DemOutlierWarning
 
 _WGS84 = CRS.from_epsg(4326)
+#: heights (m) that ground on Earth can have: the Mariana Trench to above Everest; a DEM value
+#: outside is a broken cell (read as nodata, with a DemOutlierWarning)
+HEIGHT_RANGE_M = (-11_000.0, 9_000.0)
 _WINDOWS_KEPT = 4  #: windows an open Dem keeps for repeated identical requests
 
 
@@ -169,6 +172,7 @@ class Dem:
         self.shape = (dataset.height, dataset.width)
         self.nodata = dataset.nodata
         self._from_geo = Transformer.from_crs(_WGS84, self.crs, always_xy=True)
+        self._outliers_warned, self._last_outliers = False, 0
         #: recent windows by their cells (:meth:`window_around`), oldest first
         self._windows: dict[tuple[int, int, int, int], HeightWindow] = {}
 
@@ -218,7 +222,42 @@ class Dem:
         data = self._ds.read(1, window=window, out_dtype=np.float32)
         if self.nodata is not None and not math.isnan(self.nodata):
             data[data == np.float32(self.nodata)] = np.nan
+        lo, hi = HEIGHT_RANGE_M
+        with np.errstate(invalid="ignore"):
+            bad = ~((data >= lo) & (data <= hi)) & ~np.isnan(data)  # inf, 1e9 spikes
+        if bad.any():
+            self._warn_outliers(data[bad], window)
+            data[bad] = np.nan
         return data
+
+    def outlier_count(self, window: Window | None = None) -> int:
+        """Cells of band 1 (inside ``window``, default all) whose height lies outside
+        :data:`HEIGHT_RANGE_M` (nodata excluded); reading them warns once
+        (:class:`~iadsim.errors.DemOutlierWarning`)."""
+        win = window or Window(0, 0, self.shape[1], self.shape[0])
+        before = self._outliers_warned
+        self._outliers_warned = False  # count this read even after an earlier warning
+        try:
+            self._last_outliers = 0
+            self.read_window(win)
+            return self._last_outliers
+        finally:
+            self._outliers_warned = self._outliers_warned or before
+
+    def _warn_outliers(self, values: np.ndarray, window: Window) -> None:
+        self._last_outliers = int(values.size)
+        if self._outliers_warned:
+            return
+        self._outliers_warned = True
+        lo, hi = HEIGHT_RANGE_M
+        warnings.warn(
+            DemOutlierWarning(
+                f"DEM {self.path} has {values.size:,} cells with heights outside "
+                f"[{lo:g}, {hi:g}] m (e.g. {float(values.flat[0]):g} m) in the area read; "
+                "they are read as nodata (sea level): fix or mask them in the file"
+            ),
+            stacklevel=3,
+        )
 
     def _pixel(self, lat_deg, lon_deg):
         """Fractional (col, row) of WGS84 points in the raster, and whether each lies inside

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from iadsim.fileio import atomic_write
-from iadsim.report.figure import new_figure
+from iadsim.report.figure import new_figure, with_fonts
 
 # panel title -> its metrics (bars side by side; those the table lacks are left out);
 # probabilities share one more panel
@@ -46,6 +46,7 @@ def _bars(ax, names, table: pd.DataFrame, labels, colors) -> None:
     ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
 
 
+@with_fonts
 def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | None = None) -> Path:
     """Bar charts with 95 % intervals of the metrics in ``table`` (as returned by
     :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together."""

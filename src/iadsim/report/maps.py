@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from iadsim.geo.countries import borders_in
-from iadsim.report.figure import new_figure
+from iadsim.report.figure import new_figure, with_fonts
 
 DETECTION_COLOUR = "#4a90d9"
 ENGAGEMENT_COLOUR = "#d9534f"
@@ -55,6 +55,7 @@ def _scale_bar(ax, grid) -> None:
     )
 
 
+@with_fonts
 def plot_coverage_map(result, path: str | Path, title: str | None = None) -> Path:
     """Draw the coverage map of a :class:`~iadsim.coverage.CoverageResult` to ``path``."""
     grid = result.grid

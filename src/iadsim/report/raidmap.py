@@ -24,7 +24,7 @@ from iadsim.coverage.grid import GEOD, Grid, central_point
 from iadsim.deployment import Deployment, ResolvedSite, resolve_deployment
 from iadsim.fileio import atomic_write
 from iadsim.geo.countries import borders_in
-from iadsim.report.figure import new_figure
+from iadsim.report.figure import new_figure, with_fonts
 from iadsim.sim.prepared import open_dem, scenario_trajectories
 
 CLASS_COLORS = {"ballistic": "#7b2cbf", "cruise": "#d9480f", "aircraft": "#1971c2"}
@@ -189,6 +189,7 @@ def _draw(ax, scenario, deployment: Deployment, traj, ev, grid: Grid, labels: bo
     return counts
 
 
+@with_fonts
 def plot_raid_map(scenario, events, path, run_id: int = 0, title: str | None = None) -> Path:
     """Draw run ``run_id`` of ``events`` (a DataFrame with the events table's columns) for
     ``scenario`` (a loaded Scenario) and write a PNG atomically: the whole raid on the left,

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from iadsim.fileio import atomic_write
-from iadsim.report.figure import new_figure
+from iadsim.report.figure import new_figure, with_fonts
 from iadsim.sensitivity import SensitivityResult
 
 #: colour of a bar by the parameter's source quality (unsourced estimates stand out)
@@ -36,6 +36,7 @@ def _index(result: SensitivityResult):
     return "rho2", None, "rho^2 (squared rank correlation)"
 
 
+@with_fonts
 def plot_sensitivity(
     result: SensitivityResult, path: str | Path, top: int = 15, title: str = ""
 ) -> Path:

@@ -36,7 +36,8 @@ from iadsim.geo.earth import (
     altitude_at_slant_m,
     min_visible_height_m,
 )
-from iadsim.report.figure import new_figure
+from iadsim.report.figure import new_figure, with_fonts
+from iadsim.scenario import MAX_ANTENNA_HEIGHT_M
 
 SOURCE_NOTE = (
     "Illustrative, from public data (iadsim catalog; sources in `iadsim catalog show`); "
@@ -67,9 +68,11 @@ def vcd_curves(
     """
     if not 0.5 < k_factor <= 100:
         raise InputError(f"k_factor must be in (0.5, 100], got {k_factor:g}", "k_factor")
-    if antenna_height_m is not None and not antenna_height_m >= 0:
+    if antenna_height_m is not None and not 0 <= antenna_height_m <= MAX_ANTENNA_HEIGHT_M:
         raise InputError(
-            f"antenna_height_m must be >= 0, got {antenna_height_m:g}", "antenna_height_m"
+            f"antenna_height_m must lie in [0, {MAX_ANTENNA_HEIGHT_M:g}] m (a scenario site's "
+            f"range), got {antenna_height_m:g}",
+            "antenna_height_m",
         )
     site = resolve_catalog_item(item_id, antenna_height_m)
     thr = catalog.get(threat, kind="threat")
@@ -155,6 +158,7 @@ def _outline(d, lower, upper):
     return np.concatenate(xs), np.concatenate(ys)
 
 
+@with_fonts
 def plot_vcd(curves: dict, path: str | Path) -> Path:
     """Draw the vertical coverage diagram PNG."""
     d, cols, meta = curves["ground_range_km"], curves["columns"], curves["meta"]

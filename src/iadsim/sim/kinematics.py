@@ -35,6 +35,7 @@ from iadsim import catalog
 from iadsim.catalog import Threat
 from iadsim.errors import InputError, ScenarioError, ThreatEnvelopeWarning
 from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
+from iadsim.scenario import MAX_APOGEE_KM
 from iadsim.sim.ballistic import (
     DEFAULT_BOOST_MODEL,
     BallisticTrajectory,
@@ -204,7 +205,7 @@ class TrajectorySet:
         return np.linalg.norm(self.vel_ecef_mps, axis=-1)
 
 
-def _flight_excess(threat: Threat, flight: BallisticTrajectory | RouteFlight) -> str | None:
+def flight_excess(threat: Threat, flight: BallisticTrajectory | RouteFlight) -> str | None:
     if isinstance(flight, BallisticTrajectory):
         lofted = flight.shape != "minimum-energy"
         return envelope_excess(threat, flight.range_m, flight.apogee_m if lofted else None)
@@ -278,7 +279,7 @@ def sample_raid(
     threat cannot fly."""
     time_s = np.asarray(time_s, float).ravel()
     flight, duration, end = raid_flight(raid, threat, terrain, boost_model)
-    excess = _flight_excess(threat, flight)
+    excess = flight_excess(threat, flight)
     n, nt = raid.count, time_s.size
     lat, lon, alt = (np.zeros((n, nt)) for _ in range(3))
     ecef, vel = np.zeros((n, nt, 3)), np.zeros((n, nt, 3))
@@ -397,6 +398,12 @@ def point_to_point(
     threat = cast(Threat, catalog.get(threat_id, kind="threat"))
     if not (np.isfinite(step_s) and step_s > 0):
         raise InputError(f"step_s must be > 0 s, got {step_s}", "step_s")
+    if apogee_km is not None and not 0 < apogee_km <= MAX_APOGEE_KM:
+        raise InputError(
+            f"apogee_km must lie in (0, {MAX_APOGEE_KM:g}] km (a scenario raid's range), "
+            f"got {apogee_km:g}",
+            "apogee_km",
+        )
     summary: dict[str, object] = {"threat": threat.id, "name": threat.name}
     if threat.target_class == "ballistic":
         boost = threat.boost_time.si if threat.boost_time is not None else 0.0
@@ -436,7 +443,7 @@ def point_to_point(
             "speed_mps": rf.speed_mps,
             "time_of_flight_s": duration,
         }
-    excess = _flight_excess(threat, flight)
+    excess = flight_excess(threat, flight)
     if excess:
         warnings.warn(ThreatEnvelopeWarning(excess), stacklevel=2)
     n = int(np.floor(duration / step_s + 1e-9)) + 1
