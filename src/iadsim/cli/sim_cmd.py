@@ -71,8 +71,11 @@ class _LazyBar:
 
     def __init__(self, total: int) -> None:
         self.total, self.progress, self.task = total, None, None
+        self.console = Console(stderr=True)
 
     def update(self, done: int, total: int) -> None:
+        if self.progress is None and not self.console.is_terminal:
+            return  # no bar (nor its last frame) in logs and pipes
         if self.progress is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -81,7 +84,7 @@ class _LazyBar:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=self.console,
             )
             self.progress.start()
             self.task = self.progress.add_task("runs", total=total)

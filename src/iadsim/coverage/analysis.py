@@ -432,6 +432,10 @@ def compute_coverage_multi(
                 )
             if progress is not None:
                 progress(1)
+    except DemError as exc:  # the scenario's own DEM: located on its field
+        if dem is None and scenario is not None and hasattr(scenario, "locate"):
+            raise ScenarioError(f"{scenario.locate(('environment', 'dem'))}: {exc}") from None
+        raise
     finally:
         if opened_here and hasattr(terrain, "close"):
             terrain.close()

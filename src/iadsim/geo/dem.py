@@ -19,6 +19,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 from rasterio.errors import (
     NotGeoreferencedWarning,
     RasterioError,
@@ -320,10 +321,13 @@ class Dem:
         in its azimuthal-equidistant frame (the window :meth:`local_grid` reads for that
         radius); NaN when the DEM has no data there."""
         ext = float(radius_m)
-        bounds = transform_bounds(
-            aeqd_crs(lat_deg, lon_deg), self.crs, -ext, -ext, ext, ext, densify_pts=51
-        )
-        win = from_bounds(*bounds, transform=self.transform)
+        try:
+            bounds = transform_bounds(
+                aeqd_crs(lat_deg, lon_deg), self.crs, -ext, -ext, ext, ext, densify_pts=51
+            )
+            win = from_bounds(*bounds, transform=self.transform)
+        except (WindowError, ValueError, CRSError):  # an area the DEM's CRS cannot hold
+            return math.nan
         win = Window(
             math.floor(win.col_off) - 1,
             math.floor(win.row_off) - 1,
@@ -352,8 +356,11 @@ class Dem:
         ext = (half + 0.5) * cell_size_m
         dst_transform = Affine(cell_size_m, 0, -ext, 0, -cell_size_m, ext)
         dst = np.full((n, n), np.nan, dtype=np.float32)
-        bounds = transform_bounds(dst_crs, self.crs, -ext, -ext, ext, ext, densify_pts=51)
-        win = from_bounds(*bounds, transform=self.transform)
+        try:
+            bounds = transform_bounds(dst_crs, self.crs, -ext, -ext, ext, ext, densify_pts=51)
+            win = from_bounds(*bounds, transform=self.transform)
+        except (WindowError, ValueError, CRSError):  # an area the DEM's CRS cannot hold
+            return LocalGrid(dst, float(cell_size_m), dst_crs, dst_transform, half, half)
         win = Window(
             math.floor(win.col_off) - 2,
             math.floor(win.row_off) - 2,
