@@ -43,3 +43,32 @@ def iadsim_cli(monkeypatch, capsys) -> Callable[..., CliResult]:
         return (code if isinstance(code, int) else 1 if code else 0), out.out, out.err
 
     return invoke
+
+
+# ---- fuzzing count (tests/test_fuzz.py): each xdist worker reports its own, the controller
+# adds them up and prints the total at the end of the run
+
+
+def pytest_sessionfinish(session):
+    from tests.helpers import fuzz
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the count to the controller
+        workeroutput["fuzz_count"] = fuzz.COUNT[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counts = node.config.stash.setdefault(_FUZZ_WORKERS, [])
+    counts.append(getattr(node, "workeroutput", {}).get("fuzz_count", 0))
+
+
+_FUZZ_WORKERS = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    from tests.helpers import fuzz
+
+    total = fuzz.COUNT[0] + sum(config.stash.get(_FUZZ_WORKERS, []))
+    if total:
+        terminalreporter.write_line(f"fuzzing: {total} generated scenarios and CLI invocations")
