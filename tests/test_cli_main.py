@@ -66,7 +66,7 @@ def test_bare_command_prints_its_help(iadsim_cli):
         (["run", EXAMPLE, "--scheduler", "tcp://x:1"],
          "error: --scheduler is a Dask address: it needs --backend 'dask', got 'local'"),
         (["run", EXAMPLE, "--out", "{file}"],
-         "error: --out '{file}' exists and is not a directory; give a directory"),
+         "error: --out '{file}': exists and is a file; give a directory"),
         (["demo", "--resolution-km", "0", "--out", "{dir}/demo"],
          "error: --resolution-km must be > 0, got 0.0"),
         (["trajectory", "srbm-300", "--from", "50,30", "--to", "52,31", "--step-s", "0"],

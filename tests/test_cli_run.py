@@ -145,10 +145,18 @@ def test_real_engine_summary_is_byte_identical_for_one_and_two_workers(tmp_path,
 def test_a_run_failing_midway_leaves_the_previous_results_untouched(
     stub_engine, scenario, tmp_path, iadsim_cli
 ):
+    """The earlier job's files stay as they were; the runs committed before the failure are
+    kept beside them in the partial store (for --resume), nothing else is written."""
     out = tmp_path / "out"
     assert iadsim_cli("run", scenario, "--runs", 4, "--out", out)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     stub_engine.prepare = lambda scenario: stub_prepare(n_threats=5, fail_at=6)
     with pytest.raises(RuntimeError, match="run 6"):
         iadsim_cli("run", scenario, "--runs", 10, "--seed", 1, "--out", out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {"results.partial.duckdb", "progress.json"}
+    con = duckdb.connect(str(out / "results.partial.duckdb"), read_only=True)
+    committed = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+    con.close()
+    assert committed and max(committed) < 6  # whole chunks before the failing run

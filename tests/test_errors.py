@@ -66,7 +66,7 @@ def test_run_arguments_fail_before_the_scenario_is_loaded(tmp_path):
     afile = tmp_path / "file"
     afile.write_text("")
     err = _raises("out_dir", run, tmp_path / "not-loaded.yaml", out_dir=afile)
-    assert "exists and is not a directory" in str(err)
+    assert "exists and is a file; give a directory" in str(err)
     _raises("out_dir", RunSet.save, None, afile)
 
 

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "_version": 0,
     "errors": 0,
     "fileio": 0,
+    "memory": 0,
     "yamlpos": 0,
     "examples": 0,
     "geo": 0,

@@ -39,7 +39,7 @@ def test_store_holds_every_row_with_typed_columns(tmp_path, reps):
     tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     assert tables == {
         "meta", "runs", "events", "per_threat", "summary", "catalog_overrides", "site_defaults",
-        "uncertain_parameters", "parameter_draws", "fire_units",
+        "uncertain_parameters", "parameter_draws", "fire_units", "catalog_values",
     }  # fmt: skip
     for name, frame in (
         ("runs", reps.runs),

@@ -11,6 +11,8 @@ The CLI command ``iadsim run`` is a thin layer over :func:`run`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -24,19 +26,25 @@ import pandas as pd
 from iadsim._version import __version__
 from iadsim.checks import RESOLVE_MARGIN_S, warn_before_run
 from iadsim.errors import InputError, UnresolvedThreatsWarning
+from iadsim.fileio import check_out_dir, job_out_dir
+from iadsim.memory import check_memory
 from iadsim.montecarlo import (
     DRAW_COLUMNS,
     ParameterJob,
     Progress,
     RunFn,
     check_job_args,
+    chunk_size_for,
     run_parameter_draw,
     run_replications,
+    stream_replications,
 )
+from iadsim.results.jobstore import JobStore, first_record
 from iadsim.results.metrics import CONFIDENCE
 from iadsim.results.store import (
     STORE_NAME,
     SUMMARY_JSON,
+    catalog_values_frame,
     fill_store,
     fire_units_frame,
     overrides_frame,
@@ -49,7 +57,7 @@ from iadsim.results.store import (
 from iadsim.scenario import Scenario, load_scenario, scenario_from_dict
 from iadsim.sensitivity import Problem, ProblemParameter, decisive_for_difference
 from iadsim.sim import engine
-from iadsim.uncertainty import Parameter, uncertain_parameters
+from iadsim.uncertainty import Parameter, uncertain_parameters, used_quantities
 
 # Headline metrics shown side by side by compare(); per-class ones are added as found.
 KEY_METRICS = (
@@ -135,6 +143,7 @@ class RunSet:
             "uncertain_parameters": parameters_frame(self.uncertain_parameters),
             "parameter_draws": self.parameter_draws,
             "fire_units": fire_units_frame(self.meta.get("fire_units")),
+            "catalog_values": catalog_values_frame(self.meta.get("catalog_values")),
         }
 
     @property
@@ -172,13 +181,8 @@ class RunSet:
 
 
 def _check_out_dir(out_dir: str | Path) -> Path:
-    """``out_dir`` as a Path; InputError when it exists and is not a directory."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(
-            f"out_dir {str(out)!r} exists and is not a directory; give a directory", "out_dir"
-        )
-    return out
+    """``out_dir`` checked as an output directory and created (:func:`check_out_dir`)."""
+    return check_out_dir(out_dir, "out_dir")
 
 
 def _scenario(scenario_or_path: Any):
@@ -196,6 +200,46 @@ def _scenario(scenario_or_path: Any):
     )
 
 
+def scenario_text(scenario_or_path: Any, scenario: Scenario) -> tuple[str, str | None]:
+    """The text a job's scenario came from, and its file: the YAML file as written, a dict
+    as sorted JSON, a :class:`Scenario` built without a file as its JSON dump."""
+    path = scenario.path
+    if path is not None and Path(path).is_file():
+        return Path(path).read_text(encoding="utf-8"), str(path)
+    if isinstance(scenario_or_path, dict):
+        return json.dumps(scenario_or_path, sort_keys=True, default=str), None
+    return scenario.model_dump_json(), None
+
+
+def catalog_values(scenario: Scenario, deployment: Any = None) -> list[dict[str, Any]]:
+    """Every catalog number the job's engine reads for ``scenario``, overrides applied
+    (:func:`iadsim.uncertainty.used_quantities`): item, kind, field, value, unit,
+    confidence, source."""
+    return [
+        {
+            "item": u.item,
+            "kind": u.kind,
+            "field": u.field,
+            "value": u.quantity.value,
+            "unit": u.quantity.unit,
+            "confidence": u.quantity.confidence,
+            "source": u.quantity.source,
+        }
+        for u in used_quantities(scenario, deployment)
+    ]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: bytes a job's results hold per run and per threat of a run in memory (the ``runs`` row;
+#: the ``per_threat`` row and the few events every threat has at least: launch, impact or
+#: kill), for the check before the runs; the check after the first chunk measures instead
+BYTES_PER_RUN = 512
+BYTES_PER_THREAT_RUN = 1024
+
+
 def run(
     scenario_or_path: Any,
     runs: int = 100,
@@ -206,6 +250,8 @@ def run(
     backend: str = "local",
     scheduler: str | None = None,
     parameter_uncertainty: bool = False,
+    resume: bool = False,
+    command: str | None = None,
 ) -> RunSet:
     """Run ``runs`` Monte Carlo replications of a scenario and compute the metrics.
 
@@ -213,21 +259,114 @@ def run(
     ``seed`` fixes every number: the same seed gives the same results for any ``workers``
     and ``backend`` (``"local"`` processes or ``"dask"``; ``scheduler`` is a Dask address,
     otherwise a local Dask cluster is started). ``progress(done, total)`` is called as runs
-    complete (first ``progress(0, runs)`` once the scenario is prepared). With ``out_dir``,
-    ``results.duckdb`` and ``summary.json`` are written there. The arguments are checked
-    before the scenario is loaded, so a bad one fails at once rather than after the runs.
+    complete (first ``progress(done_before, runs)`` once the scenario is prepared). The
+    arguments and ``out_dir`` are checked before the scenario is loaded, so a bad one fails
+    at once rather than after the runs.
+
+    With ``out_dir``: the job locks the directory (:func:`iadsim.fileio.job_out_dir`: a
+    second job into it is refused), commits its runs in chunks as they finish to
+    ``results.partial.duckdb`` (:class:`iadsim.results.jobstore.JobStore`), then writes
+    ``results.duckdb`` and ``summary.json`` atomically. ``resume=True`` continues an
+    interrupted job there (same scenario text, seed, runs and options, else refused): only
+    the missing runs are run, and the results are the same as the uninterrupted job's.
+    ``command`` is the command recorded as the job's provenance (default: this call; ``iadsim
+    run`` gives its command line less the options that change no number: ``--out``,
+    ``--workers``, ``--backend``, ``--scheduler``, ``--resume``, ``--map``).
 
     ``parameter_uncertainty``: every run also draws every uncertain catalog number the
     scenario uses (:func:`iadsim.uncertainty.uncertain_parameters`, docs/catalog.md
     "Uncertainty model") from a seed stream of its own and runs on those numbers
     (:class:`iadsim.montecarlo.ParameterJob`); the metrics' intervals then include the
     parameter uncertainty, and :attr:`RunSet.parameter_draws` holds the draws.
+
+    Sizes are checked before anything grows with them (:func:`iadsim.memory.check_memory`):
+    the raid's threats x time steps when preparing, the results of ``runs`` runs before the
+    runs and again, measured, after the first chunk.
     """
     check_job_args(runs, seed, workers, backend, scheduler)
-    if out_dir is not None:
-        _check_out_dir(out_dir)
+    if resume and out_dir is None:
+        raise InputError("resume continues a job in out_dir: give out_dir", ("resume", "out_dir"))
+    if command is None:
+        command = (
+            f"iadsim.run({str(scenario_or_path)!r}, runs={runs}, seed={seed}, "
+            f"parameter_uncertainty={parameter_uncertainty})"
+            if isinstance(scenario_or_path, (str, Path))
+            else f"iadsim.run(<{type(scenario_or_path).__name__}>, runs={runs}, seed={seed}, "
+            f"parameter_uncertainty={parameter_uncertainty})"
+        )
+    if out_dir is None:
+        return _run(scenario_or_path, runs, seed, workers, None, progress, backend, scheduler,
+                    parameter_uncertainty, False, command)  # fmt: skip
+    with job_out_dir(out_dir, "out_dir") as out:
+        return _run(scenario_or_path, runs, seed, workers, out, progress, backend, scheduler,
+                    parameter_uncertainty, resume, command)  # fmt: skip
+
+
+def _run(
+    scenario_or_path: Any,
+    runs: int,
+    seed: int,
+    workers: int,
+    out: Path | None,
+    progress: Progress | None,
+    backend: str,
+    scheduler: str | None,
+    parameter_uncertainty: bool,
+    resume: bool,
+    command: str,
+) -> RunSet:
     scenario = _scenario(scenario_or_path)
     warn_before_run(scenario)  # no raids, a DEM not covering them
+    text, scenario_file = scenario_text(scenario_or_path, scenario)
+    values = catalog_values(scenario)
+    n_threats = sum(r.count for r in scenario.raids)
+    check_memory(
+        runs * (BYTES_PER_RUN + n_threats * BYTES_PER_THREAT_RUN),
+        f"the results of {runs:,} Monte Carlo replications of {n_threats:,} threats",
+        "use fewer runs",
+        "runs",
+    )
+    meta: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "runs": runs,
+        "confidence": CONFIDENCE,
+        "iadsim_version": __version__,
+        "parameter_uncertainty": bool(parameter_uncertainty),
+        "scenario_file": scenario_file,
+        "scenario_sha256": _sha256(text),
+        "catalog_sha256": _sha256(json.dumps(values, sort_keys=True)),
+        "command": command,
+        "scenario_text": text,
+    }
+    store: JobStore | None = None
+    if out is not None:
+        store = JobStore.open(out, meta, resume)
+        meta.update(first_record(store.stored_meta))  # as the job first recorded them
+    try:
+        return _run_job(
+            scenario, meta, values, runs, seed, workers, out, store, progress, backend,
+            scheduler, parameter_uncertainty,
+        )  # fmt: skip
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_job(
+    scenario: Scenario,
+    meta: dict[str, Any],
+    values: list[dict[str, Any]],
+    runs: int,
+    seed: int,
+    workers: int,
+    out: Path | None,
+    store: JobStore | None,
+    progress: Progress | None,
+    backend: str,
+    scheduler: str | None,
+    parameter_uncertainty: bool,
+) -> RunSet:
     params: list[Parameter] = []
     work: Any
     run_fn: RunFn
@@ -242,42 +381,79 @@ def run(
         prepared = engine.prepare(scenario)
         dep = prepared.deployment  # None only for a PreparedScenario built without one
         work, run_fn = prepared, engine.run_once
-    reps = run_replications(
-        work,
-        runs=runs,
-        seed=seed,
-        workers=workers,
-        backend=backend,
-        scheduler=scheduler,
-        progress=progress,
-        run_fn=run_fn,
-    )
     meta = {
-        "scenario": scenario.name,
-        "seed": seed,
-        "runs": runs,
-        "confidence": CONFIDENCE,
-        "iadsim_version": __version__,
+        **meta,
         "catalog_overrides": [o.as_dict() for o in scenario.catalog.overrides],
-        "parameter_uncertainty": bool(parameter_uncertainty),
         "uncertain_parameters": [parameter_record(p) for p in params],
         "fire_units": [] if dep is None else dep.fire_unit_ids,
+        "catalog_values": values,
     }
+    if store is None:
+        reps = run_replications(
+            work, runs=runs, seed=seed, workers=workers, backend=backend,
+            scheduler=scheduler, progress=progress, run_fn=run_fn,
+        )  # fmt: skip
+        frames = [reps.runs, reps.events, reps.per_threat, reps.parameter_draws]
+    else:
+        frames = _run_into_store(
+            store, work, run_fn, runs, seed, workers, backend, scheduler, progress
+        )
     defaults = [] if dep is None else dep.provenance_records(defaults_only=True)
+    draws = frames[3] if len(frames[3]) else pd.DataFrame(columns=DRAW_COLUMNS)
     rs = RunSet(
-        meta,
-        reps.runs,
-        reps.events,
-        reps.per_threat,
-        site_defaults=defaults,
-        parameter_draws=reps.parameter_draws,
+        meta, frames[0], frames[1], frames[2], site_defaults=defaults, parameter_draws=draws
     )
-    if out_dir is not None:
-        rs.save(out_dir)
+    if out is not None and store is not None:
+        rs.save(out)
+        store.finish()
     message = unresolved_message(rs.events, runs)
     if message:
-        warnings.warn(UnresolvedThreatsWarning(message), stacklevel=2)
+        warnings.warn(UnresolvedThreatsWarning(message), stacklevel=3)
     return rs
+
+
+def _run_into_store(
+    store: JobStore,
+    work: Any,
+    run_fn: RunFn,
+    runs: int,
+    seed: int,
+    workers: int,
+    backend: str,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> list[pd.DataFrame]:
+    """Run the runs missing from ``store``, committing each chunk as it finishes; return the
+    frames of every run in run-id order."""
+    done = store.done_ids()
+    if progress is not None:
+        progress(len(done), runs)
+    measured = False
+
+    def commit(chunk: Any) -> None:
+        nonlocal measured
+        committed = store.commit(chunk)
+        if not measured:  # the first chunk tells how much a run's results really take
+            measured = True
+            per_run = sum(int(f.memory_usage(deep=True).sum()) for f in chunk) / len(chunk[0])
+            check_memory(
+                2 * per_run * runs,  # the frames and their copy in the final store's insert
+                f"the results of {runs:,} Monte Carlo replications ({per_run / 1024:,.0f} KB "
+                "each, measured on the first chunk)",
+                "use fewer runs (remove results.partial.duckdb first: a resumed job keeps its "
+                "number of runs)",
+                "runs",
+            )
+        if progress is not None:
+            progress(committed, runs)
+
+    pending = (i for i in range(runs) if i not in done)
+    if len(done) < runs:
+        stream_replications(
+            work, pending, commit, seed, workers, backend, scheduler,
+            chunk_size_for(runs, workers), run_fn,
+        )  # fmt: skip
+    return store.frames()
 
 
 def parameter_record(p: Parameter) -> dict[str, Any]:

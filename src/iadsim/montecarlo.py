@@ -19,20 +19,29 @@ Backends:
 * ``local`` — ``workers == 1`` runs in this process; otherwise a
   :class:`concurrent.futures.ProcessPoolExecutor` (spawn start method: no fork of a process
   holding threads) whose initializer receives the prepared scenario once per worker; runs
-  are sent in chunks of consecutive run ids.
+  are sent in chunks of consecutive run ids, at most two chunks per worker in flight (run
+  ids are generated lazily). Workers end with the job's process (:func:`die_with_parent`).
 * ``dask`` — :mod:`dask.distributed`, for runs beyond one machine: connect to
   ``scheduler`` (``tcp://host:8786``) or start a :class:`LocalCluster` with ``workers``
-  processes; the prepared scenario is scattered (broadcast) once, chunks are tasks.
+  processes (whose workers end with the job's process); the prepared scenario is scattered
+  (broadcast) once, chunks are tasks, at most two per worker in flight.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import itertools
 import math
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,8 +196,47 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 # Per-process state of local workers, set once by the pool initializer.
 _WORKER: dict[str, Any] = {}
 
+#: seconds between two checks of a worker's watchdog that its parent is alive
+WATCHDOG_PERIOD_S = 0.5
 
-def _init_worker(prepared: Any, run_fn: RunFn) -> None:
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this (worker) process when process ``parent_pid`` ends, however it ends (``kill
+    -9`` included), so that no worker outlives its job: on Linux the kernel sends SIGKILL on
+    the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere a daemon thread checks every
+    :data:`WATCHDOG_PERIOD_S` that the parent is still there (its pid is still the parent's,
+    or, for a process that is not the parent's child, e.g. a Dask worker under its nanny,
+    that the pid is alive) and exits at once otherwise."""
+    child = os.getppid() == parent_pid
+    if child and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+    def parent_alive() -> bool:
+        if child:
+            return os.getppid() == parent_pid
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:  # exists, owned by another user
+            return True
+        return True
+
+    if not parent_alive():  # died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while parent_alive():
+            time.sleep(WATCHDOG_PERIOD_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="iadsim-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(prepared: Any, run_fn: RunFn, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
     _WORKER["prepared"], _WORKER["run_fn"] = prepared, run_fn
 
 
@@ -196,10 +244,23 @@ def _worker_chunk(seed: int, run_ids: Sequence[int]) -> Chunk:
     return run_chunk(_WORKER["prepared"], _WORKER["run_fn"], seed, run_ids)
 
 
+def chunk_size_for(runs: int, workers: int, chunk_size: int | None = None) -> int:
+    """Runs per chunk: ``chunk_size`` when given, else about 4 chunks per worker (load
+    balance), at most 50 (a chunk is also the unit a job commits to its store)."""
+    return chunk_size or max(1, min(50, math.ceil(runs / (4 * max(1, workers)))))
+
+
+def iter_chunks(run_ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    """The run ids in consecutive chunks of ``size``, generated lazily (a job of 10^9 runs
+    never holds its run ids)."""
+    it = iter(run_ids)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
 def chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[list[int]]:
-    """Consecutive run ids in chunks: about 4 chunks per worker (load balance), at most 50."""
-    size = chunk_size or max(1, min(50, math.ceil(runs / (4 * max(1, workers)))))
-    return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
+    """Consecutive run ids in chunks of :func:`chunk_size_for` (as a list: tests, small jobs)."""
+    return list(iter_chunks(range(runs), chunk_size_for(runs, workers, chunk_size)))
 
 
 def check_job_args(
@@ -221,6 +282,35 @@ def check_job_args(
         )
 
 
+def stream_replications(
+    prepared: Any,
+    run_ids: Iterable[int],
+    on_chunk: Callable[[Chunk], None],
+    seed: int = 0,
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
+    chunk_size: int = 50,
+    run_fn: RunFn | None = None,
+) -> None:
+    """Run the runs ``run_ids`` of a job (any iterable, consumed lazily in chunks of
+    ``chunk_size``) and hand each finished chunk's (runs, events, per_threat,
+    parameter_draws) frames to ``on_chunk``, in the order chunks finish (callers that need
+    run-id order sort: every row carries its run id). At most two chunks per worker are in
+    flight, so memory does not grow with the number of runs; ``on_chunk`` may commit a
+    chunk to a store (:class:`iadsim.results.jobstore.JobStore`), making the job resumable
+    from any instant. ``run_fn`` as in :func:`run_replications`."""
+    run_fn = run_fn or _default_run_fn()
+    work = iter_chunks(run_ids, chunk_size)
+    if backend == "dask":
+        _run_dask(prepared, run_fn, seed, work, workers, scheduler, on_chunk)
+    elif workers == 1:
+        for ids in work:
+            on_chunk(run_chunk(prepared, run_fn, seed, ids))
+    else:
+        _run_processes(prepared, run_fn, seed, work, workers, on_chunk)
+
+
 def run_replications(
     prepared: Any,
     runs: int,
@@ -232,31 +322,26 @@ def run_replications(
     progress: Progress | None = None,
     run_fn: RunFn | None = None,
 ) -> Replications:
-    """Run ``runs`` replications of ``prepared`` and gather them in run-id order.
+    """Run ``runs`` replications of ``prepared`` and gather them in run-id order, in memory
+    (:func:`stream_replications` hands chunks to a store instead).
 
     ``run_fn(prepared, rng, run_id)`` defaults to :func:`iadsim.sim.engine.run_once`; it must
     be a module-level function (it is pickled to worker processes).
     """
     check_job_args(runs, seed, workers, backend, scheduler)
-    run_fn = run_fn or _default_run_fn()
-    work = chunks(runs, workers, chunk_size)
     done: dict[int, Chunk] = {}
     if progress is not None:
         progress(0, runs)
 
-    def collect(first: int, chunk: Chunk) -> None:
-        done[first] = chunk
+    def collect(chunk: Chunk) -> None:
+        done[int(chunk[0]["run_id"].iloc[0])] = chunk
         if progress is not None:
             progress(sum(len(c[0]) for c in done.values()), runs)
 
-    if backend == "dask":
-        _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect)
-    elif workers == 1:
-        for ids in work:
-            collect(ids[0], run_chunk(prepared, run_fn, seed, ids))
-    else:
-        _run_processes(prepared, run_fn, seed, work, workers, collect)
-
+    size = chunk_size_for(runs, workers, chunk_size)
+    stream_replications(
+        prepared, range(runs), collect, seed, workers, backend, scheduler, size, run_fn
+    )
     ordered = [done[k] for k in sorted(done)]
     frames = [_concat([c[i] for c in ordered]) for i in range(4)]
     if not len(frames[3]):
@@ -264,18 +349,31 @@ def run_replications(
     return Replications(*frames)
 
 
-def _run_processes(prepared, run_fn, seed, work, workers, collect) -> None:
+def _first_chunks(work: Iterator[list[int]], n: int) -> tuple[list[list[int]], Iterator]:
+    """Up to ``n`` chunks from ``work`` and the rest of it."""
+    head = list(itertools.islice(work, n))
+    return head, work
+
+
+def _run_processes(prepared, run_fn, seed, work, workers, on_chunk) -> None:
+    head, rest = _first_chunks(work, 2 * workers)
+    if not head:
+        return
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(work)),
+        max_workers=min(workers, len(head)),
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(prepared, run_fn),
+        initargs=(prepared, run_fn, os.getpid()),
     )
     try:
-        futures = {pool.submit(_worker_chunk, seed, ids): ids[0] for ids in work}
-        for fut in as_completed(futures):
-            collect(futures[fut], fut.result())
+        pending = {pool.submit(_worker_chunk, seed, ids) for ids in head}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                on_chunk(fut.result())
+            for ids in itertools.islice(rest, 2 * workers - len(pending)):
+                pending.add(pool.submit(_worker_chunk, seed, ids))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -315,18 +413,30 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
             cluster.close()
 
 
-def _run_dask(prepared, run_fn, seed, work, workers, scheduler, collect) -> None:
+def _watch_job(parent_pid: int) -> None:
+    """Run on every Dask worker of a local cluster: end it with the job's process."""
+    die_with_parent(parent_pid)
+
+
+def _run_dask(prepared, run_fn, seed, work, workers, scheduler, on_chunk) -> None:
     from dask.distributed import as_completed as dask_completed
 
+    head, rest = _first_chunks(work, 2 * workers)
+    if not head:
+        return
     with dask_client(workers, scheduler) as client:
+        if not scheduler:  # our own cluster: its workers end with this process
+            client.run(_watch_job, os.getpid())
         [prep] = client.scatter([prepared], broadcast=True)
         job = uuid.uuid4().hex[:12]  # unique task keys when jobs share a scheduler
-        futures = [
-            client.submit(
+
+        def submit(ids: list[int]) -> Any:
+            return client.submit(
                 run_chunk, prep, run_fn, seed, ids, pure=False, key=f"iadsim-{job}-{ids[0]}"
             )
-            for ids in work
-        ]
-        first = {f.key: ids[0] for f, ids in zip(futures, work, strict=True)}
-        for fut in dask_completed(futures):
-            collect(first[fut.key], fut.result())
+
+        in_flight = dask_completed([submit(ids) for ids in head])
+        for fut in in_flight:
+            on_chunk(fut.result())
+            for ids in itertools.islice(rest, 1):
+                in_flight.add(submit(ids))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from iadsim.cli.outputs import writes_dir, writes_file
 from iadsim.errors import DemCoverageWarning, IadsimWarning
 
 
@@ -171,5 +172,5 @@ def vcd(
 
 def register(app: typer.Typer) -> None:
     """Add ``coverage`` and ``vcd`` to the app."""
-    app.command("coverage")(coverage)
-    app.command("vcd")(vcd)
+    app.command("coverage")(writes_dir(coverage))
+    app.command("vcd")(writes_file("vcd-s-400.png")(vcd))

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from iadsim.cli.coverage_cmd import print_warnings
+from iadsim.cli.outputs import writes_dir
 from iadsim.errors import IadsimWarning
 from iadsim.examples import example_path
 from iadsim.fileio import atomic_write_text
@@ -248,4 +249,4 @@ def _decisive_table(rows: list[dict]) -> Table:
 
 def register(app: typer.Typer) -> None:
     """Add ``iadsim demo`` to the app."""
-    app.command("demo")(demo)
+    app.command("demo")(writes_dir(demo))

@@ -65,6 +65,7 @@ OPTION_OF_PARAM = {
     "altitudes_m": "--altitude-m",  # coverage: one --altitude-m per altitude
     "sectors": "--fixed-sectors",  # coverage
     "launch": "--from",  # trajectory
+    "resume": "--resume",  # run
     "aim": "--to",  # trajectory
 }
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from iadsim.cli.outputs import writes_dir
 from iadsim.cli.sim_cmd import _LazyBar
 
 
@@ -57,10 +58,6 @@ def sensitivity_command(
     from iadsim.sensitivity_run import result_payload, run_sensitivity  # lazy: CLI start-up
     from iadsim.uncertainty import uncertain_parameters  # lazy: CLI start-up
 
-    if out.exists() and not out.is_dir():
-        from iadsim.errors import InputError  # lazy: CLI start-up
-
-        raise InputError(f"out_dir {out}: exists and is not a directory", "out")
     scn = load_scenario(scenario)
     k = len(uncertain_parameters(scn))
     points = design_size(method, n, k)
@@ -91,4 +88,4 @@ def sensitivity_command(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command("sensitivity")(sensitivity_command)
+    app.command("sensitivity")(writes_dir(sensitivity_command))

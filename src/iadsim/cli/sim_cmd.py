@@ -5,6 +5,8 @@ Both are thin over :func:`iadsim.api.run` and :mod:`iadsim.results.store`.
 
 from __future__ import annotations
 
+import shlex
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,30 @@ from rich.table import Table
 
 from iadsim.cli.coverage_cmd import print_warnings
 from iadsim.errors import IadsimWarning, InputError
+
+#: options of ``iadsim run`` that change no number of the results (where and how the job runs):
+#: left out of the command recorded as the job's provenance, so that summary.json is the same
+#: for any --workers, backend, output directory and after --resume
+_EXECUTION_OPTIONS = {"--out": True, "--workers": True, "--backend": True, "--scheduler": True,
+                      "--resume": False, "--map": False}  # fmt: skip
+
+
+def reproducing_command(argv: list[str]) -> str:
+    """The command line ``argv`` (without the program name) as ``iadsim ...`` text, less the
+    options of :data:`_EXECUTION_OPTIONS` (with their values): the command that reproduces
+    the job's numbers."""
+    out, skip = ["iadsim"], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in _EXECUTION_OPTIONS:
+            skip = _EXECUTION_OPTIONS[name] and "=" not in arg
+            continue
+        out.append(arg)
+    return shlex.join(out)
+
 
 # Per-threat metrics are many; the console table shows the headline rows only.
 _PER_THREAT_PREFIXES = ("first_detection_s[", "warning_time_s[")
@@ -72,8 +98,11 @@ class _LazyBar:
     def __init__(self, total: int) -> None:
         self.total, self.progress, self.task = total, None, None
         self.console = Console(stderr=True)
+        self.first_done: int | None = None  # runs done before this process started (resume)
 
     def update(self, done: int, total: int) -> None:
+        if self.first_done is None:
+            self.first_done = done
         if self.progress is None and not self.console.is_terminal:
             return  # no bar (nor its last frame) in logs and pipes
         if self.progress is None:
@@ -114,8 +143,18 @@ def run_command(
         help="every run draws every uncertain catalog number the scenario uses (value, "
         "alternatives, confidence; docs/catalog.md#uncertainty-model): intervals include them",
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="continue the interrupted job in --out (same scenario, --seed, --runs and options): "
+        "run only the runs it lacks; the results are those of an uninterrupted job",
+    ),
 ) -> None:
     """Run a raid scenario N times and write results.duckdb and summary.json to --out.
+
+    Runs are committed to --out/results.partial.duckdb in chunks as they finish; a job
+    interrupted in any way (Ctrl-C, kill -9, a crash) is continued with --resume. A second
+    job into the same --out is refused while one runs.
 
     A 'warning:' line says when a threat was flown far outside its catalog class, or when
     threats were still flying at the end of the simulated time (unresolved: the raid is then
@@ -140,11 +179,19 @@ def run_command(
                 backend=backend,
                 scheduler=scheduler,
                 parameter_uncertainty=parameter_uncertainty,
+                resume=resume,
+                command=reproducing_command(sys.argv[1:]),
             )
     finally:
         bar.stop()
         print_warnings(caught)  # also those given before an error
     s = rs.summary
+    if resume:
+        before = bar.first_done or 0
+        typer.echo(
+            f"resumed the job in {out}: {before} of {runs} runs were committed before, "
+            f"{runs - before} run now"
+        )
     for line in override_lines(rs.catalog_overrides):
         typer.echo(line)
     if parameter_uncertainty:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from iadsim.cli.outputs import writes_file
+
 terrain_app = typer.Typer(
     help="Terrain (DEM) helpers: real heights offline from NOAA GLOBE (0-50 N, 0-90 E).",
     no_args_is_help=True,
@@ -17,6 +19,7 @@ terrain_app = typer.Typer(
 
 
 @terrain_app.command("extract")
+@writes_file("anatolia.tif")
 def extract(
     bounds: str = typer.Option(
         ..., "--bounds", help="SOUTH,WEST,NORTH,EAST in degrees, e.g. 35.5,25.5,42.5,45"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from iadsim.cli.coverage_cmd import print_warnings
+from iadsim.cli.outputs import writes_file
 from iadsim.errors import IadsimWarning, InputError
 from iadsim.fileio import atomic_write
 
@@ -77,6 +78,7 @@ def register(app: typer.Typer) -> None:
     """Add ``iadsim trajectory`` to the app."""
 
     @app.command("trajectory")
+    @writes_file("srbm.csv")
     def trajectory(
         threat: str = typer.Argument(
             ..., metavar="THREAT", help="catalog threat id, e.g. srbm-300, cruise-missile"

@@ -2,7 +2,9 @@
 
 ``DIR/results.duckdb`` holds the tables
 
-* ``meta``       (key, value): scenario name, seed, number of runs, iadsim version;
+* ``meta``       (key, value): scenario name, seed, number of runs, options, iadsim version,
+  and the job's provenance: the scenario's file and text (``scenario_file``,
+  ``scenario_text``) and their sha256, the sha256 of the catalog numbers used, the command;
 * ``runs``       (run_id, seed_entropy, spawn_key, n_events, n_threats, leakers, unresolved,
   kills, interceptors_spent);
 * ``events``     (run_id + :data:`EVENT_COLUMNS`): every detection, track, launch, intercept,
@@ -17,13 +19,18 @@
   source): with parameter uncertainty, the catalog numbers drawn per run and their
   distributions (:mod:`iadsim.uncertainty`); empty without;
 * ``parameter_draws`` (run_id, item, field, value): the value of each of them in each run;
+* ``catalog_values`` (item, kind, field, value, unit, confidence, source): every catalog
+  number the engine read for the scenario, overrides applied (the job's provenance, with the
+  ``meta`` keys ``scenario_text``, ``scenario_sha256``, ``catalog_sha256``, ``command``,
+  ``iadsim_version``);
 * ``site_defaults`` (site, field, value, origin): every value the engine applied to a site
   that the scenario did not state (or that a catalog figure capped), from
   :meth:`iadsim.deployment.Deployment.defaults` (booleans as 1/0);
 * ``fire_units`` (site): every site of the scenario with interceptors, in scenario order, so
   that a fire unit that never fired still has its ``interceptors_per_run[SITE]`` metric (0).
 
-Atomicity: the file is built under a temporary name in the same directory and moved into
+A job writes its runs in chunks to a partial store first (:mod:`iadsim.results.jobstore`),
+then the final store here. Atomicity: the file is built under a temporary name in the same directory and moved into
 place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
 reader never sees a partial store and an interrupted job leaves any earlier
 ``results.duckdb`` untouched (:func:`iadsim.fileio.atomic_path`). ``summary.json`` is written
@@ -41,10 +48,12 @@ import duckdb
 import pandas as pd
 
 from iadsim.errors import InputError
-from iadsim.fileio import atomic_path, atomic_write_text
+from iadsim.fileio import atomic_path, atomic_write_text, lock_holder
 from iadsim.results.metrics import compute_summary
 
 STORE_NAME = "results.duckdb"
+#: the store of a job in progress (:mod:`iadsim.results.jobstore`)
+PARTIAL_NAME = "results.partial.duckdb"
 SUMMARY_JSON = "summary.json"
 
 EVENT_SCHEMA: dict[str, str] = {
@@ -130,6 +139,15 @@ PARAMETER_DRAWS_SCHEMA: dict[str, str] = {
     "value": "DOUBLE",
 }
 FIRE_UNITS_SCHEMA: dict[str, str] = {"site": "VARCHAR"}
+CATALOG_VALUES_SCHEMA: dict[str, str] = {
+    "item": "VARCHAR",
+    "kind": "VARCHAR",
+    "field": "VARCHAR",
+    "value": "DOUBLE",
+    "unit": "VARCHAR",
+    "confidence": "VARCHAR",
+    "source": "VARCHAR",
+}
 TABLES = {
     "runs": RUNS_SCHEMA,
     "events": EVENT_SCHEMA,
@@ -140,6 +158,7 @@ TABLES = {
     "uncertain_parameters": UNCERTAIN_PARAMETERS_SCHEMA,
     "parameter_draws": PARAMETER_DRAWS_SCHEMA,
     "fire_units": FIRE_UNITS_SCHEMA,
+    "catalog_values": CATALOG_VALUES_SCHEMA,
 }
 
 
@@ -196,6 +215,11 @@ def site_defaults_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
 def fire_units_frame(sites: list[str] | None) -> pd.DataFrame:
     """The ``fire_units`` rows: the ids of the scenario's sites with interceptors."""
     return pd.DataFrame({"site": pd.Series(list(sites or []), dtype=object)})
+
+
+def catalog_values_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
+    """The ``catalog_values`` rows (dicts as ``summary.json`` lists them)."""
+    return pd.DataFrame(list(records or []), columns=list(CATALOG_VALUES_SCHEMA))
 
 
 def parameters_frame(records: list[dict[str, Any]] | None) -> pd.DataFrame:
@@ -299,6 +323,17 @@ def open_store(path: str | Path) -> duckdb.DuckDBPyConnection:
     """Open a results store read-only; ``path`` is the file or the directory holding it."""
     p = Path(path)
     if p.is_dir():
+        pid = lock_holder(p)
+        if pid is not None and not (p / STORE_NAME).is_file():
+            raise InputError(
+                f"{p}: a job (pid {pid}) is still running there; its progress is in "
+                f"{p / 'progress.json'}"
+            )
+        if (p / PARTIAL_NAME).is_file() and pid is None:
+            raise InputError(
+                f"{p}: holds an interrupted job ({PARTIAL_NAME}); 'iadsim run SCENARIO "
+                "--resume' with the same settings completes it"
+            )
         p = p / STORE_NAME
     if not p.is_file():
         raise InputError(

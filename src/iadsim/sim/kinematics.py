@@ -35,6 +35,7 @@ from iadsim import catalog
 from iadsim.catalog import Threat
 from iadsim.errors import InputError, ScenarioError, ThreatEnvelopeWarning
 from iadsim.geo.frames import GeodesicPath, ecef_and_velocity
+from iadsim.memory import check_memory
 from iadsim.scenario import MAX_APOGEE_KM
 from iadsim.sim.ballistic import (
     DEFAULT_BOOST_MODEL,
@@ -126,6 +127,9 @@ class RouteFlight:
 #: before a flight is called outside its class: those catalog figures are class values
 #: (the range names the class, the speed is derived from it), not a missile's exact limits
 ENVELOPE_MARGIN = 0.10
+#: bytes :func:`point_to_point` holds per sample (time, lat, lon, alt, ECEF position and
+#: velocity, speed, and the CSV writer's stacked copy), with margin for the writer's text
+BYTES_PER_SAMPLE = 192
 
 
 def envelope_excess(threat: Threat, range_m: float, apogee_m: float | None = None) -> str | None:
@@ -447,6 +451,12 @@ def point_to_point(
     if excess:
         warnings.warn(ThreatEnvelopeWarning(excess), stacklevel=2)
     n = int(np.floor(duration / step_s + 1e-9)) + 1
+    check_memory(
+        (n + 1) * BYTES_PER_SAMPLE,
+        f"{n + 1:,} trajectory samples ({duration:,.0f} s of flight every {step_s:g} s)",
+        f"use a larger step_s (e.g. {max(duration / 100_000, step_s):.3g} s for 100,000 samples)",
+        "step_s",
+    )
     t = np.arange(n) * step_s
     if t[-1] < duration - 1e-9:
         t = np.append(t, duration)

@@ -18,9 +18,11 @@ import numpy as np
 from pyproj import Geod
 
 from iadsim.deployment import Deployment, resolve_deployment
+from iadsim.errors import InputError, ScenarioError
 from iadsim.geo.dem import Dem, HeightWindow
 from iadsim.geo.earth import R_EARTH_M
 from iadsim.geo.frames import geodetic_to_ecef_m
+from iadsim.memory import check_memory
 from iadsim.sim import engagement as eng
 from iadsim.sim import guidance, sensors
 from iadsim.sim import network as net
@@ -266,6 +268,33 @@ def _site_scans(radars, time_s, n_sites) -> np.ndarray:
     return out
 
 
+#: bytes a preparation and a run hold per threat and time step (the samples' lat, lon, altitude,
+#: ECEF position and velocity, their concatenation into one set, the activity mask and the
+#: engine's per-step state), an upper estimate from tracemalloc on the example raids
+BYTES_PER_THREAT_STEP = 256
+#: bytes per time step whatever the threats (the time grid, each site's scan mask)
+BYTES_PER_STEP = 64
+
+
+def check_size(scenario) -> None:
+    """Refuse, before anything is allocated, a raid whose threats x time steps would exceed the
+    memory limit (:func:`iadsim.memory.check_memory`): a located :class:`ScenarioError` with
+    the figure and how to lower it."""
+    step, duration = scenario.time.step_s, scenario.time.duration_s
+    n_steps = int(np.floor(duration / step + 1e-9)) + 1
+    n_threats = sum(r.count for r in scenario.raids)
+    need = n_steps * (BYTES_PER_STEP + n_threats * BYTES_PER_THREAT_STEP)
+    try:
+        check_memory(
+            need,
+            f"the raid ({n_threats:,} threats x {n_steps:,} time steps of {step:g} s)",
+            "lower it with a larger time.step_s, a shorter time.duration_s or fewer threats "
+            "(raids[].count)",
+        )
+    except InputError as exc:
+        raise ScenarioError(f"{scenario.locate(('time', 'step_s'))}: {exc}") from None
+
+
 def prepare(
     scenario,
     trajectories=None,
@@ -280,6 +309,7 @@ def prepare(
     the result is the same with or without it."""
     cfg = config or EngineConfig()
     scenario.require_headings("the raid simulation")  # also when trajectories are injected
+    check_size(scenario)
     step = scenario.time.step_s
     time_s = np.arange(int(np.floor(scenario.time.duration_s / step + 1e-9)) + 1) * step
     sites = scenario.sites
