@@ -160,3 +160,40 @@ def test_a_run_failing_midway_leaves_the_previous_results_untouched(
     committed = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
     con.close()
     assert committed and max(committed) < 6  # whole chunks before the failing run
+
+
+def test_recorded_command_leaves_out_options_that_change_no_number():
+    from iadsim.cli.sim_cmd import reproducing_command
+
+    argv = ["run", "a b.yaml", "--runs", "5", "--workers", "2", "--out=x", "--resume",
+            "--seed", "3", "--backend", "dask", "--scheduler", "tcp://h:1", "--map",
+            "--parameter-uncertainty"]  # fmt: skip
+    assert reproducing_command(argv) == (
+        "iadsim run 'a b.yaml' --runs 5 --seed 3 --parameter-uncertainty"
+    )
+
+
+def test_summary_records_the_jobs_provenance(stub_engine, scenario, tmp_path, iadsim_cli):
+    import hashlib
+
+    out = tmp_path / "out"
+    assert iadsim_cli("run", scenario, "--runs", 2, "--workers", 1, "--out", out)[0] == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario_text"] == SCENARIO
+    assert summary["scenario_sha256"] == hashlib.sha256(SCENARIO.encode()).hexdigest()
+    assert summary["command"] == f"iadsim run {scenario} --runs 2"
+    assert summary["iadsim_version"] == iadsim.__version__
+    assert isinstance(summary["catalog_values"], list) and len(summary["catalog_sha256"]) == 64
+    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    con.close()
+    assert meta["scenario_text"] == SCENARIO and meta["command"] == summary["command"]
+    assert not (out / "results.partial.duckdb").exists()
+
+
+def test_resume_needs_an_output_directory():
+    from iadsim.api import run
+    from iadsim.errors import InputError
+
+    with pytest.raises(InputError, match="resume continues a job in out_dir"):
+        run("x.yaml", resume=True)

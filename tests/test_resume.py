@@ -43,7 +43,7 @@ raids:
     speed_mps: 240
     route: [[38.60, 33.00, 50], [39.925, 32.866, 50]]
 """
-RUNS = 120  # chunks of 15 runs with 2 workers
+RUNS = 60  # chunks of 15 runs with 1 worker, 8 with 2
 
 
 @pytest.fixture
@@ -53,9 +53,9 @@ def tiny(tmp_path):
     return p
 
 
-def _cmd(scenario: Path, out: Path, *extra: str, runs: int = RUNS) -> list[str]:
+def _cmd(scenario: Path, out: Path, *extra: str, runs: int = RUNS, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "iadsim.cli.main", "run", str(scenario), "--runs", str(runs),
-            "--seed", "7", "--workers", "2", "--out", str(out), *extra]  # fmt: skip
+            "--seed", "7", "--workers", str(workers), "--out", str(out), *extra]  # fmt: skip
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess:
@@ -98,19 +98,22 @@ def _gone(procs: list[psutil.Process], timeout_s: float = 15.0) -> list[psutil.P
 
 
 @pytest.mark.parametrize(
-    "backend, kill_at",
-    [("local", (15, 75)), ("dask", (30,))],
+    "backend, kill_at, options",
+    [("local", ((16, 2), (40, 1)), ()), ("dask", ((16, 2),), ("--parameter-uncertainty",))],
+    ids=["local", "dask-parameter-uncertainty"],
 )
 def test_a_killed_job_resumed_gives_the_uninterrupted_summary_bytes(tiny, tmp_path, backend,
-                                                                     kill_at):  # fmt: skip
+                                                                     kill_at, options):  # fmt: skip
+    """Killed after k committed runs with W workers, resumed with one: the reference job runs
+    with one worker, so the bytes also hold across worker counts."""
     out = tmp_path / "job"
-    extra = ("--backend", backend)
+    extra = ("--backend", backend, *options)
     ref = _run(_cmd(tiny, out, *extra))
     assert ref.returncode == 0, ref.stderr
     reference = (out / "summary.json").read_bytes()
     shutil.rmtree(out)
-    for k in kill_at:
-        children = _start_and_kill(_cmd(tiny, out, *extra), out, k)
+    for k, workers in kill_at:
+        children = _start_and_kill(_cmd(tiny, out, *extra, workers=workers), out, k)
         assert not (out / "results.duckdb").exists()
         con = duckdb.connect(str(out / PARTIAL_NAME), read_only=True)  # valid after kill -9
         committed = con.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -137,7 +140,7 @@ def test_a_killed_job_resumed_gives_the_uninterrupted_summary_bytes(tiny, tmp_pa
 
 def test_resume_refuses_another_job_in_one_line(tiny, tmp_path):
     out = tmp_path / "job"
-    _start_and_kill(_cmd(tiny, out), out, 15)
+    _start_and_kill(_cmd(tiny, out), out, 8)
     other = _run(_cmd(tiny, out, "--resume", runs=RUNS + 1))
     assert other.returncode == 2 and len(other.stderr.splitlines()) == 1
     assert other.stderr.startswith(f"error: --resume: the interrupted job in {out} is another")
@@ -162,7 +165,8 @@ def test_resume_of_a_complete_job_runs_nothing_and_keeps_the_bytes(tiny, tmp_pat
 @pytest.mark.parametrize("backend", ["local", "dask"])
 def test_no_worker_process_survives_kill_9_of_the_job(tiny, tmp_path, backend):
     out = tmp_path / "job"
-    children = _start_and_kill(_cmd(tiny, out, "--backend", backend, runs=4000), out, 1)
+    cmd = _cmd(tiny, out, "--backend", backend, runs=4000, workers=2)
+    children = _start_and_kill(cmd, out, 1)
     assert children, "the job had started no process"
     alive = _gone(children)
     assert not alive, [(p.pid, p.cmdline()) for p in alive]

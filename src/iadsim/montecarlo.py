@@ -413,11 +413,6 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
             cluster.close()
 
 
-def _watch_job(parent_pid: int) -> None:
-    """Run on every Dask worker of a local cluster: end it with the job's process."""
-    die_with_parent(parent_pid)
-
-
 def _run_dask(prepared, run_fn, seed, work, workers, scheduler, on_chunk) -> None:
     from dask.distributed import as_completed as dask_completed
 
@@ -426,7 +421,7 @@ def _run_dask(prepared, run_fn, seed, work, workers, scheduler, on_chunk) -> Non
         return
     with dask_client(workers, scheduler) as client:
         if not scheduler:  # our own cluster: its workers end with this process
-            client.run(_watch_job, os.getpid())
+            client.run(die_with_parent, os.getpid())
         [prep] = client.scatter([prepared], broadcast=True)
         job = uuid.uuid4().hex[:12]  # unique task keys when jobs share a scheduler
 

@@ -18,6 +18,7 @@ process, local worker processes, or a Dask cluster; the results do not depend on
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -26,7 +27,7 @@ import duckdb
 import numpy as np
 
 from iadsim.errors import InputError
-from iadsim.montecarlo import check_job_args, dask_client, run_chunk
+from iadsim.montecarlo import check_job_args, dask_client, die_with_parent, run_chunk
 from iadsim.results.store import fill_store, fire_units_frame
 from iadsim.scenario import Scenario
 from iadsim.sensitivity import Problem, ProblemParameter, SensitivityResult, analyze, sample
@@ -118,6 +119,8 @@ def _evaluate_points(
 
     if backend == "dask":
         with dask_client(workers, scheduler) as client:
+            if not scheduler:  # our own cluster: its workers end with this process
+                client.run(die_with_parent, os.getpid())
             futures = client.map(_point_star, args, pure=False)
             for i, fut in enumerate(futures):
                 collect(i, fut.result())
@@ -126,7 +129,12 @@ def _evaluate_points(
             collect(i, point_metric(*a))
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,  # no worker outlives a killed job
+            initargs=(os.getpid(),),
+        ) as pool:
             for i, value in enumerate(pool.map(_point_star, args)):
                 collect(i, value)
     return out

@@ -182,6 +182,17 @@ def run_command(
                 resume=resume,
                 command=reproducing_command(sys.argv[1:]),
             )
+    except KeyboardInterrupt:
+        from iadsim.results.store import PARTIAL_NAME  # lazy: CLI start-up
+
+        bar.stop()
+        if (out / PARTIAL_NAME).is_file():
+            typer.echo(
+                f"the runs committed so far are in {out / PARTIAL_NAME}: the same command with "
+                "--resume continues the job",
+                err=True,
+            )
+        raise
     finally:
         bar.stop()
         print_warnings(caught)  # also those given before an error
