@@ -30,9 +30,9 @@
   that a fire unit that never fired still has its ``interceptors_per_run[SITE]`` metric (0).
 
 A job writes its runs in chunks to a partial store first (:mod:`iadsim.results.jobstore`),
-then the final store here. Atomicity: the file is built under a temporary name in the same directory and moved into
-place with :func:`os.replace` (atomic on POSIX and Windows within one file system), so a
-reader never sees a partial store and an interrupted job leaves any earlier
+then the final store here. Atomicity: the file is built under a temporary name in the same
+directory and moved into place with :func:`os.replace` (atomic on POSIX and Windows within
+one file system), so a reader never sees a partial store and an interrupted job leaves any earlier
 ``results.duckdb`` untouched (:func:`iadsim.fileio.atomic_path`). ``summary.json`` is written
 the same way.
 """
