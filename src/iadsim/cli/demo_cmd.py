@@ -184,7 +184,10 @@ def demo(
     labels = tuple(RAIDS)
     table_df = compare(results[labels[0]], results[labels[1]], labels=labels)
     atomic_write_text(out / "comparison.csv", table_df.to_csv())
-    plot_comparison(table_df, labels, out / "comparison.png", runs=runs)
+    plot_comparison(
+        table_df, labels, out / "comparison.png", runs=runs,
+        parameter_uncertainty=parameter_uncertainty,
+    )  # fmt: skip
     written.append(("side-by-side metrics", out / "comparison.csv"))
     written.append(("side-by-side chart", out / "comparison.png"))
 

@@ -47,9 +47,17 @@ def _bars(ax, names, table: pd.DataFrame, labels, colors) -> None:
 
 
 @with_fonts
-def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | None = None) -> Path:
+def plot_comparison(
+    table: pd.DataFrame,
+    labels,
+    path: str | Path,
+    runs: int | None = None,
+    parameter_uncertainty: bool = False,
+) -> Path:
     """Bar charts with 95 % intervals of the metrics in ``table`` (as returned by
-    :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together."""
+    :func:`iadsim.api.compare`): counts and times each in its own panel, probabilities together.
+    The legend sits above the panels (inside one it could hide a bar); the footnote says how
+    many runs and whether they drew the uncertain catalog numbers."""
     colors = ["#b2182b", "#2166ac", "#4d9221", "#762a83"][: len(labels)]
     panels = {title: [m for m in names if m in table.index] for title, names in _PANELS.items()}
     panels = {title: names for title, names in panels.items() if names}
@@ -66,8 +74,12 @@ def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | N
         _bars(ax, probs, table, labels, colors)
         ax.set_ylim(0, 1.05)
         ax.set_title("probabilities", fontsize=10)
-    axes[0][0].legend(fontsize=8, loc="upper left")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 0.945),
+               ncol=len(labels), frameon=False)  # fmt: skip
     note = f"{runs} Monte Carlo runs each; " if runs else ""
+    if parameter_uncertainty:
+        note += "every run draws the uncertain catalog numbers (intervals include them); "
     fig.suptitle("Same illustrative raid, two deployments (error bars: 95 % CI)", fontsize=11)
     fig.text(
         0.01,
@@ -76,5 +88,5 @@ def plot_comparison(table: pd.DataFrame, labels, path: str | Path, runs: int | N
         fontsize=7,
         color="0.35",
     )
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.04, 1, 0.89))
     return atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))
