@@ -241,6 +241,10 @@ def test_run_warns_when_the_dem_does_not_cover_the_raid(tmp_path):
 # ---- command-line numbers and output ----------------------------------------------------------
 
 
+#: a valid `iadsim trajectory` call, to which a test adds one bad option
+_TRAJECTORY = ["trajectory", "srbm-300", "--from", "38,34", "--to", "39.9,32.8"]
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -251,29 +255,11 @@ def test_run_warns_when_the_dem_does_not_cover_the_raid(tmp_path):
         (["vcd", "s-400", "--antenna-height-m", "1e9"], "--antenna-height-m must lie in"),
         (["vcd", "s-400", "--k-factor", "inf"], "--k-factor must be in (0.5, 100]"),
         (
-            [
-                "trajectory",
-                "srbm-300",
-                "--from",
-                "38,34",
-                "--to",
-                "39.9,32.8",
-                "--apogee-km",
-                "inf",
-            ],
+            [*_TRAJECTORY, "--apogee-km", "inf"],
             "--apogee-km must lie in (0, 5000] km",
         ),
         (
-            [
-                "trajectory",
-                "srbm-300",
-                "--from",
-                "38,34",
-                "--to",
-                "39.9,32.8",
-                "--apogee-km",
-                "nan",
-            ],
+            [*_TRAJECTORY, "--apogee-km", "nan"],
             "--apogee-km must lie in",
         ),
         (

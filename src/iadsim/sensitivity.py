@@ -291,11 +291,6 @@ def _spearman_columns(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.where(den > 0, r, 0.0)
 
 
-def top_parameters(result: SensitivityResult, k: int = 3) -> list[dict[str, Any]]:
-    """The ``k`` most influential parameters (rows), for printing."""
-    return result.rows[:k]
-
-
 def describe_row(row: dict[str, Any]) -> str:
     """One line for a ranked parameter: name, its index and its source quality."""
     if "mu_star" in row:
@@ -308,10 +303,6 @@ def describe_row(row: dict[str, Any]) -> str:
     hi = row["high"] if row.get("span_high") is None else row["span_high"]
     span = f"{lo:.4g}..{hi:.4g} {row.get('unit', '')}".rstrip()
     return f"{row['parameter']} ({span}): {idx}; {row.get('quality') or 'source unknown'}"
-
-
-def as_problem(parameters: Sequence[ProblemParameter]) -> Problem:
-    return Problem(tuple(parameters))
 
 
 def decisive_for_difference(

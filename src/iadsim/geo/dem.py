@@ -320,24 +320,29 @@ class Dem:
         """Highest DEM value (m) within the square of half-side ``radius_m`` around (lat, lon)
         in its azimuthal-equidistant frame (the window :meth:`local_grid` reads for that
         radius); NaN when the DEM has no data there."""
-        ext = float(radius_m)
-        try:
-            bounds = transform_bounds(
-                aeqd_crs(lat_deg, lon_deg), self.crs, -ext, -ext, ext, ext, densify_pts=51
-            )
-            win = from_bounds(*bounds, transform=self.transform)
-        except (WindowError, ValueError, CRSError):  # an area the DEM's CRS cannot hold
+        win = self._aeqd_window(aeqd_crs(lat_deg, lon_deg), float(radius_m), margin=1)
+        if win is None:
             return math.nan
-        win = Window(
-            math.floor(win.col_off) - 1,
-            math.floor(win.row_off) - 1,
-            math.ceil(win.width) + 3,
-            math.ceil(win.height) + 3,
-        )
         data = self.read_window(win)
         if data.size == 0 or not np.isfinite(data).any():
             return math.nan
         return float(np.nanmax(data))
+
+    def _aeqd_window(self, aeqd, ext_m: float, margin: int) -> Window | None:
+        """The DEM window holding the square [-ext, ext]^2 of the azimuthal-equidistant CRS
+        ``aeqd``, grown by ``margin`` cells on every side (for interpolation at its edges);
+        None for an area the DEM's CRS cannot hold (e.g. across a pole)."""
+        try:
+            bounds = transform_bounds(aeqd, self.crs, -ext_m, -ext_m, ext_m, ext_m, densify_pts=51)
+            win = from_bounds(*bounds, transform=self.transform)
+        except (WindowError, ValueError, CRSError):
+            return None
+        return Window(
+            math.floor(win.col_off) - margin,
+            math.floor(win.row_off) - margin,
+            math.ceil(win.width) + 2 * margin + 1,
+            math.ceil(win.height) + 2 * margin + 1,
+        )
 
     def local_grid(
         self,
@@ -356,17 +361,9 @@ class Dem:
         ext = (half + 0.5) * cell_size_m
         dst_transform = Affine(cell_size_m, 0, -ext, 0, -cell_size_m, ext)
         dst = np.full((n, n), np.nan, dtype=np.float32)
-        try:
-            bounds = transform_bounds(dst_crs, self.crs, -ext, -ext, ext, ext, densify_pts=51)
-            win = from_bounds(*bounds, transform=self.transform)
-        except (WindowError, ValueError, CRSError):  # an area the DEM's CRS cannot hold
+        win = self._aeqd_window(dst_crs, ext, margin=2)
+        if win is None:
             return LocalGrid(dst, float(cell_size_m), dst_crs, dst_transform, half, half)
-        win = Window(
-            math.floor(win.col_off) - 2,
-            math.floor(win.row_off) - 2,
-            math.ceil(win.width) + 5,
-            math.ceil(win.height) + 5,
-        )
         src = self.read_window(win)
         if src.size:
             col_off = max(win.col_off, 0)

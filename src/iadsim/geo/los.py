@@ -83,10 +83,8 @@ _TASKS = 24  # tasks per observer (octants split in slope ranges), for dynamic l
 _BIN_TOL_M = 0.5  # exact blocker-bin samples if the bracketing rays disagree by this much (m)
 
 
-def _prepare(
-    dem_m, cell_size_m, obs_row, obs_col, observer_height_m, k_factor, max_range_m, earth_radius_m
-):
-    """Validate inputs; return (dem float32 C-contiguous, r0, c0, z0, inv2a, range_m)."""
+def _checked_grid(dem_m, cell_size_m, k_factor) -> np.ndarray:
+    """The DEM as a C-contiguous float32 2-D array, after checking it and the grid settings."""
     dem = np.ascontiguousarray(dem_m, dtype=np.float32)
     if dem.ndim != 2 or dem.shape[0] < 1 or dem.shape[1] < 1:
         raise InputError(f"DEM must be a non-empty 2-D array, got shape {dem.shape}")
@@ -94,6 +92,14 @@ def _prepare(
         raise InputError(f"cell_size_m must be > 0, got {cell_size_m}")
     if not k_factor > 0:
         raise InputError(f"k_factor must be > 0, got {k_factor}")
+    return dem
+
+
+def _prepare(
+    dem_m, cell_size_m, obs_row, obs_col, observer_height_m, k_factor, max_range_m, earth_radius_m
+):
+    """Validate inputs; return (dem float32 C-contiguous, r0, c0, z0, inv2a, range_m)."""
+    dem = _checked_grid(dem_m, cell_size_m, k_factor)
     r0, c0 = int(round(obs_row)), int(round(obs_col))
     if not (0 <= r0 < dem.shape[0] and 0 <= c0 < dem.shape[1]):
         raise InputError(f"observer cell ({r0}, {c0}) is outside the DEM of shape {dem.shape}")
@@ -448,13 +454,7 @@ def required_eye_altitude(
         terrain sample lies on the line, ``+inf`` where the target is below the ground at its
         own position.
     """
-    dem = np.ascontiguousarray(dem_m, dtype=np.float32)
-    if dem.ndim != 2 or dem.shape[0] < 1 or dem.shape[1] < 1:
-        raise InputError(f"DEM must be a non-empty 2-D array, got shape {dem.shape}")
-    if not cell_size_m > 0:
-        raise InputError(f"cell_size_m must be > 0, got {cell_size_m}")
-    if not k_factor > 0:
-        raise InputError(f"k_factor must be > 0, got {k_factor}")
+    dem = _checked_grid(dem_m, cell_size_m, k_factor)
     r0, c0 = int(round(obs_row)), int(round(obs_col))
     inv2a = 1.0 / (2.0 * k_factor * earth_radius_m)
     rows, cols, alt = np.broadcast_arrays(
