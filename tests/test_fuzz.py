@@ -203,6 +203,43 @@ def test_vcd_and_trajectory_options_keep_the_contract():
     case()
 
 
+#: --vary paths for the sweep fuzzing: valid ones, and ones that go nowhere
+VARY_PATHS = [
+    "sites.0.heading_deg", "sites.p.lat", "sites.r.antenna_height_m", "networks.net.mode",
+    "networks.net.latency_s", "time.duration_s", "time.step_s", "raids.0.count",
+    "raids.1.speed_mps", "catalog_overrides.pac-3-mse.pk.cruise",
+    "catalog_overrides.pac-3-mse.envelopes.cruise.min_altitude", "catalog_overrides.nope.pk",
+    "sites.9.lat", "sites.zz.lat", "time", "time.step_s.x", "", "a..b",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sweep_options_keep_the_contract_and_write_finite_numbers():
+    @fuzz_settings(40)
+    @given(
+        st.sampled_from(VARY_PATHS),
+        st.lists(
+            st.one_of(_number_text(), st.sampled_from(["cued", "[1, 2]", "{a: 1}", "true"])),
+            min_size=1,
+            max_size=2,
+        ),
+    )
+    def case(path, values):
+        spec = f"{path}={','.join(values)}"
+        out = Path(tempfile.mkdtemp(dir=WORK))
+        scenario = _write(FAST_RAID)
+        code, _, err = fuzz.invoke(
+            "sweep", scenario, "--vary", spec, "--runs", 1, "--out", out / "s"
+        )
+        fuzz.assert_contract(code, err, spec)
+        if code == 2:
+            assert "--vary" in err, err
+        else:
+            fuzz.assert_finite_outputs(out)
+
+    case()
+
+
 @pytest.mark.slow
 def test_real_subprocess_invocations_keep_the_contract():
     """A few real ``iadsim`` processes (entry point, encoding, exit codes as a shell sees)."""

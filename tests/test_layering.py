@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     "export": 4,
     # the functions the front ends call
     "api": 5,
+    "sweeps": 5,
     # front ends
     "cli": 6,
     "web": 6,

@@ -37,6 +37,7 @@ __all__ = [
     "ThreatEnvelopeWarning",
     "UnresolvedThreatsWarning",
     "run",
+    "sweep",
     "load_scenario",
     "compute_coverage",
     "compute_coverage_multi",
@@ -51,6 +52,10 @@ def __getattr__(name: str):
         from iadsim.api import run  # lazy: `import iadsim` (and the CLI) start fast
 
         return run
+    if name == "sweep":
+        from iadsim.sweeps import sweep  # lazy: `import iadsim` starts fast
+
+        return sweep
     if name == "load_scenario":
         from iadsim.scenario import load_scenario  # lazy: `import iadsim` starts fast
 

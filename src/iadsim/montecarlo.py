@@ -14,6 +14,11 @@ does), prepares the scenario with those values as catalog overrides on its worke
 :class:`~iadsim.sim.cache.PrepareCache`, and runs it. With ``values`` given instead (design
 points of a sensitivity analysis), run ``i`` uses row ``i``.
 
+Sweeps (:class:`SweepJob`, :func:`run_sweep_item`): one job over several scenario variants;
+work item ``v * runs + i`` is run ``i`` of variant ``v`` and draws from run ``i``'s streams
+(those above), so each variant's numbers are those of a job on that variant alone with the
+same seed, for any number of workers (common random numbers across variants).
+
 Backends:
 
 * ``local`` — ``workers == 1`` runs in this process; otherwise a
@@ -145,6 +150,38 @@ def run_parameter_draw(job: ParameterJob, rng: np.random.Generator, run_id: int)
     return result
 
 
+@dataclass
+class SweepJob:
+    """The work of a sweep: ``runs`` runs of each of several scenario variants, as one job.
+    ``variants[v]`` is variant ``v`` ready to run: a :class:`PreparedScenario`, or a
+    :class:`ParameterJob` with parameter uncertainty. Work item ``item`` is run
+    ``item % runs`` of variant ``item // runs`` (:meth:`locate`); :func:`run_chunk` gives it
+    the simulation stream of that run id, so variant ``v``'s runs are those of a job on
+    variant ``v`` alone with the same seed, whatever worker runs them (common random numbers
+    across variants)."""
+
+    variants: Sequence[Any]
+    runs: int
+
+    @property
+    def items(self) -> int:
+        """The number of work items (variants x runs)."""
+        return len(self.variants) * self.runs
+
+    def locate(self, item: int) -> tuple[int, int]:
+        """(variant, run_id) of work item ``item``."""
+        return divmod(int(item), self.runs)
+
+
+def run_sweep_item(job: SweepJob, rng: np.random.Generator, item: int) -> RunResult:
+    """The run function of a :class:`SweepJob`: run work item ``item`` with ``rng``."""
+    v, run_id = job.locate(item)
+    work = job.variants[v]
+    if isinstance(work, ParameterJob):
+        return run_parameter_draw(work, rng, run_id)
+    return run_once(work, rng, run_id)
+
+
 def run_rng(seed: int, run_id: int) -> np.random.Generator:
     """The generator of run ``run_id``: child ``run_id`` of ``SeedSequence(seed)``."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run_id,)))
@@ -155,19 +192,34 @@ def _default_run_fn() -> RunFn:
 
 
 def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -> Chunk:
-    """Run ``run_ids`` of one job and return (runs, events, per_threat, parameter_draws)
-    frames for them."""
+    """Run the work items ``run_ids`` of one job and return (runs, events, per_threat,
+    parameter_draws) frames for them.
+
+    A work item is a run id, except for a job over several scenario variants (a sweep: the
+    work object has a ``locate(item) -> (variant, run_id)`` method, :class:`SweepJob`): then
+    item ``item`` is run ``run_id`` of variant ``variant``, its simulation stream is
+    :func:`run_rng` ``(seed, run_id)`` (the variant's run ``run_id`` draws what run
+    ``run_id`` of a job on that variant alone draws), and every row gets a ``variant``
+    column."""
     run_rows, events, per_threat, draws = [], [], [], []
-    for run_id in run_ids:
+    locate = getattr(prepared, "locate", None)
+    draw_columns = DRAW_COLUMNS if locate is None else [*DRAW_COLUMNS, "variant"]
+    for item in run_ids:
+        variant, run_id = locate(item) if locate is not None else (None, item)
         rng = run_rng(seed, run_id)
-        result = run_fn(prepared, rng, run_id)
+        result = run_fn(prepared, rng, item)
         ev = result.events.to_frame()
         ev["run_id"] = run_id
         pt = result.per_threat.copy()
         pt.insert(0, "run_id", run_id)
         spent_by_site = getattr(result, "interceptors_spent_by_site", None) or {}
+        tag = {} if variant is None else {"variant": variant}
+        if variant is not None:
+            ev["variant"] = variant
+            pt["variant"] = variant
         run_rows.append(
             {
+                **tag,
                 "run_id": run_id,
                 "seed_entropy": str(seed),
                 "spawn_key": str(run_id),
@@ -183,8 +235,8 @@ def run_chunk(prepared: Any, run_fn: RunFn, seed: int, run_ids: Sequence[int]) -
         per_threat.append(pt)
         drawn = getattr(result, "parameter_draws", None)
         if drawn is not None and len(drawn):
-            draws.append(drawn.assign(run_id=run_id)[DRAW_COLUMNS])
-    drawn_frame = _concat(draws) if draws else pd.DataFrame(columns=DRAW_COLUMNS)
+            draws.append(drawn.assign(run_id=run_id, **tag)[draw_columns])
+    drawn_frame = _concat(draws) if draws else pd.DataFrame(columns=draw_columns)
     return pd.DataFrame(run_rows), _concat(events), _concat(per_threat), drawn_frame
 
 

@@ -23,6 +23,7 @@ from iadsim.cli import (
     demo_cmd,
     sensitivity_cmd,
     sim_cmd,
+    sweep_cmd,
     terrain_cmd,
     trajectory_cmd,
 )
@@ -48,6 +49,7 @@ def _register() -> None:
         terrain_cmd,
         trajectory_cmd,
         sim_cmd,
+        sweep_cmd,
         sensitivity_cmd,
         demo_cmd,
     ):

@@ -226,14 +226,17 @@ def run_command(
 
 
 def results_command(
-    directory: Path = typer.Argument(..., help="directory written by 'iadsim run --out'"),
+    directory: Path = typer.Argument(
+        ..., help="directory written by 'iadsim run --out' or 'iadsim sweep --out'"
+    ),
     sql: str | None = typer.Option(
         None,
         "--sql",
-        help="SQL over tables runs, events, per_threat, summary, site_defaults, catalog_overrides, uncertain_parameters, parameter_draws, meta (docs/results.md)",
+        help="SQL over tables runs, events, per_threat, summary, site_defaults, catalog_overrides, uncertain_parameters, parameter_draws, catalog_values, fire_units, meta (a sweep's: each with a variant column, and variants) (docs/results.md)",
     ),
 ) -> None:
-    """Print the summary of a results directory, or the result of an SQL query over it."""
+    """Print the summary of a results directory (a sweep's: one row per variant), or the
+    result of an SQL query over it."""
     import duckdb
 
     from iadsim.results.store import open_store, summary_dict  # lazy: CLI start-up
@@ -242,6 +245,21 @@ def results_command(
     try:
         if sql is None:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            from iadsim.sweeps import read_sweep_table  # lazy: CLI start-up
+
+            sweep = read_sweep_table(con)
+            if sweep is not None:
+                import json
+
+                from iadsim.cli.sweep_cmd import sweep_table, wide_console  # lazy: CLI start-up
+
+                paths = [v.split("=", 1)[0] for v in json.loads(meta.get("vary", "[]"))]
+                title = (
+                    f"{meta.get('scenario')} — {meta.get('variants')} variants x "
+                    f"{meta.get('runs')} runs, seed {meta.get('seed')}"
+                )
+                wide_console().print(sweep_table(sweep, paths, title))
+                return
             summary = summary_dict(con.execute("SELECT * FROM summary").df(), meta)
             title = f"{meta.get('scenario')} — {meta.get('runs')} runs, seed {meta.get('seed')}"
             Console().print(summary_table(summary, title))

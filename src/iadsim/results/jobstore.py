@@ -21,8 +21,10 @@ that it is the same job (:data:`JOB_KEYS`: same scenario text, seed, number of r
 catalog numbers and iadsim version) and runs only the run ids missing from it
 (:meth:`JobStore.done_ids`).
 
-The machinery knows runs by their run id only: a job over several scenario variants can key
-its work items the same way (one partial store, a ``variant`` column in the tables).
+A job over several scenario variants (a sweep, :mod:`iadsim.sweeps`) opens its partial store
+with a leading ``variant`` column in every table (``key_columns``); its work items are then
+``variant * runs + run_id`` (:meth:`JobStore.done_ids`) and its rows come back in (variant,
+run id) order.
 """
 
 from __future__ import annotations
@@ -49,7 +51,10 @@ JOB_KEYS = (
     "parameter_uncertainty",
     "catalog_sha256",
     "iadsim_version",
+    "sweep_sha256",  # a sweep's variants (absent from plain jobs: None on both sides)
 )
+#: the leading column of every table of a sweep's store
+VARIANT_COLUMNS = {"variant": "INTEGER"}
 
 
 def _meta_rows(meta: dict[str, Any]) -> list[tuple[str, str]]:
@@ -75,7 +80,7 @@ def job_differences(stored: dict[str, str], meta: dict[str, Any]) -> list[str]:
     given Y`` phrases (hashes shortened)."""
     out = []
     for key in JOB_KEYS:
-        a, b = stored.get(key), str(meta.get(key))
+        a, b = stored.get(key, "None"), str(meta.get(key))  # "None": a key the job lacks
         if a != b:
             if key.endswith("sha256"):
                 a, b = (a or "none")[:12], b[:12]
@@ -93,29 +98,47 @@ class JobStore:
     """A job's partial store in ``out_dir`` (see the module docstring); open it with
     :meth:`open`, commit chunks, read the frames back, then :meth:`finish`."""
 
-    def __init__(self, out_dir: Path, con: duckdb.DuckDBPyConnection, meta: dict[str, str]):
+    def __init__(
+        self,
+        out_dir: Path,
+        con: duckdb.DuckDBPyConnection,
+        meta: dict[str, str],
+        key_columns: dict[str, str] | None = None,
+    ):
         self.out_dir = out_dir
         self.path = out_dir / PARTIAL_NAME
         self._con = con
         #: the job's meta as first stored (a resumed job keeps its first command)
         self.stored_meta = meta
+        self.key_columns = dict(key_columns or {})
         self.runs = int(meta["runs"])
+        #: work items of the job: runs, or runs x variants for a sweep
+        self.items = self.runs * int(meta.get("variants", 1) if self.key_columns else 1)
         self.committed = self._count()
 
     @classmethod
-    def open(cls, out_dir: str | Path, meta: dict[str, Any], resume: bool) -> JobStore:
+    def open(
+        cls,
+        out_dir: str | Path,
+        meta: dict[str, Any],
+        resume: bool,
+        key_columns: dict[str, str] | None = None,
+    ) -> JobStore:
         """The partial store of the job ``meta`` in ``out_dir``: created, or with ``resume``
         reopened after checking it is the same job (a one-line :class:`InputError` naming
         ``resume`` otherwise). Without ``resume``, an interrupted job found there is refused
-        rather than overwritten."""
+        rather than overwritten. ``key_columns`` (a sweep: :data:`VARIANT_COLUMNS`) lead
+        every table."""
+        keys = dict(key_columns or {})
         out = Path(out_dir)
         path = out / PARTIAL_NAME
         if path.exists():
             stored = read_meta(path)
             if not resume:
                 done = _count_runs(path)
+                total = int(stored.get("runs", 0)) * int(stored.get("variants", 1))
                 raise InputError(
-                    f"{out} holds an interrupted job ({done} of {stored.get('runs', '?')} runs "
+                    f"{out} holds an interrupted job ({done} of {total or '?'} runs "
                     f"committed): continue it with resume, or remove {PARTIAL_NAME}",
                     "resume",
                 )
@@ -128,7 +151,7 @@ class JobStore:
                     "resume",
                 )
             con = duckdb.connect(str(path))
-            return cls(out, con, stored)
+            return cls(out, con, stored, keys)
         complete = None
         if resume and (out / STORE_NAME).exists():
             stored = read_meta(out / STORE_NAME)
@@ -148,7 +171,7 @@ class JobStore:
             con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
             con.executemany("INSERT INTO meta VALUES (?, ?)", _meta_rows(meta))
             for name in CHUNK_TABLES:
-                cols = ", ".join(f"{c} {t}" for c, t in TABLES[name].items())
+                cols = ", ".join(f"{c} {t}" for c, t in {**keys, **TABLES[name]}.items())
                 con.execute(f"CREATE TABLE {name} ({cols}, _seq BIGINT)")
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
@@ -156,7 +179,7 @@ class JobStore:
             con.close()
             path.unlink(missing_ok=True)
             raise
-        job = cls(out, con, dict(_meta_rows(meta)))
+        job = cls(out, con, dict(_meta_rows(meta)), keys)
         if complete is not None:  # a finished job resumed: its runs, committed as one chunk
             job.commit(tuple(complete))
         return job
@@ -166,8 +189,10 @@ class JobStore:
         return int(row[0]) if row else 0
 
     def done_ids(self) -> set[int]:
-        """The run ids committed so far."""
-        return {int(r[0]) for r in self._con.execute("SELECT run_id FROM runs").fetchall()}
+        """The work items committed so far: run ids, or ``variant * runs + run_id`` for a
+        sweep."""
+        expr = f"variant * {self.runs} + run_id" if self.key_columns else "run_id"
+        return {int(r[0]) for r in self._con.execute(f"SELECT {expr} FROM runs").fetchall()}
 
     def commit(self, chunk: tuple[pd.DataFrame, ...]) -> int:
         """Commit one chunk's frames (runs, events, per_threat, parameter_draws) in one
@@ -176,7 +201,7 @@ class JobStore:
         con.execute("BEGIN TRANSACTION")
         try:
             for name, frame in zip(CHUNK_TABLES, chunk, strict=True):
-                _insert_raw(con, name, frame)
+                _insert_raw(con, name, frame, {**self.key_columns, **TABLES[name]})
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -184,16 +209,17 @@ class JobStore:
         self.committed += len(chunk[0])
         atomic_write_text(
             self.out_dir / PROGRESS_JSON,
-            json.dumps({"committed_runs": self.committed, "runs": self.runs}) + "\n",
+            json.dumps({"committed_runs": self.committed, "runs": self.items}) + "\n",
         )
         return self.committed
 
     def frames(self) -> list[pd.DataFrame]:
-        """The committed rows of :data:`CHUNK_TABLES`, in run-id order (and within a run in
-        the order the engine gave them)."""
+        """The committed rows of :data:`CHUNK_TABLES`, in run-id order (a sweep's in (variant,
+        run id) order; within a run in the order the engine gave them)."""
         out = []
+        order = ", ".join([*self.key_columns, "run_id", "_seq"])
         for name in CHUNK_TABLES:
-            df = self._con.execute(f"SELECT * EXCLUDE (_seq) FROM {name} ORDER BY run_id, _seq")
+            df = self._con.execute(f"SELECT * EXCLUDE (_seq) FROM {name} ORDER BY {order}")
             out.append(df.df())
         return out
 
@@ -222,13 +248,15 @@ def _count_runs(path: Path) -> int:
         con.close()
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+def _insert_raw(
+    con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, schema: dict[str, str]
+) -> None:
     """Insert a chunk's frame as it is (plain casts; missing columns NULL) with ``_seq``."""
     if df is None or len(df) == 0:
         return
     cols = ", ".join(
         f'CAST("{c}" AS {t})' if c in df.columns else f"CAST(NULL AS {t})"
-        for c, t in TABLES[table].items()
+        for c, t in schema.items()
     )
     src = df.reset_index(drop=True)
     src = src.assign(_seq=range(len(src)))

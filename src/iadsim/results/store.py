@@ -173,14 +173,20 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE {name} ({cols})")
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+def insert_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    df: pd.DataFrame,
+    schema: dict[str, str] | None = None,
+) -> None:
     """Bulk-insert a DataFrame (registered as a view, one INSERT ... SELECT; NaN -> NULL).
 
-    Columns missing from ``df`` become NULL; extra columns are ignored.
+    Columns missing from ``df`` become NULL; extra columns are ignored. ``schema``: the
+    table's columns (default :data:`TABLES` ``[table]``; a sweep's store adds ``variant``).
     """
     if df is None or len(df) == 0:
         return
-    schema = TABLES[table]
+    schema = schema or TABLES[table]
     cols = ", ".join(
         _EXPR.get((table, c), 'CAST("{c}" AS {t})').format(c=c, t=t)
         if c in df.columns
