@@ -21,6 +21,7 @@ from iadsim.cli import (
     check_cmd,
     coverage_cmd,
     demo_cmd,
+    export_cmd,
     sensitivity_cmd,
     sim_cmd,
     sweep_cmd,
@@ -52,6 +53,7 @@ def _register() -> None:
         sweep_cmd,
         sensitivity_cmd,
         demo_cmd,
+        export_cmd,
     ):
         mod.register(app)
 
@@ -69,6 +71,8 @@ OPTION_OF_PARAM = {
     "launch": "--from",  # trajectory
     "resume": "--resume",  # run
     "aim": "--to",  # trajectory
+    "fmt": "--format",  # export
+    "run_id": "--run",  # export
 }
 
 

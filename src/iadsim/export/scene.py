@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from iadsim import catalog
 from iadsim.coverage.analysis import (
     CoverageResult,
     compute_coverage_multi,
@@ -264,10 +265,10 @@ def check_threat(scenario, threat: str) -> Any:
     the coverage's detection ranges); one-line error naming ``threat`` otherwise."""
     try:
         return resolve_threat(threat, scenario)
-    except CatalogError as exc:  # said for the parameter, so the CLI names its option
+    except CatalogError:  # said for the parameter, so the CLI names its option
+        known = ", ".join(t.id for t in catalog.items("threat"))
         raise InputError(
-            f"threat {threat!r}: {exc}; 'iadsim catalog list --kind threat' lists them",
-            "threat",
+            f"threat {threat!r} is not in the catalog's threats; known: {known}", "threat"
         ) from None
 
 
