@@ -161,7 +161,7 @@ def _track_packet(scene: Scene, track: Track, parent: str, key: str) -> Packet:
             }
         ),  # fmt: skip
         availability=_interval(scene, track.start_s, track.end_s),
-        position=Position(
+        position=Position(  # type: ignore[call-arg]  # czml3 declares these fields loosely
             epoch=scene.start_utc,
             cartographicDegrees=_samples(track),
             interpolationAlgorithm=InterpolationAlgorithms.LAGRANGE,

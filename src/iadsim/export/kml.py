@@ -177,12 +177,12 @@ def scene_kml(scene: Scene) -> simplekml.Kml:
                          height=c.altitude_m, mode=mode,
                          description=f"{c.system}: {c.area_km2:,.1f} km2 at {c.altitude_m:g} m "
                                      f"{'AGL' if c.agl else 'AMSL'} vs {c.threat}")  # fmt: skip
-    for name, tracks, key in (("Threats", scene.threats, "threat"),
-                              ("Interceptors", scene.interceptors, "interceptor")):  # fmt: skip
+    for name, tracks, style in (("Threats", scene.threats, "threat"),
+                                ("Interceptors", scene.interceptors, "interceptor")):  # fmt: skip
         if tracks:
             folder = kml.newfolder(name=name)
             for t in tracks:
-                _add_track(folder, scene, t, st[key])
+                _add_track(folder, scene, t, st[style])
     if scene.events:
         events = kml.newfolder(name="Events")
         for e in scene.events:
