@@ -213,7 +213,7 @@ def scene_document(scene: Scene) -> Document:
                                 "engagement range (km)": round(s.engagement_range_m / 1000, 1),
                                 "interceptors": ", ".join(s.interceptors),
                                 "network": s.network}),
-            position=Position(cartographicDegrees=[s.lon, s.lat, s.ground_m]),
+            position=Position(cartographicDegrees=[s.lon, s.lat, round(s.ground_m, 1)]),
             point=Point(pixelSize=12, color=_color(s.kind),
                         outlineColor=Color(rgba=[255, 255, 255, 255]), outlineWidth=2),
             label=Label(text=s.id, font="13px sans-serif", style=LabelStyles.FILL_AND_OUTLINE,
