@@ -225,6 +225,76 @@ def run_command(
         typer.echo(f"wrote {png}")
 
 
+#: formats of ``iadsim results --format``
+RESULT_FORMATS = ("table", "csv", "json")
+#: rows of a table shown when --limit is not given (csv and json: every row)
+TABLE_LIMIT = 100
+
+
+def _rows(cursor, limit: int | None, batch: int = 10_000):
+    """The rows of a DuckDB result, at most ``limit`` (None: all), fetched in batches so that
+    a large result is streamed, not held in memory."""
+    left = limit
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        chunk = cursor.fetchmany(size)
+        if not chunk:
+            return
+        yield from chunk
+        if left is not None:
+            left -= len(chunk)
+
+
+def _count_rest(cursor, batch: int = 100_000) -> int:
+    """Rows left in a DuckDB result (fetched and dropped batch by batch)."""
+    n = 0
+    while chunk := cursor.fetchmany(batch):
+        n += len(chunk)
+    return n
+
+
+def _print_rows(columns, cursor, fmt: str, limit: int | None, what: str) -> None:
+    """Print the rows of ``cursor`` (a DuckDB result, or an object with ``fetchmany``) in
+    ``fmt``: at most ``limit`` rows (None: all); the table says how many it left out."""
+    from iadsim.results import tabular  # lazy: CLI start-up
+
+    if fmt == "csv":
+        tabular.write_csv(columns, _rows(cursor, limit), sys.stdout)
+        return
+    if fmt == "json":
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        ascii_only = not encoding.lower().replace("-", "").startswith("utf")
+        tabular.write_json(columns, _rows(cursor, limit), sys.stdout, ensure_ascii=ascii_only)
+        return
+    table = Table()
+    for c in columns:
+        table.add_column(escape(c))
+    shown = 0
+    for row in _rows(cursor, limit):
+        table.add_row(*(escape(tabular.cell_text(v)) for v in row))
+        shown += 1
+    rest = _count_rest(cursor) if limit is not None else 0
+    if rest:
+        table.caption = (
+            f"{shown} of {shown + rest} {what} shown: --limit N shows more, --limit 0 all, "
+            "--format csv or json every row"
+        )
+    Console(width=200).print(table)
+
+
+class _FrameRows:
+    """A DataFrame's rows behind the ``fetchmany`` of a DuckDB result (pandas NaN as None)."""
+
+    def __init__(self, frame) -> None:
+        frame = frame.astype(object).where(frame.notna(), None)
+        self.rows = iter(frame.itertuples(index=False, name=None))
+
+    def fetchmany(self, size: int) -> list:
+        import itertools
+
+        return list(itertools.islice(self.rows, size))
+
+
 def results_command(
     directory: Path = typer.Argument(
         ..., help="directory written by 'iadsim run --out' or 'iadsim sweep --out'"
@@ -234,13 +304,40 @@ def results_command(
         "--sql",
         help="SQL over tables runs, events, per_threat, summary, site_defaults, catalog_overrides, uncertain_parameters, parameter_draws, catalog_values, fire_units, meta (a sweep's: each with a variant column, and variants) (docs/results.md)",
     ),
+    fmt: str = typer.Option(
+        "table",
+        "--format",
+        help="table | csv | json (a list of objects). Floats to 15 significant digits, "
+        "no binary noise (0.1+0.2 -> 0.3); SQL NULL: NULL in the table, an empty CSV field, "
+        "JSON null",
+    ),
+    limit: int | None = typer.Option(
+        None,
+        "--limit",
+        help=f"print at most N rows (0: all). Default: {TABLE_LIMIT} for --format table (the "
+        "caption says how many were left out), all for csv and json",
+        show_default=False,
+    ),
 ) -> None:
     """Print the summary of a results directory (a sweep's: one row per variant), or the
-    result of an SQL query over it."""
+    result of an SQL query over it, as a table, CSV or JSON.
+
+    Without --sql, csv and json hold every metric of the store's summary table (metric,
+    value, ci_low, ci_high, n; a sweep's: the sweep table, one row per variant); the table
+    shows the headline metrics.
+
+    Example: iadsim results out/patriot --sql "select kind, count(*) as n from events group
+    by kind" --format csv
+    """
     import duckdb
 
     from iadsim.results.store import open_store, summary_dict  # lazy: CLI start-up
 
+    if fmt not in RESULT_FORMATS:
+        raise InputError(f"--format must be one of {', '.join(RESULT_FORMATS)}, got {fmt!r}")
+    if limit is not None and limit < 0:
+        raise InputError(f"--limit must be >= 0 (0: every row), got {limit}")
+    rows_limit = (TABLE_LIMIT if fmt == "table" else None) if limit is None else (limit or None)
     con = open_store(directory)
     try:
         if sql is None:
@@ -248,6 +345,9 @@ def results_command(
             from iadsim.sweeps import read_sweep_table  # lazy: CLI start-up
 
             sweep = read_sweep_table(con)
+            if sweep is not None and fmt != "table":
+                _print_rows(list(sweep.columns), _FrameRows(sweep), fmt, rows_limit, "variants")
+                return
             if sweep is not None:
                 import json
 
@@ -260,6 +360,12 @@ def results_command(
                 )
                 wide_console().print(sweep_table(sweep, paths, title))
                 return
+            if fmt != "table":
+                cur = con.execute(
+                    "SELECT metric, value, ci_low, ci_high, n FROM summary ORDER BY rowid"
+                )
+                _print_rows([d[0] for d in cur.description], cur, fmt, rows_limit, "metrics")
+                return
             summary = summary_dict(con.execute("SELECT * FROM summary").df(), meta)
             title = f"{meta.get('scenario')} — {meta.get('runs')} runs, seed {meta.get('seed')}"
             Console().print(summary_table(summary, title))
@@ -267,7 +373,6 @@ def results_command(
         try:
             rel = con.execute(sql)
             cols = [d[0] for d in (rel.description if rel is not None else None) or []]
-            rows = rel.fetchall() if cols else []
         except duckdb.Error as exc:
             raise InputError(f"--sql: {exc}") from None
         if not cols:  # '' or ';': no statement, nothing to show
@@ -275,12 +380,10 @@ def results_command(
                 f"--sql: {sql!r} holds no query; give one, e.g. "
                 "--sql 'select kind, count(*) from events group by kind'"
             )
-        table = Table()
-        for c in cols:
-            table.add_column(escape(c))
-        for row in rows:
-            table.add_row(*(escape("NULL" if v is None else str(v)) for v in row))
-        Console(width=200).print(table)
+        try:
+            _print_rows(cols, rel, fmt, rows_limit, "rows")
+        except duckdb.Error as exc:  # an error found while the rows are produced
+            raise InputError(f"--sql: {exc}") from None
     finally:
         con.close()
 
