@@ -197,3 +197,51 @@ def test_resume_needs_an_output_directory():
 
     with pytest.raises(InputError, match="resume continues a job in out_dir"):
         run("x.yaml", resume=True)
+
+
+def test_map_run_worst_draws_the_run_with_most_leakers(
+    stub_engine, scenario, tmp_path, iadsim_cli, monkeypatch
+):
+    """--map-run worst hands the raid map the run with the most leakers (lowest id on ties),
+    --map-run N run N, --map run 0; the recorded command leaves --map-run out."""
+    import iadsim.report.raidmap as raidmap
+
+    drawn = []
+
+    def fake_plot(scn, events, path, run_id=0, title=None, *, run_label=None):
+        drawn.append((run_id, run_label, sorted(set(events.run_id))))
+        path.write_bytes(b"png")
+        return path
+
+    monkeypatch.setattr(raidmap, "plot_raid_map", fake_plot)
+    monkeypatch.setattr("iadsim.scenario.load_scenario", lambda path: None)
+    out = tmp_path / "out"
+    code, stdout, err = iadsim_cli("run", scenario, "--runs", 12, "--seed", 3, "--map-run",
+                                   "worst", "--out", out)  # fmt: skip
+    assert code == 0, err
+    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    (worst, most), *rest = con.execute(
+        "SELECT run_id, leakers FROM runs ORDER BY leakers DESC, run_id"
+    ).fetchall()
+    con.close()
+    assert rest and most > min(n for _, n in rest)  # the runs differ: a real choice
+    assert drawn[-1][0] == worst and f"the most leakers: {most}" in drawn[-1][1]
+    assert drawn[-1][2] == list(range(12))  # every run's events, the map picks its own
+    assert f"raid-map.png: run {worst} of 12" in stdout
+    assert "--map-run" not in json.loads((out / "summary.json").read_text())["command"]
+    assert iadsim_cli("run", scenario, "--runs", 12, "--seed", 3, "--map-run", 5,
+                      "--out", tmp_path / "five")[0] == 0  # fmt: skip
+    assert drawn[-1][:2] == (5, None)
+    assert iadsim_cli("run", scenario, "--runs", 2, "--map", "--out", tmp_path / "zero")[0] == 0
+    assert drawn[-1][:2] == (0, None)
+
+
+@pytest.mark.parametrize("value, needle", [("12", "--map-run 12: no such run; this job has "
+                                            "runs 0 to 11"), ("-1", "--map-run -1: no such run"),
+                                           ("last", "--map-run must be a run id or 'worst'")])  # fmt: skip
+def test_map_run_is_checked_before_any_run(stub_engine, scenario, tmp_path, iadsim_cli, value,
+                                           needle):  # fmt: skip
+    out = tmp_path / "out"
+    code, _, err = iadsim_cli("run", scenario, "--runs", 12, "--map-run", value, "--out", out)
+    assert code == 2 and needle in err and err.count("\n") == 1
+    assert not (out / "results.duckdb").exists() and not (out / "results.partial.duckdb").exists()

@@ -117,3 +117,148 @@ def test_raid_map_across_the_antimeridian_and_at_a_pole_is_drawn_as_flown(tmp_pa
     _draw(ax, scn, resolve_deployment(scn), traj, empty, grid, labels=True)
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     assert x1 - x0 < 800 and y1 - y0 < 800
+
+
+# --- sector reach, labels, the run drawn ---------------------------------------------------
+
+SECTOR_RAID = """\
+name: one Patriot facing north, a low cruise missile and an SRBM
+environment: {k_factor: 1.3333, dem: null}
+time: {duration_s: 900, step_s: 1}
+sites:
+  - {id: pat, system: patriot, lat: 50.0, lon: 20.0, heading_deg: 0}
+assets:
+  - {id: base, lat: 50.0, lon: 20.0, radius_km: 3, value: 1}
+raids:
+  - threat: cruise-missile
+    speed_mps: 240
+    route: [[51.0, 20.0, 40], [50.0, 20.0, 40]]
+  - threat: srbm-300
+    launch: [52.2, 20.0]
+    aim: [50.0, 20.0]
+"""
+
+
+def _arc_distances_m(fig_info, site, threat, grid_crs):
+    """Geodesic distance from the site of every point of the arc drawn for the threat."""
+    import numpy as np
+    from pyproj import Geod, Transformer
+
+    lines = [ln for ax in fig_info["axes"] for ln in ax.get_lines()
+             if ln.get_gid() == f"sector:{site.id}:{threat}"]  # fmt: skip
+    assert lines, f"no arc drawn for {threat}"
+    xy = np.vstack([ln.get_xydata() for ln in lines]) * 1e3
+    lon, lat = Transformer.from_crs(grid_crs, "EPSG:4326", always_xy=True).transform(*xy.T)
+    _, _, dist = Geod(ellps="WGS84").inv(np.full(len(lon), site.lon), np.full(len(lon), site.lat),
+                                         lon, lat)  # fmt: skip
+    return dist
+
+
+def test_sector_arcs_are_drawn_at_the_radars_detection_range_for_each_threat(tmp_path):
+    """The AN/MPQ-65's arc for a cruise missile 40 m above the sea lies at the radio horizon
+    between its antenna and 40 m (sqrt(2 k R h1) + sqrt(2 k R h2)); for the SRBM, which climbs
+    above any horizon, at the catalog range for its RCS (R_ref (sigma / sigma_ref)^(1/4)),
+    not at a fixed 60 km."""
+    import numpy as np
+    import pandas as pd
+
+    from iadsim import catalog
+    from iadsim.deployment import resolve_deployment
+    from iadsim.report.figure import with_fonts
+    from iadsim.report.raidmap import raid_map_figure
+    from iadsim.scenario import load_scenario
+    from iadsim.sim.events import EVENT_COLUMNS
+
+    path = tmp_path / "scn.yaml"
+    path.write_text(SECTOR_RAID)
+    scn = load_scenario(path)
+    fig, info = with_fonts(raid_map_figure)(scn, pd.DataFrame(columns=list(EVENT_COLUMNS)))
+    site = resolve_deployment(scn).site("pat")
+    radar = catalog.get("an-mpq-65", kind="radar")
+    a = 1.3333 * 6_371_000.0
+    horizon = np.sqrt(2 * a * radar.antenna_height.si) + np.sqrt(2 * a * 40.0)
+    srbm = catalog.get("srbm-300", kind="threat")
+    r_det = radar.reference_detection_range.si * (srbm.rcs.si / radar.reference_rcs.si) ** 0.25
+    r_det = min(r_det, radar.instrumented_range.si)
+    reach = {r.threat: r for r in info["reaches"]}
+    assert reach["cruise-missile"].limited_by == "horizon"
+    assert reach["cruise-missile"].range_m == pytest.approx(horizon, rel=2e-3)
+    assert reach["srbm-300"].limited_by == "range"
+    assert r_det * 0.99 <= reach["srbm-300"].range_m <= r_det
+    for threat, want in (("cruise-missile", horizon), ("srbm-300", reach["srbm-300"].range_m)):
+        assert _arc_distances_m(info, site, threat, info["crs"]) == pytest.approx(want, rel=2e-3)
+    assert 1.3 * horizon < r_det  # the two arcs are distinct, neither at the old 60 km
+    assert abs(horizon - 60e3) > 5e3 and abs(r_det - 60e3) > 5e3
+
+
+CROWDED = """\
+name: six batteries within a few kilometres, three assets among them
+environment: {k_factor: 1.3333, dem: null}
+time: {duration_s: 600, step_s: 2}
+sites:
+  - {id: alpha-battery, system: patriot, lat: 50.000, lon: 20.000, heading_deg: 0}
+  - {id: bravo-battery, system: patriot, lat: 50.010, lon: 20.012, heading_deg: 0}
+  - {id: charlie-battery, system: patriot, lat: 49.992, lon: 20.020, heading_deg: 0}
+  - {id: delta-battery, system: nasams, lat: 50.018, lon: 19.990, heading_deg: 0}
+  - {id: echo-battery, system: nasams, lat: 49.985, lon: 19.995, heading_deg: 0}
+  - {id: foxtrot-radar, system: an-mpq-64, lat: 50.005, lon: 20.030, heading_deg: 0}
+assets:
+  - {id: depot, lat: 50.004, lon: 20.004, radius_km: 1, value: 1}
+  - {id: airfield, lat: 50.012, lon: 20.000, radius_km: 1, value: 1}
+  - {id: port, lat: 49.995, lon: 20.010, radius_km: 1, value: 1}
+raids:
+  - threat: cruise-missile
+    speed_mps: 240
+    route: [[50.9, 20.0, 60], [50.004, 20.004, 60]]
+"""
+
+
+def test_raid_map_labels_do_not_overlap_each_other_nor_leave_the_axes(tmp_path):
+    """Nine labels whose anchors lie within a few kilometres (a few label heights on the
+    map): after placement no two label boxes overlap, each is inside its panel, and the
+    placement is the same on a second drawing (deterministic)."""
+    import pandas as pd
+
+    from iadsim.report.figure import with_fonts
+    from iadsim.report.labels import label_boxes, overlapping_pairs
+    from iadsim.report.raidmap import raid_map_figure
+    from iadsim.scenario import load_scenario
+    from iadsim.sim.events import EVENT_COLUMNS
+
+    path = tmp_path / "scn.yaml"
+    path.write_text(CROWDED)
+    scn = load_scenario(path)
+    empty = pd.DataFrame(columns=list(EVENT_COLUMNS))
+    positions = []
+    for _ in range(2):
+        fig, info = with_fonts(raid_map_figure)(scn, empty)
+        renderer = fig.canvas.get_renderer()
+        texts = info["labels"]
+        zoom = [t for t in texts if t.axes is info["axes"][1]]
+        assert len(zoom) == 6 + 3  # every site and asset labelled in the defended-area panel
+        boxes = label_boxes(texts, renderer)
+        assert overlapping_pairs(boxes) == []
+        for t, box in zip(texts, boxes, strict=True):
+            frame = t.axes.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+            assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+        # the anchors really crowd: most pairs of them are closer than a label is wide
+        import numpy as np
+
+        anchors = info["axes"][1].transData.transform([t.xy for t in zoom])
+        close = sum(np.hypot(*(anchors[i] - anchors[j])) < boxes[0].width
+                    for i in range(len(zoom)) for j in range(i + 1, len(zoom)))  # fmt: skip
+        assert close >= 15
+        positions.append([t.get_position() for t in texts])
+    assert positions[0] == positions[1]
+
+
+def test_worst_run_is_the_one_with_most_leakers_lowest_id_on_ties():
+    import pandas as pd
+
+    from iadsim.report.raidmap import worst_run
+
+    runs = pd.DataFrame({"run_id": [0, 1, 2, 3, 4], "leakers": [1, 3, 0, 3, 2]})
+    assert worst_run(runs) == 1
+    assert worst_run(runs.iloc[::-1]) == 1  # not the row order
+    assert worst_run(pd.DataFrame({"run_id": [7], "leakers": [0]})) == 7

@@ -22,7 +22,7 @@ from iadsim.errors import IadsimWarning, InputError
 #: left out of the command recorded as the job's provenance, so that summary.json is the same
 #: for any --workers, backend, output directory and after --resume
 _EXECUTION_OPTIONS = {"--out": True, "--workers": True, "--backend": True, "--scheduler": True,
-                      "--resume": False, "--map": False}  # fmt: skip
+                      "--resume": False, "--map": False, "--map-run": True}  # fmt: skip
 
 
 def reproducing_command(argv: list[str]) -> str:
@@ -124,6 +124,25 @@ class _LazyBar:
             self.progress.stop()
 
 
+def _map_run(text: str | None, runs: int) -> int | str | None:
+    """``--map-run``: None (not given), ``"worst"`` or a run id of the job, checked before
+    the job runs."""
+    if text is None:
+        return None
+    if text.strip().lower() == "worst":
+        return "worst"
+    try:
+        run_id = int(text)
+    except ValueError:
+        raise InputError(f"--map-run must be a run id or 'worst', got {text!r}") from None
+    if run_id < 0 or (runs >= 1 and run_id >= runs):  # --runs < 1: api.run says so
+        raise InputError(
+            f"--map-run {run_id}: no such run; this job has runs 0 to {runs - 1} (--runs {runs})"
+            ", or give 'worst'"
+        )
+    return run_id
+
+
 def run_command(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
     out: Path = typer.Option(..., "--out", help="directory for results.duckdb and summary.json"),
@@ -135,7 +154,17 @@ def run_command(
         None, "--scheduler", help="Dask scheduler address (default: start a local cluster)"
     ),
     raid_map: bool = typer.Option(
-        False, "--map", help="also draw run 0 (tracks, detections, intercepts, leaks): raid-map.png"
+        False,
+        "--map",
+        help="also draw one run (tracks, detections, intercepts, leaks): raid-map.png; run 0 "
+        "unless --map-run says which",
+    ),
+    map_run: str | None = typer.Option(
+        None,
+        "--map-run",
+        help="the run drawn on raid-map.png (implies --map): a run id in 0..runs-1, or 'worst' "
+        "(the run with the most leakers; ties: the lowest run id)",
+        show_default=False,
     ),
     parameter_uncertainty: bool = typer.Option(
         False,
@@ -156,6 +185,9 @@ def run_command(
     interrupted in any way (Ctrl-C, kill -9, a crash) is continued with --resume. A second
     job into the same --out is refused while one runs.
 
+    --map draws run 0 on raid-map.png; --map-run N draws run N, --map-run worst the run with
+    the most leakers (the lowest run id on ties).
+
     A 'warning:' line says when a threat was flown far outside its catalog class, or when
     threats were still flying at the end of the simulated time (unresolved: the raid is then
     not scored defeated; the line gives the time.duration_s that resolves them).
@@ -164,6 +196,8 @@ def run_command(
     """
     from iadsim.api import run  # lazy: CLI start-up
 
+    map_choice = _map_run(map_run, runs)
+    raid_map = raid_map or map_choice is not None
     bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
     caught: list[warnings.WarningMessage] = []
     try:
@@ -216,13 +250,19 @@ def run_command(
     Console().print(summary_table(s, f"{s['scenario']} — {runs} runs, seed {seed}"))
     typer.echo(f"wrote {out / 'results.duckdb'} and {out / 'summary.json'}")
     if raid_map:
-        from iadsim.report.raidmap import plot_raid_map  # lazy: CLI start-up
+        from iadsim.report.raidmap import plot_raid_map, worst_run  # lazy: CLI start-up
         from iadsim.scenario import load_scenario  # lazy: CLI start-up
 
+        run_id, label = map_choice if map_choice is not None else 0, None
+        if map_choice == "worst":
+            run_id = worst_run(rs.runs)
+            leakers = int(rs.runs.loc[rs.runs["run_id"] == run_id, "leakers"].iloc[0])
+            label = f"run {run_id} of {runs} (the most leakers: {leakers})"
         with warnings.catch_warnings():  # the raids were sampled (and warned about) above
             warnings.simplefilter("ignore", IadsimWarning)
-            png = plot_raid_map(load_scenario(scenario), rs.events, out / "raid-map.png")
-        typer.echo(f"wrote {png}")
+            png = plot_raid_map(load_scenario(scenario), rs.events, out / "raid-map.png",
+                                run_id=int(run_id), run_label=label)  # fmt: skip
+        typer.echo(f"wrote {png}: {label or f'run {run_id}'}")
 
 
 #: formats of ``iadsim results --format``

@@ -39,6 +39,7 @@ from iadsim.geo.earth import (
     K_STANDARD,
     R_EARTH_M,
     elevation_angle_rad,
+    ground_range_for_slant_m,
     horizon_range_m,
     min_visible_height_m,
     slant_range_m,
@@ -59,6 +60,17 @@ class RadarSpec:
     max_elevation_deg: float = 90.0
     azimuth_sector_deg: float = 360.0
     heading_deg: float | None = None  #: boresight (deg); needed with fixed sectors
+
+    def reach_at_m(self, target_altitude_m, ground_m: float = 0.0, k_factor: float = K_STANDARD):
+        """Farthest ground distance (m) at which this radar, on ground ``ground_m``, detects a
+        target at ``target_altitude_m`` (same reference as the ground; arrays broadcast) over
+        a smooth sphere: the detection range (a slant range) as a ground distance at that
+        height, cut at the radio horizon between the antenna and the target (k from
+        ``k_factor``). 0 where the target is beyond the detection range even overhead."""
+        h_r = ground_m + self.antenna_height_m
+        by_range = ground_range_for_slant_m(self.detection_range_m, h_r, target_altitude_m)
+        horizon = horizon_range_m(h_r, target_altitude_m, k_factor)
+        return np.minimum(np.nan_to_num(by_range, nan=0.0), horizon)
 
 
 @dataclass(frozen=True)
