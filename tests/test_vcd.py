@@ -114,3 +114,64 @@ def test_write_vcd_png_and_csv(tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0][0] == "ground_range_km" and "horizon_an-mpq-65_km" in rows[0]
     assert len(rows) > 100
+
+
+# --- axes that fit the radar and the threat ------------------------------------------------
+
+
+def _drawn_limits(item, threat):
+    from iadsim.report.figure import with_fonts
+    from iadsim.report.vcd import vcd_figure
+
+    curves = vcd_curves(item, threat=threat)
+    ax = with_fonts(vcd_figure)(curves).axes[0]
+    scale = 1000.0 if "(m above" in ax.get_ylabel() else 1.0  # the altitude axis in m or km
+    return curves["meta"], ax.get_xlim()[1], ax.get_ylim()[1] / scale
+
+
+def test_vcd_of_an_early_warning_radar_vs_an_mrbm_spans_hundreds_of_km():
+    """AN/TPY-2 vs mrbm-1000: the axes hold the radar's 1,000 km detection range for the
+    threat's RCS (catalog R_ref (sigma/sigma_ref)^(1/4), capped) and the MRBM's 240 km apogee,
+    not a 10 km ceiling."""
+    radar = catalog.get("an-tpy-2", kind="radar")
+    mrbm = catalog.get("mrbm-1000", kind="threat")
+    r_det_km = (
+        min(
+            radar.reference_detection_range.si * (mrbm.rcs.si / radar.reference_rcs.si) ** 0.25,
+            radar.instrumented_range.si,
+        )
+        / 1000
+    )
+    meta, x_max, y_max = _drawn_limits("an-tpy-2", "mrbm-1000")
+    assert meta["detection_range_km"]["an-tpy-2"] == pytest.approx(r_det_km)
+    assert r_det_km <= x_max <= 1.1 * r_det_km
+    assert mrbm.cruise_altitude.si / 1000 <= y_max <= 1.3 * mrbm.cruise_altitude.si / 1000
+    assert y_max > 200
+
+
+def test_vcd_of_a_short_range_radar_vs_a_cruise_missile_is_zoomed_to_fit():
+    """AN/MPQ-64 vs cruise-missile: ground range to just beyond its 22 km detection range
+    and the AMRAAM's reach, altitudes to just above the missile's 50 m (in metres), where the
+    old diagram showed 0-10 km."""
+    meta, x_max, y_max = _drawn_limits("nasams", "cruise-missile")
+    r_det = meta["detection_range_km"]["an-mpq-64"]
+    assert 20 < r_det <= x_max < 2 * r_det
+    assert 0.050 <= y_max < 0.1  # km: the cruise altitude fits, nothing far above it
+    # the legend's reach at 50 m is the coverage's rule for one radar: range-limited here
+    assert meta["reach_at_cruise_altitude_km"]["an-mpq-64"] == pytest.approx(r_det, rel=2e-3)
+
+
+def test_vcd_altitude_axis_holds_the_horizon_at_the_detection_range():
+    """S-400 vs cruise-missile: the 91N6E sees a 0.1 m2 target to 190 km in free space; the
+    radar horizon there (a / cos((d - d1) / a) - a) is the diagram's ceiling, so the whole
+    horizon-limited reach is drawn."""
+    import numpy as np
+
+    meta, x_max, y_max = _drawn_limits("s-400", "cruise-missile")
+    a = (4 / 3) * 6_371_000.0
+    for rid, rng_km in meta["detection_range_km"].items():
+        h_r = meta["antenna_height_m"][rid]
+        d1 = a * np.arccos(a / (a + h_r))
+        horizon_km = (a / np.cos((rng_km * 1e3 - d1) / a) - a) / 1000
+        assert horizon_km <= y_max and rng_km <= x_max
+    assert y_max < 5  # not the interceptors' 30 km ceiling

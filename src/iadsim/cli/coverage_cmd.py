@@ -155,7 +155,9 @@ def vcd(
 
     Draws each radar's horizon curve, its detection envelope for the threat's RCS and the
     engagement envelope of each interceptor for the threat's class, and writes the curves
-    to a CSV beside the PNG.
+    to a CSV beside the PNG. The axes fit the radar and the threat: ground range to the
+    detection range for the threat, altitude to the threat's highest catalog altitude (a
+    ballistic missile's apogee) or the radar horizon there (docs/coverage.md).
 
     Example: iadsim vcd s-400 --threat fighter-4gen --out out/vcd-s400.png
     """

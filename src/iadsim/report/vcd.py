@@ -16,6 +16,16 @@ detection-range circle (R_ref (sigma/sigma_ref)^(1/4), capped) and the maximum e
 Engagement region of an interceptor: its envelope for the threat's class (slant range from
 the launcher between min and max range, altitude between min and max) in view of the
 fire-control radar (above its horizon, within its elevation limits). These are the same tests the coverage maps apply per cell.
+
+The axes fit the radar and the threat (:func:`axis_limits_km`): altitude up to the threat's
+highest catalog altitude (a ballistic missile's apogee, an aircraft's or cruise missile's
+cruise altitude and its alternatives) or the radar horizon's height at the detection range,
+whichever is higher; ground range out to the radars' detection range for the threat and the
+regions below that altitude. An AN/TPY-2 against an MRBM is drawn to about 1,050 km and
+280 km; an AN/MPQ-64 against a cruise missile to about 30 km and 60 m (altitudes in metres
+below 2 km).
+The threat's altitudes are drawn as a band (a ballistic missile's apogee as a line), and the
+legend gives each radar's reach on the threat at its cruise altitude.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from iadsim import catalog
+from iadsim.coverage.analysis import site_spec
 from iadsim.deployment import resolve_catalog_item
 from iadsim.errors import InputError
 from iadsim.fileio import atomic_write
@@ -120,6 +131,8 @@ def vcd_curves(
         )
         lo, up = _band(lower, upper)
         cols[f"engagement_{iid}_lower"], cols[f"engagement_{iid}_upper"] = lo / 1000, up / 1000
+    alt_lo_m, alt_hi_m = threat_altitudes_m(thr)
+    specs = site_spec(site, thr).radars  # the coverage's view: reach at one target height
     meta = {
         "item": site.item.id,
         "name": site.item.name,
@@ -130,8 +143,56 @@ def vcd_curves(
         "antenna_height_m": height,
         "detection_range_km": {k: v / 1000 for k, v in det_range.items()},
         "fire_control_radar": fcr_id,
+        "threat_altitude_km": (alt_lo_m / 1000, alt_hi_m / 1000),
+        "threat_cruise_altitude_km": thr.cruise_altitude.si / 1000,
+        # ground distance at which each radar detects the threat at its cruise altitude
+        "reach_at_cruise_altitude_km": {
+            r.id: float(r.reach_at_m(thr.cruise_altitude.si, 0.0, k_factor)) / 1000 for r in specs
+        },
     }
     return {"ground_range_km": d / 1000, "columns": cols, "meta": meta}
+
+
+def threat_altitudes_m(threat: catalog.Threat) -> tuple[float, float]:
+    """The altitudes (m) a threat flies at, from the catalog: a ballistic missile from the
+    ground to its apogee (``cruise_altitude`` and its alternatives), an air-breathing one
+    between the lowest and highest of its ``cruise_altitude`` and alternatives."""
+    q = threat.cruise_altitude
+    to_si = q.si / q.value if q.value else 1.0
+    values = [q.si, *(a.value * to_si for a in q.alternatives)]
+    if threat.target_class == "ballistic":
+        return 0.0, max(values)
+    return min(values), max(values)
+
+
+def axis_limits_km(curves: dict) -> tuple[float, float]:
+    """(ground range, altitude) upper limits of the diagram, km.
+
+    Altitude: 1.15 x the higher of the threat's highest altitude
+    (:func:`threat_altitudes_m`) and the radar horizon's height at each radar's detection
+    range (below it a radar cannot see a target at that range), so the threat's altitudes
+    and where the horizon cuts each radar's reach fit. Ground range: 1.05 x the farthest of
+    the radars' detection ranges for the threat and of the ranges where a detection or
+    engagement region lies below that altitude (within the curves' own axis)."""
+    d, cols, meta = curves["ground_range_km"], curves["columns"], curves["meta"]
+    top = meta["threat_altitude_km"][1]
+    for rid, rng in meta["detection_range_km"].items():
+        if rng > 0:
+            top = max(top, float(np.interp(rng, d, cols[f"horizon_{rid}"])))
+    y_max = 1.15 * max(top, 1e-3)
+    far = max([0.0, *meta["detection_range_km"].values()])
+    for name, lower in cols.items():
+        if name.endswith("_lower"):
+            seen = ~np.isnan(lower) & (lower < y_max)
+            if seen.any():
+                far = max(far, float(d[seen].max()))
+    x_max = float(d[-1]) if far <= 0 else min(float(d[-1]), 1.05 * far)
+    return x_max, y_max
+
+
+def _alt_text(km: float) -> str:
+    """An altitude for a label: metres below 1 km, else km."""
+    return f"{km * 1000:.3g} m" if km < 1 else f"{km:.4g} km"
 
 
 def write_vcd_csv(curves: dict, path: str | Path) -> Path:
@@ -158,39 +219,50 @@ def _outline(d, lower, upper):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-@with_fonts
-def plot_vcd(curves: dict, path: str | Path) -> Path:
-    """Draw the vertical coverage diagram PNG."""
+def vcd_figure(curves: dict):
+    """The vertical coverage diagram as a :class:`~matplotlib.figure.Figure` (axes limits from
+    :func:`axis_limits_km`; altitudes in metres when the top is below 2 km)."""
     d, cols, meta = curves["ground_range_km"], curves["columns"], curves["meta"]
-    fig = new_figure(figsize=(10, 5.5), dpi=120)
+    x_max, y_max_km = axis_limits_km(curves)
+    metres = y_max_km < 2.0
+    ys = 1000.0 if metres else 1.0  # altitude unit: m or km
+    fig = new_figure(figsize=(10, 6.5), dpi=120)
     ax = fig.subplots()
     det_colours = ["#4a90d9", "#7fb3e6", "#2c5f8a"]
     eng_colours = ["#d9534f", "#f0ad4e", "#8e44ad", "#5cb85c"]
-    top = 0.0
     radars = [c[len("horizon_") :] for c in cols if c.startswith("horizon_")]
+    cruise_km = meta["threat_cruise_altitude_km"]
+    unit = "m" if metres else "km"
     for i, rid in enumerate(radars):
         lo, up = cols[f"detection_{rid}_lower"], cols[f"detection_{rid}_upper"]
         rng = meta["detection_range_km"][rid]
+        label = f"detection, {rid} ({rng:.0f} km vs {meta['rcs_m2']:g} m²"
+        reach = meta["reach_at_cruise_altitude_km"].get(rid, 0.0)
+        if meta["target_class"] != "ballistic" and rng > 0:
+            label += f"; at {_alt_text(cruise_km)}: {reach:.0f} km"
         ax.fill_between(
             d,
-            lo,
-            up,
+            lo * ys,
+            up * ys,
             where=~np.isnan(lo),
             color=det_colours[i % 3],
             alpha=0.2,
             lw=0,
             interpolate=True,
-            label=f"detection, {rid} ({rng:.0f} km vs {meta['rcs_m2']:g} m²)",
+            label=label + ")",
         )
         ax.plot(
             d,
-            cols[f"horizon_{rid}"],
+            cols[f"horizon_{rid}"] * ys,
             color=det_colours[i % 3],
             lw=1.2,
             ls="--",
             label=f"radar horizon, {rid} ({meta['antenna_height_m'][rid]:g} m, "
             f"k = {meta['k_factor']:.3g})",
         )
+        if meta["target_class"] != "ballistic" and 0 < reach <= x_max:
+            ax.plot([reach], [cruise_km * ys], marker="o", ms=5, color=det_colours[i % 3],
+                    mec="k", mew=0.6, zorder=5)  # fmt: skip
     engs = [
         c[len("engagement_") : -len("_lower")]
         for c in cols
@@ -200,24 +272,39 @@ def plot_vcd(curves: dict, path: str | Path) -> Path:
         lo, up = cols[f"engagement_{iid}_lower"], cols[f"engagement_{iid}_upper"]
         if np.isnan(lo).all():
             continue
-        top = max(top, float(np.nanmax(up)))
         x, y = _outline(d, lo, up)
         colour = eng_colours[i % 4]
-        ax.fill(x, y, color=colour, alpha=0.08, lw=0)
-        ax.plot(x, y, color=colour, lw=1.6, label=f"engagement, {iid}")
-    ax.set_ylim(0, max(10.0, 1.3 * top))
-    ax.set_xlim(0, d[-1])
+        ax.fill(x, y * ys, color=colour, alpha=0.08, lw=0)
+        ax.plot(x, y * ys, color=colour, lw=1.6, label=f"engagement, {iid}")
+    lo_km, hi_km = meta["threat_altitude_km"]
+    if meta["target_class"] == "ballistic":
+        ax.axhline(hi_km * ys, color="0.25", lw=1.0, ls=":",
+                   label=f"{meta['threat']} apogee ({_alt_text(hi_km)})")  # fmt: skip
+    else:
+        ax.axhspan(lo_km * ys, hi_km * ys, fill=False, hatch="///", ec="0.78", lw=0, zorder=0,
+                   label=f"{meta['threat']} altitudes ({_alt_text(lo_km)} to {_alt_text(hi_km)})")  # fmt: skip
+        ax.axhline(cruise_km * ys, color="0.25", lw=1.0, ls=":",
+                   label=f"{meta['threat']} cruise altitude ({_alt_text(cruise_km)})")  # fmt: skip
+    ax.set_ylim(0, y_max_km * ys)
+    ax.set_xlim(0, x_max)
     ax.set_xlabel("ground range (km)")
-    ax.set_ylabel("target altitude (km above sea level)")
+    ax.set_ylabel(f"target altitude ({unit} above sea level)")
     ax.set_title(
         f"Vertical coverage: {meta['name']} vs {meta['threat']} ({meta['target_class']})",
         fontsize=10,
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2,
+              frameon=False)  # fmt: skip
     fig.text(0.01, 0.005, SOURCE_NOTE.format(k=meta["k_factor"]), fontsize=7, color="0.3")
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    return fig
+
+
+@with_fonts
+def plot_vcd(curves: dict, path: str | Path) -> Path:
+    """Draw the vertical coverage diagram PNG (:func:`vcd_figure`)."""
+    vcd_figure(curves).savefig(path, format="png")
     return Path(path)
 
 
