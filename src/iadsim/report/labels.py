@@ -32,7 +32,7 @@ OFFSETS_PT = (5.0, 12.0, 22.0, 34.0, 48.0, 64.0, 82.0, 104.0)
 #: candidate directions (unit vectors, east and north positive), in the order tried
 DIRECTIONS = ((1, 1), (1, 0), (1, -1), (-1, 1), (-1, 0), (-1, -1), (0, 1), (0, -1))
 #: a label at least this far from its anchor gets a leader line (points)
-LEADER_FROM_PT = 20.0
+LEADER_FROM_PT = 10.0
 
 
 @dataclass
