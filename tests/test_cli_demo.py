@@ -36,7 +36,7 @@ def test_demo_writes_every_product(demo):
             d = out / "coverage" / kind / f"alt-{alt}m{suffix}"
             for name in ("coverage.geojson", "coverage.tif", "coverage.png", "summary.json"):
                 assert (d / name).stat().st_size > 0, d / name
-    pngs = [out / "comparison.png", out / "coverage" / "smooth" / "vcd-s-400.png",
+    pngs = [out / "figures" / "outcomes.png", out / "coverage" / "smooth" / "vcd-s-400.png",
             out / "coverage" / "smooth" / "vcd-patriot.png"]  # fmt: skip
     for png in pngs:
         with Image.open(png) as im:
@@ -45,7 +45,30 @@ def test_demo_writes_every_product(demo):
         assert (out / d / "results.duckdb").is_file() and (out / d / "summary.json").is_file()
         with Image.open(out / d / "raid-map.png") as im:
             assert im.size[0] > im.size[1] > 400
-    assert str(out / "comparison.png") in stdout.replace("\n", "")
+    assert str(out / "report.html") in stdout.replace("\n", "")
+
+
+def test_demo_writes_its_comparison_as_the_report_from_its_own_runs(demo):
+    out, stdout = demo
+    data = json.loads((out / "report.json").read_text())
+    html = (out / "report.html").read_text()
+    assert data["labels"] == ["S-400 standalone", "Patriot networked"] and data["same_raid"]
+    # the report reads the demo's own stores: nothing was run twice
+    assert [d["dir"] for d in data["deployments"]] == ["raid-s400-standalone",
+                                                         "raid-patriot-networked"]  # fmt: skip
+    for d in data["deployments"]:
+        summary = json.loads((out / d["dir"] / "summary.json").read_text())
+        leak = next(r for r in data["outcomes"] if r["metric"] == "leakers_per_run")
+        assert leak["values"][d["label"]] == summary["metrics"]["leakers_per_run"]
+        assert d["runs"] == 20 and d["parameter_uncertainty"]
+    # each deployment's coverage over the terrain, at the demo's altitudes above ground
+    cov = data["coverage"]
+    assert cov["terrain"] and cov["altitude_reference"] == "agl" and cov["common_grid"]
+    assert [a["altitude_m"] for a in cov["altitudes"]] == [100, 1000, 10000]
+    for d in ("raid-s400-standalone", "raid-patriot-networked"):
+        assert (out / d / "coverage" / "alt-1000m-agl" / "coverage.png").is_file()
+    assert data["decisive"]["pairs"][0]["rows"] == json.loads((out / "decisive.json").read_text())
+    assert "data:image/png;base64," in html and "<script" not in html
 
 
 def test_smooth_coverage_is_the_horizon_disc_and_terrain_masks_the_basin_site(demo):

@@ -54,6 +54,7 @@ LAYERS: dict[str, int] = {
     # the functions the front ends call
     "api": 5,
     "sweeps": 5,
+    "comparison": 5,
     # front ends
     "cli": 6,
     "web": 6,

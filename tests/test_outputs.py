@@ -24,6 +24,7 @@ from iadsim.fileio import (
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RAID = EXAMPLES / "raid_s400_standalone.yaml"
+PATRIOT = EXAMPLES / "raid_patriot_networked.yaml"
 ANKARA = EXAMPLES / "ankara.yaml"
 
 
@@ -49,6 +50,9 @@ def _cases(afile: Path, d: Path) -> list[tuple[list[str], str]]:
         (["vcd", "s-400", "--out", f"{afile}/v.png"], "is a file, so nothing can be created"),
         (["demo", "--out", str(afile)], "exists and is a file; give a directory"),
         (["sensitivity", str(RAID), "--out", "/sys/x"], "under /sys"),
+        (["compare", str(RAID), str(PATRIOT), "--out", str(afile)],
+         "exists and is a file; give a directory"),
+        (["compare", str(RAID), str(PATRIOT), "--out", "/proc/c"], "under /proc"),
         (traj + ["--out", str(d)], "is a directory; give a file name"),
         (traj + ["--out", "/proc/t.csv"], "under /proc"),
         (["terrain", "extract", "--bounds", "35.5,25.5,42.5,45", "--out", str(d)],

@@ -7,6 +7,9 @@
 2. The same illustrative raid (cruise missiles low over the terrain, short- and medium-range
    ballistic missiles) flown N times against (a) one S-400 battery standalone and (b) three
    Patriot batteries networked with a forward AN/TPY-2, and the side-by-side numbers.
+3. The comparison as the report of ``iadsim compare`` (:func:`iadsim.comparison.write_report`:
+   report.html, report.json, figures/), from the runs of step 2 (nothing is run twice), with
+   each deployment's coverage over the terrain at the demo's altitudes.
 """
 
 from __future__ import annotations
@@ -89,8 +92,8 @@ def demo(
     the three numbers the difference in leakers hinges on, with their source quality.
     Positions, raid and many parameters are illustrative.
     """
-    from iadsim.api import compare, decisive_parameters, run  # lazy: CLI start-up
-    from iadsim.report.compare import plot_comparison  # lazy: CLI start-up
+    from iadsim.api import compare, run  # lazy: CLI start-up
+    from iadsim.comparison import CompareJob, compute_coverage_set, write_report  # lazy: CLI
     from iadsim.report.coverage_job import run_coverage_job  # lazy: CLI start-up
     from iadsim.report.raidmap import plot_raid_map  # lazy: CLI start-up
     from iadsim.report.vcd import write_vcd  # lazy: CLI start-up
@@ -159,9 +162,10 @@ def demo(
     written.append(("vertical coverage diagram, Patriot", Path(vcd_patriot["png"])))
 
     # 2. the raid against both deployments
-    results = {}
+    results, scenarios, maps = {}, {}, {}
     for label, (fname, dirname) in RAIDS.items():
-        scn_raid = load_scenario(example_path(fname))  # loaded once: the run and its map
+        scn_raid = load_scenario(example_path(fname))  # loaded once: the run, map and report
+        scenarios[label] = scn_raid
         with _progress(console) as bar, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", IadsimWarning)
             task = bar.add_task(f"raid vs {label}", total=runs)
@@ -178,18 +182,43 @@ def demo(
         written.append((f"raid vs {label} (DuckDB + summary.json)", out / dirname))
         with warnings.catch_warnings():  # the raids were sampled (and warned about) above
             warnings.simplefilter("ignore", IadsimWarning)
-            png = plot_raid_map(scn_raid, results[label].events, out / dirname / "raid-map.png")
-        written.append((f"raid vs {label}, map of run 0", png))
+            maps[label] = plot_raid_map(
+                scn_raid, results[label].events, out / dirname / "raid-map.png"
+            )
+        written.append((f"raid vs {label}, map of run 0", maps[label]))
 
     labels = tuple(RAIDS)
     table_df = compare(results[labels[0]], results[labels[1]], labels=labels)
     atomic_write_text(out / "comparison.csv", table_df.to_csv())
-    plot_comparison(
-        table_df, labels, out / "comparison.png", runs=runs,
-        parameter_uncertainty=parameter_uncertainty,
-    )  # fmt: skip
     written.append(("side-by-side metrics", out / "comparison.csv"))
-    written.append(("side-by-side chart", out / "comparison.png"))
+
+    # 3. the comparison report, from the runs above
+    decisive_ok = parameter_uncertainty and runs >= MIN_RUNS_DECISIVE
+    with _progress(console) as bar, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IadsimWarning)
+        sites = sum(len(s.sites) for s in scenarios.values())
+        task = bar.add_task("report: coverage of each deployment", total=sites)
+        coverage = compute_coverage_set(
+            scenarios, DEMO_ALTITUDES_M, resolution_km=resolution_km,
+            progress=lambda n: bar.advance(task, n),
+        )  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def report_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage}: maps, figures, page", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        jobs = [
+            CompareJob(label, scenarios[label], results[label], out / RAIDS[label][1], maps[label])
+            for label in labels
+        ]
+        rep = write_report(
+            jobs, out, coverage, sensitivity=decisive_ok, progress=report_progress,
+            command=f"iadsim demo --runs {runs} --seed {seed} --resolution-km {resolution_km:g}"
+            + ("" if parameter_uncertainty else " --nominal"),
+        )  # fmt: skip
+    print_warnings(caught)
 
     what = "parameter uncertainty included" if parameter_uncertainty else "nominal catalog values"
     cmp = Table(title=f"Same illustrative raid, {runs} runs each, seed {seed}, {what} (95% CI)")
@@ -202,16 +231,21 @@ def demo(
             *(_fmt(row[lb], row[f"{lb} ci_low"], row[f"{lb} ci_high"]) for lb in labels),
         )
     console.print(cmp)
-    if parameter_uncertainty and runs >= MIN_RUNS_DECISIVE:
-        decisive = decisive_parameters(results, outcome="leakers", k=3, seed=seed)
-        atomic_write_text(out / "decisive.json", json.dumps(decisive, indent=2) + "\n")
-        console.print(_decisive_table(decisive))
+    decisive = rep.data.get("decisive") or {}
+    if decisive.get("pairs"):
+        rows = decisive["pairs"][0]["rows"]
+        atomic_write_text(out / "decisive.json", json.dumps(rows, indent=2) + "\n")
+        console.print(_decisive_table(rows))
         written.append(("what the difference hinges on", out / "decisive.json"))
     elif parameter_uncertainty:
         console.print(
             f"(what the difference hinges on needs at least {MIN_RUNS_DECISIVE} runs per "
             f"deployment: --runs {MIN_RUNS_DECISIVE} or more)"
         )
+    console.print(escape(rep.data["summary"]["text"].split("\n\n")[0]))
+    written.append(("the comparison report (one page, opens offline)", rep.html))
+    written.append(("every figure of the report", rep.json))
+    written.append(("the report's charts and difference maps", out / "figures"))
     console.print("[b]Outputs[/b] (illustrative; public parameters with sources in the catalog):")
     for what, path in written:
         console.print(f"  {what}: {path}", soft_wrap=True)  # paths stay whole for copying

@@ -19,6 +19,7 @@ import typer
 from iadsim.cli import (
     catalog_cmd,
     check_cmd,
+    compare_cmd,
     coverage_cmd,
     demo_cmd,
     export_cmd,
@@ -52,6 +53,7 @@ def _register() -> None:
         sim_cmd,
         sweep_cmd,
         sensitivity_cmd,
+        compare_cmd,
         demo_cmd,
         export_cmd,
     ):
@@ -99,13 +101,16 @@ def command_options(argv: Sequence[str]) -> set[str]:
 def error_line(exc: IadsimError, options: Collection[str] = ()) -> str:
     """``error: <message>`` on one line. The library parameters an :class:`InputError` names
     (``exc.params``) are replaced, as whole words, by their options when the command has
-    them (``options``); a parameter without an option keeps its Python name."""
+    them (``options``): the option of :data:`OPTION_OF_PARAM`, else the parameter's name with
+    dashes (``altitudes_m`` is ``--altitude-m`` in ``coverage``, ``--altitudes-m`` in
+    ``compare``); a parameter without an option keeps its Python name."""
     message = str(exc)
     for param in getattr(exc, "params", ()):
-        option = option_of(param)
-        if option in options:
-            pattern = rf"(?<![\w.-]){re.escape(param)}(?![\w-])"
-            message = re.sub(pattern, lambda _m, o=option: o, message)
+        for option in (option_of(param), "--" + param.replace("_", "-")):
+            if option in options:
+                pattern = rf"(?<![\w.-]){re.escape(param)}(?![\w-])"
+                message = re.sub(pattern, lambda _m, o=option: o, message)
+                break
     return f"error: {message}"
 
 

@@ -30,6 +30,7 @@ the truth when saturation couples them — docs/results.md says more.
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -256,3 +257,111 @@ def compute_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(
         [(m, e.value, e.ci_low, e.ci_high, e.n) for m, e in rows], columns=list(SUMMARY_COLUMNS)
     )
+
+
+# --- per-run values and the difference between two jobs ----------------------------------------
+
+_CLASS_METRIC = re.compile(r"^(p_kill|p_detected)\[(.+)\]$")
+_CLASS_SQL = {
+    "p_kill": "avg(CASE WHEN killed THEN 1.0 ELSE 0.0 END)",
+    "p_detected": "avg(CASE WHEN first_detection_s IS NOT NULL THEN 1.0 ELSE 0.0 END)",
+}
+
+
+def per_run_values(con: duckdb.DuckDBPyConnection, metric: str) -> pd.Series:
+    """The per-run quantity behind ``metric`` as a Series indexed by ``run_id`` (sorted), so
+    that two jobs can be compared run by run:
+
+    * a mean over runs (``leakers_per_run``, ``mean_warning_time_s``, ...): the value the
+      metric averages, from the same SQL;
+    * ``p_raid_defeated``: 1.0 for a run with no leaker and no unresolved threat, else 0.0;
+    * ``p_kill[CLASS]``, ``p_detected[CLASS]``: the share of the run's threats of the class
+      killed (detected). Every run flies the same raid, so the mean of these shares is the
+      pooled proportion the metric reports, and their spread over runs carries the
+      correlation of the threats of one run that the pooled Wilson interval ignores.
+
+    KeyError for a metric without a per-run quantity (``runs``, ``interceptors_per_run[..]``
+    and the per-threat times)."""
+    if metric in _PER_RUN_SQL:
+        df = con.execute(
+            f"SELECT run_id, x FROM ({_PER_RUN_SQL[metric]}) WHERE x IS NOT NULL ORDER BY run_id"
+        ).df()
+    elif metric == "p_raid_defeated":
+        df = con.execute(
+            f"""SELECT run_id, CASE WHEN l.x = 0 AND u.x = 0 THEN 1.0 ELSE 0.0 END AS x
+                FROM ({_PER_RUN_SQL["leakers_per_run"]}) l
+                JOIN ({_PER_RUN_SQL["unresolved_per_run"]}) u USING (run_id) ORDER BY run_id"""
+        ).df()
+    elif (m := _CLASS_METRIC.match(metric)) is not None:
+        df = con.execute(
+            f"""SELECT run_id, {_CLASS_SQL[m.group(1)]} AS x FROM per_threat
+                WHERE target_class = ? GROUP BY run_id ORDER BY run_id""",
+            [m.group(2)],
+        ).df()
+    else:
+        raise KeyError(f"{metric!r} has no per-run value")
+    return pd.Series(df["x"].to_numpy(float), index=pd.Index(df["run_id"], name="run_id"))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A difference of two means (``value`` = mean of job B minus mean of job A) with its
+    interval, the number of runs it rests on (pairs when ``paired``) and the estimator."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    paired: bool
+    method: str
+
+    @property
+    def significant(self) -> bool:
+        """True when the interval excludes 0 (a two-sided test at 1 - CONFIDENCE)."""
+        return (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and (self.ci_low > 0 or self.ci_high < 0)
+        )
+
+
+PAIRED_METHOD = "paired expanded percentile bootstrap over runs (common random numbers)"
+WELCH_METHOD = "Welch t interval (independent runs)"
+
+
+def paired_difference(
+    a: pd.Series, b: pd.Series, key: str = "", level: float = CONFIDENCE
+) -> Difference:
+    """The mean of ``b - a`` over the runs both hold (matched by run id) and its interval.
+
+    Run *i* of two jobs with the same seed draws from the same seed streams (common random
+    numbers), so the pairs (a_i, b_i) are independent replications of one experiment and the
+    differences d_i = b_i - a_i are an i.i.d. sample whatever the correlation within a pair:
+    the interval is :func:`bootstrap_interval` of the d_i (the estimator of every mean in the
+    store), seeded by ``key``. A positive correlation between a_i and b_i narrows it; none
+    costs nothing against the unpaired interval."""
+    joined = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
+    d = (joined["b"] - joined["a"]).to_numpy(float)
+    e = bootstrap_interval(d, key, level)
+    return Difference(e.value, e.ci_low, e.ci_high, e.n, True, PAIRED_METHOD)
+
+
+def welch_difference(a: pd.Series, b: pd.Series, level: float = CONFIDENCE) -> Difference:
+    """The difference of the means of two independent samples (``b`` minus ``a``) with Welch's
+    interval: ``d ± t(ν)·√(s_a²/n_a + s_b²/n_b)``, ν by Welch-Satterthwaite. For jobs whose runs
+    cannot be paired (different seeds or numbers of runs). No interval with fewer than 2
+    values on a side; a zero standard error gives the zero-width interval."""
+    xa, xb = a.dropna().to_numpy(float), b.dropna().to_numpy(float)
+    na, nb = xa.size, xb.size
+    if na < 1 or nb < 1:
+        return Difference(None, None, None, min(na, nb), False, WELCH_METHOD)
+    d = float(xb.mean() - xa.mean())
+    if na < 2 or nb < 2:
+        return Difference(d, None, None, min(na, nb), False, WELCH_METHOD)
+    va, vb = float(xa.var(ddof=1)) / na, float(xb.var(ddof=1)) / nb
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return Difference(d, d, d, min(na, nb), False, WELCH_METHOD)
+    nu = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, nu)) * se
+    return Difference(d, d - half, d + half, min(na, nb), False, WELCH_METHOD)
