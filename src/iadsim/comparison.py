@@ -341,26 +341,20 @@ def compute_coverage_set(
             sectors, True, split,
         )  # fmt: skip
     why = (
-        "the deployments use different DEMs"
+        "The deployments use different DEMs"
         if len(dem_keys) > 1
-        else "the deployments use different k-factors (refraction)"
+        else "The deployments use different k-factors (refraction)"
     )
-    split = {
-        label: compute_coverage_multi(
-            scn,
-            alts,
-            agl=agl,
-            threat=threat,
-            resolution_km=resolution_km,
-            dem=dems[label],
-            progress=progress,
-            sectors=sectors,
+    split = {}
+    for label, scn in scns.items():
+        own = compute_coverage_multi(
+            scn, alts, agl=agl, threat=threat, resolution_km=resolution_km, dem=dems[label],
+            progress=progress, sectors=sectors,
         )  # fmt: skip
-        for label, scn in scns.items()
-    }
+        split[label] = [crop_to_coverage({label: r})[label] for r in own]
     return CoverageSet(
-        threat, agl, resolution_km, None, None, sectors, False, split,
-        f"{why}, so each was computed on its own grid and no difference map is drawn",
+        threat, agl, resolution_km, None, ks.pop() if len(ks) == 1 else None, sectors, False,
+        split, f"{why}, so each was computed on its own grid and no difference map is drawn",
     )  # fmt: skip
 
 

@@ -58,8 +58,8 @@ def _fmt(entry: dict | None, signed: bool = False, percent: bool = False) -> str
     kind = ("pp" if signed else "probability") if percent else "count"
     text = format_number(entry["value"], kind, signed)
     if entry.get("ci_low") is not None and entry.get("ci_high") is not None:
-        lo = format_number(entry["ci_low"], kind, signed)
-        hi = format_number(entry["ci_high"], kind, signed)
+        lo = format_number(entry["ci_low"], kind, signed, unit=False)
+        hi = format_number(entry["ci_high"], kind, signed, unit=False)
         text += f" [{lo}, {hi}]"
     return text
 

@@ -86,11 +86,12 @@ def demo(
     smooth Earth and over real terrain (NOAA GLOBE): maps, GeoJSON, GeoTIFF, summary.json,
     vertical coverage diagrams. Then one illustrative raid (cruise missiles low over the
     terrain, ballistic missiles) against an S-400 battery standalone and against three Patriot
-    batteries networked with a forward AN/TPY-2, with Monte Carlo statistics side by side.
-    Each run draws every uncertain catalog number the raid uses (--nominal: catalog values
-    only), so the intervals include what the public figures leave open, and the demo names
-    the three numbers the difference in leakers hinges on, with their source quality.
-    Positions, raid and many parameters are illustrative.
+    batteries networked with a forward AN/TPY-2, with Monte Carlo statistics side by side,
+    written as the report of 'iadsim compare' (OUT/report.html: one page that opens offline;
+    OUT/report.json). Each run draws every uncertain catalog number the raid uses (--nominal:
+    catalog values only), so the intervals include what the public figures leave open, and
+    the demo names the three numbers the difference in leakers hinges on, with their source
+    quality. Positions, raid and many parameters are illustrative.
     """
     from iadsim.api import compare, run  # lazy: CLI start-up
     from iadsim.comparison import CompareJob, compute_coverage_set, write_report  # lazy: CLI
