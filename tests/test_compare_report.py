@@ -362,7 +362,7 @@ class _Page(HTMLParser):
             self._in_summary = 1
         elif tag == "section" and self._in_summary:
             self._in_summary += 1
-        if tag == "p" and self._in_summary:
+        if tag in ("p", "li") and self._in_summary:
             self._para = []
 
     def handle_endtag(self, tag):
@@ -375,7 +375,7 @@ class _Page(HTMLParser):
         if tag == "style" and self._style is not None:
             self.styles.append("".join(self._style))
             self._style = None
-        if tag == "p" and self._para is not None:
+        if tag in ("p", "li") and self._para is not None:
             self.summary.append("".join(self._para))
             self._para = None
         if tag == "section" and self._in_summary:
@@ -482,8 +482,13 @@ def test_summary_scenarios_and_labels_are_on_the_page_escaped(cmp):
     _, _, data, html = cmp
     page = _page(html)
     shown = [" ".join(p.split()) for p in page.summary]
-    for para in data["summary"]["text"].split("\n\n"):
-        assert " ".join(para.split()) in shown
+    for block in data["summary"]["text"].split("\n\n"):
+        lines = block.split("\n- ") if block.startswith("- ") else [block]
+        for line in lines:  # a paragraph, or the items of a list
+            assert " ".join(line.removeprefix("- ").split()) in shown
+    assert len(shown) == sum(
+        len(b["list"]) if "list" in b else 1 for b in data["summary"]["blocks"]
+    )
     # the summary says who leaks fewer, by how much, with the test
     text = data["summary"]["text"]
     assert "let through fewer threats than" in text and "95 % interval" in text

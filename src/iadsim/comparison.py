@@ -864,6 +864,20 @@ def _deployment_record(j: CompareJob, out: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class _List:
+    """A bulleted list of :class:`_Text` items."""
+
+    def __init__(self, items: list[_Text]) -> None:
+        self.items = items
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"- {x.text}" for x in self.items)
+
+    def block(self) -> dict[str, Any]:
+        return {"list": [x.parts for x in self.items]}
+
+
 class _Text:
     """A paragraph built of text and numbers; each number keeps its JSON Pointer so the HTML
     can tag it (:mod:`iadsim.report.html_report`)."""
@@ -889,6 +903,9 @@ class _Text:
             self.n(entry["ci_high"], key + "/ci_high", kind, signed, False).t("]")
         return self
 
+    def block(self) -> dict[str, Any]:
+        return {"paragraph": self.parts}
+
     @property
     def text(self) -> str:
         return "".join(
@@ -901,7 +918,7 @@ class _Text:
 
 def summary_paragraphs(
     report: dict[str, Any], jobs: Sequence[CompareJob], paired: bool
-) -> list[_Text]:
+) -> list[_Text | _List]:
     """The summary of the report, from its figures: who leaks fewer threats and by how much,
     with intervals and the test; the raid defeated; the other significant differences; how
     the intervals were computed; what the numbers stand on."""
@@ -912,7 +929,7 @@ def summary_paragraphs(
     test = (
         "paired over {n} runs with common random numbers" if paired else "Welch, independent runs"
     )
-    out: list[_Text] = []
+    out: list[_Text | _List] = []
     p = _Text()
     raid = report["deployments"][0]["raid"]["text"]
     if report["same_raid"]:
@@ -986,17 +1003,23 @@ def summary_paragraphs(
         for lb, d in r["differences"].items()
         if d and d["significant"]
     ]
+    items: list[_Text] = []
     if notable:
         q.t(" Other differences whose 95 % interval excludes 0 ("
-            + ("" if len(jobs) == 2 else "each ") + f"minus {ref}): ")  # fmt: skip
-        for k, (i, r, lb, d) in enumerate(notable):
+            + ("" if len(jobs) == 2 else "each ") + f"minus {ref}):")  # fmt: skip
+        for i, r, lb, d in notable:
             kind = "pp" if r["kind"] == "probability" else r["kind"]
-            q.t(("" if k == 0 else "; ") + r["name"] + ("" if len(jobs) == 2 else f" ({lb})"))
-            q.t(" ").ci(d, json_pointer("outcomes", i, "differences", lb), kind, signed=True)
-        q.t(".")
+            item = _Text().t(r["name"][:1].upper() + r["name"][1:])
+            item.t(": " if len(jobs) == 2 else f", {lb}: ")
+            item.ci(d, json_pointer("outcomes", i, "differences", lb), kind, signed=True)
+            if d["favours"]:
+                item.t(f" (favours {d['favours']})")
+            items.append(item)
     else:
         q.t(" No other outcome differs significantly.")
     out.append(q)
+    if items:
+        out.append(_List(items))
 
     m = _Text()
     if all(j.results.meta.get("parameter_uncertainty") for j in jobs):
@@ -1193,7 +1216,7 @@ def write_report(
     paragraphs = summary_paragraphs(report, jobs, paired)
     report["summary"] = {
         "text": "\n\n".join(p.text for p in paragraphs),
-        "paragraphs": [p.parts for p in paragraphs],
+        "blocks": [p.block() for p in paragraphs],
     }
     report["figures"] = {name: _rel(p, out) for name, p in figures.items()}
     report["files"] = {

@@ -42,6 +42,13 @@ UNIT_TEXT = {"count": "", "probability": "", "ratio": "", "mps": "m/s", "m2": "m
              "ghz": "GHz"}  # fmt: skip
 
 
+def unit_suffix(unit: str) -> str:
+    """What follows a catalog number: a space and its unit (``" m/s"``), nothing for a count
+    or a probability."""
+    text = UNIT_TEXT.get(unit, unit)
+    return f" {text}" if text else ""
+
+
 def _sig3(v: float) -> str:
     """Three significant digits without an exponent (thousands separated)."""
     if v == 0:
@@ -148,7 +155,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = format_number
-    env.filters["unit"] = lambda u: UNIT_TEXT.get(u, u)
+    env.filters["unit"] = unit_suffix
     env.filters["basename"] = lambda path: Path(str(path)).name
     env.globals.update(num=_number_span, interval=_interval, ptr=json_pointer)
     return env
