@@ -1031,9 +1031,13 @@ def summary_paragraphs(
         m.t("The runs used the catalog's values only (no parameter uncertainty): the "
             "intervals cover the chance events of the engagements, not the disputed public "
             "figures (--parameter-uncertainty draws them). ")  # fmt: skip
-    m.t("Figures are means over runs with 95 % intervals. The positions, the raid and many "
-        "catalog numbers are illustrative public estimates: the report describes a model, not "
-        "any real deployment.")  # fmt: skip
+    m.t("Figures are means over runs with 95 % intervals. ")
+    if report["illustrative"]:
+        m.t("The positions, the raid and many catalog numbers are illustrative public "
+            "estimates: the report describes a model, not any real deployment.")  # fmt: skip
+    else:
+        m.t("The catalog numbers are public estimates, each with its source in the appendix: "
+            "the results are as good as those figures.")  # fmt: skip
     out.append(m)
     return out
 
