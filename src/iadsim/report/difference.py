@@ -5,8 +5,9 @@ engagement side by side, with the areas in the legend.
 Both :class:`~iadsim.coverage.CoverageResult` objects must lie on the same analysis grid
 (``iadsim compare`` computes every deployment's sites in one pass on one grid), so a cell is
 the same piece of the ellipsoid in both and an area is a count of cells times the cell area
-(the grid is equal-area). Drawn in the grid's projection, kilometres from its centre, with a
-latitude/longitude graticule, country borders (Natural Earth) and each deployment's sites.
+(the grid is equal-area). Drawn in the grid's equal-area projection with the coverage maps'
+latitude/longitude graticule (:mod:`iadsim.report.graticule`), a scale bar, country borders
+(Natural Earth) and each deployment's sites.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from iadsim.errors import InputError
 from iadsim.fileio import atomic_write
 from iadsim.geo.countries import borders_in
 from iadsim.report.figure import new_figure, with_fonts
+from iadsim.report.graticule import draw_graticule
 
 #: colours of the three classes (Okabe-Ito: told apart with every common colour-vision
 #: deficiency): reference only, other only, both
@@ -75,61 +77,16 @@ def difference_areas(reference, other) -> dict[str, dict[str, float]]:
     return out
 
 
-def _nice_step_deg(span_deg: float) -> float:
-    """A graticule step giving about 3-6 lines over ``span_deg``."""
-    for step in (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0):
-        if span_deg / step <= 6:
-            return step
-    return 30.0
-
-
-def _graticule(ax, grid: Grid, view: tuple[float, float, float, float]) -> None:
-    """Meridians and parallels over the map's ``view`` (x0, y0, x1, y1 in the grid's
-    metres), labelled where they leave it at the bottom (meridians) and left (parallels)."""
-    x0, y0, x1, y1 = view
-    xs, ys = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
-    lon, lat = grid.to_wgs84.transform(xs.ravel(), ys.ravel())
-    lon, lat = np.asarray(lon), np.asarray(lat)
-    if np.ptp(lon) > 180:  # across the antimeridian: count longitudes eastwards from the west
-        lon = np.where(lon < 0, lon + 360.0, lon)
-    frame = shapely.box(x0, y0, x1, y1)
-    for along, (lo, hi) in (("lon", (lon.min(), lon.max())), ("lat", (lat.min(), lat.max()))):
-        step = _nice_step_deg(hi - lo)
-        for v in np.arange(np.ceil(lo / step) * step, hi + 1e-9, step):
-            t = np.linspace(lat.min() if along == "lon" else lon.min(),
-                            lat.max() if along == "lon" else lon.max(), 200)  # fmt: skip
-            lons, lats = (np.full_like(t, v), t) if along == "lon" else (t, np.full_like(t, v))
-            px, py = grid.project(((lons + 180.0) % 360.0) - 180.0, lats)
-            line = shapely.LineString(np.column_stack([px, py]))
-            inside = line.intersection(frame)
-            if inside.is_empty:
-                continue
-            for part in getattr(inside, "geoms", [inside]):
-                cx, cy = np.asarray(part.coords).T
-                ax.plot(cx / 1000, cy / 1000, color="0.55", lw=0.4, ls=":", zorder=3.5)
-            # label at the end nearest the bottom (meridians) or left (parallels) edge
-            cx, cy = np.asarray(line.coords).T
-            keep = (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
-            if not keep.any():
-                continue
-            i = int(np.argmin(np.where(keep, cy if along == "lon" else cx, np.inf)))
-            # only where the line crosses the bottom (meridians) or left (parallels) edge:
-            # elsewhere the label would sit on or beyond another edge
-            if along == "lon" and cy[i] > y0 + 0.03 * (y1 - y0):
-                continue
-            if along == "lat" and cx[i] > x0 + 0.03 * (x1 - x0):
-                continue
-            value = ((v + 180.0) % 360.0) - 180.0 if along == "lon" else v
-            hemi = ("E" if value >= 0 else "W") if along == "lon" else ("N" if v >= 0 else "S")
-            ax.annotate(
-                f"{abs(value):g}°{hemi}",
-                (cx[i] / 1000, cy[i] / 1000),
-                xytext=(2, 2),
-                textcoords="offset points",
-                fontsize=7,
-                color="0.35",
-                zorder=9,
-            )
+def _scale_bar(ax, view_km: tuple[float, float, float, float]) -> None:
+    """A bar of a round length near a fifth of the map's width, bottom left."""
+    x0, y0, x1, y1 = view_km
+    target = (x1 - x0) / 5
+    mag = 10 ** np.floor(np.log10(target))
+    length = float(max(m for m in (1, 2, 5, 10) if m * mag <= target) * mag)
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.06 * (y1 - y0)
+    ax.plot([bx, bx + length], [by, by], color="k", lw=3, zorder=6, solid_capstyle="butt")
+    ax.text(bx + length / 2, by + 0.015 * (y1 - y0), f"{length:g} km", ha="center",
+            va="bottom", fontsize=7.5, zorder=6)  # fmt: skip
 
 
 def _borders(ax, grid: Grid) -> None:
@@ -210,14 +167,13 @@ def plot_difference_map(
         ax.imshow(c, extent=extent, origin="upper", cmap=cmap, vmin=0.5, vmax=3.5, alpha=0.75,
                   interpolation="nearest", zorder=1)  # fmt: skip
         _borders(ax, grid)
-        _graticule(ax, grid, view)
+        draw_graticule(ax, grid.to_wgs84, grid.from_wgs84, (x0, x1, y0, y1), fontsize=7)
+        _scale_bar(ax, (x0, y0, x1, y1))
         _sites(ax, other, grid, OTHER_ONLY_COLOUR)
         _sites(ax, reference, grid, REFERENCE_ONLY_COLOUR)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect("equal")
-        ax.set_xlabel("km east of grid centre (Lambert azimuthal equal-area)", fontsize=8)
-        ax.tick_params(labelsize=7)
         a = areas[kind]
         ax.set_title(f"{kind}", fontsize=10)
         ax.legend(
@@ -238,7 +194,6 @@ def plot_difference_map(
             fontsize=7.5,
             framealpha=0.9,
         )
-    axes[0].set_ylabel("km north of grid centre", fontsize=8)
     handles = [
         Line2D([], [], marker="^", ls="", color=REFERENCE_ONLY_COLOUR, mec="k",
                label=f"{labels[0]} fire unit"),
