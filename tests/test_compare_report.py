@@ -642,6 +642,10 @@ def test_crop_keeps_every_covered_cell_and_shares_one_window():
         (["{a}", "{b}", "--runs", "0"], "--runs must be >= 1"),
         (["{a}", "{b}", "--dem", "{tmp}/none.tif"], "--dem"),
         (["{a}", "{tmp}/missing.yaml"], "missing.yaml: scenario file not found"),
+        (
+            ["{a}", "{b}", "--threat", "nope"],
+            "--threat 'nope' is not in the catalog; known threats: cruise-missile",
+        ),
     ],
 )
 def test_cli_errors_are_one_line_naming_the_option(iadsim_cli, tmp_path, args, message):

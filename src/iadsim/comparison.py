@@ -53,7 +53,7 @@ from iadsim.coverage.analysis import (
 from iadsim.coverage.grid import Grid
 from iadsim.coverage.products import altitude_dirname
 from iadsim.deployment import resolve_deployment
-from iadsim.errors import IadsimWarning, InputError
+from iadsim.errors import CatalogError, IadsimWarning, InputError
 from iadsim.fileio import atomic_write_text, job_out_dir
 from iadsim.geo.dem import Dem
 from iadsim.montecarlo import check_job_args
@@ -301,7 +301,13 @@ def compute_coverage_set(
     scns = dict(scenarios)
     threat = threat or default_threat(list(scns.values()))
     for scn in scns.values():
-        resolve_threat(threat, scn)  # an unknown id fails here, before any work
+        try:
+            resolve_threat(threat, scn)  # an unknown id fails here, before any work
+        except CatalogError:
+            known = ", ".join(sorted(t.id for t in scn.catalog.items("threat")))
+            raise InputError(
+                f"threat {threat!r} is not in the catalog; known threats: {known}", "threat"
+            ) from None
     dems = {
         label: (Path(dem) if dem is not None else scn.dem_path()) for label, scn in scns.items()
     }
