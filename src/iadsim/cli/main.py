@@ -24,6 +24,7 @@ from iadsim.cli import (
     demo_cmd,
     export_cmd,
     sensitivity_cmd,
+    serve_cmd,
     sim_cmd,
     sweep_cmd,
     terrain_cmd,
@@ -56,6 +57,7 @@ def _register() -> None:
         compare_cmd,
         demo_cmd,
         export_cmd,
+        serve_cmd,
     ):
         mod.register(app)
 
