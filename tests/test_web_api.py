@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from pathlib import Path
@@ -270,3 +271,145 @@ def test_serve_command_refuses_a_bad_port_and_warns_off_loopback():
     )  # fmt: skip
     assert r.returncode == 2
     assert r.stderr.strip().startswith("error: --port must be between 0 and 65535")
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+RAID = """name: tiny raid
+time: {duration_s: 400, step_s: 2.0}
+sites:
+  - {id: p1, system: patriot, lat: 39.9, lon: 32.9, heading_deg: 180}
+assets:
+  - {id: town, lat: 39.9, lon: 32.9, radius_km: 3, value: 1}
+raids:
+  - {id: cm, threat: cruise-missile, count: 2, launch_time_s: 0, spacing_s: 20,
+     speed_mps: 240, route: [[39.2, 32.9, 60], [39.9, 32.9, 60]]}
+"""
+
+
+def _wait(client, job_id: str, timeout_s: float = 300.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.25)
+    raise AssertionError(f"job {job_id} still {job['state']} after {timeout_s} s")
+
+
+@pytest.mark.slow
+def test_run_and_compare_jobs_to_completion(tmp_path):
+    with TestClient(create_app(tmp_path, workers=2)) as c:
+        a = _post(c, RAID).json()["scenario_id"]
+        b = _post(
+            c,
+            RAID.replace("tiny raid", "moved").replace("lon: 32.9, heading", "lon: 33.2, heading"),
+        ).json()["scenario_id"]  # noqa: E501
+        r = c.post("/api/jobs", json={"kind": "run", "scenario_id": a, "runs": 3, "seed": 1})
+        assert r.status_code == 202
+        run_id = r.json()["job_id"]
+        cmp_id = c.post(
+            "/api/jobs",
+            json={"kind": "compare", "scenario_id": a, "other_scenario_id": b, "runs": 2},
+        ).json()["job_id"]
+        # the job ran on the scenario as submitted: a later edit does not change it
+        assert c.put(f"/api/scenarios/{a}", json={"yaml": RAID.replace("count: 2", "count: 1")})
+        with c.stream("GET", f"/api/jobs/{run_id}/progress") as s:
+            assert s.headers["content-type"].startswith("text/event-stream")
+            events = [ln for ln in s.iter_lines() if ln.startswith("data: ")]
+        last = json.loads(events[-1][len("data: ") :])
+        assert last["state"] == "done" and last["done"] == last["total"] == 3
+        assert any(json.loads(e[6:])["state"] == "running" for e in events)
+        summary = c.get(f"/api/jobs/{run_id}/summary").json()
+        assert summary["metrics"]["leakers_per_run"]["n"] == 3
+        rp = c.get(f"/api/jobs/{run_id}/replay", params={"run": 1}).json()
+        assert [t["id"] for t in rp["threats"]] == ["cm-cruise-missile-0", "cm-cruise-missile-1"]
+        t, lon, lat, alt = rp["threats"][0]["samples"][0]
+        assert (lon, lat) == pytest.approx((32.9, 39.2), abs=1e-3) and t == 0
+        kinds = {e["kind"] for e in rp["events"]}
+        assert {"detection_start", "launch", "no_engagement"} <= kinds
+        assert all(e["reason"] for e in rp["events"] if e["kind"] == "no_engagement")
+        assert c.get(f"/api/jobs/{run_id}/replay", params={"run": 3}).status_code == 422
+        for fmt, head in (("geojson", b"{"), ("kml", b"<?xml"), ("czml", b"["), ("acmi", b"")):
+            r = c.get(f"/api/jobs/{run_id}/export", params={"format": fmt, "run": 0})
+            assert r.status_code == 200 and r.content.startswith(head)
+            assert "attachment" in r.headers["content-disposition"]
+        assert c.get(f"/api/jobs/{run_id}/report").status_code == 409
+        job = _wait(c, cmp_id)
+        assert job["state"] == "done", job
+        assert job["labels"] == ["tiny raid", "moved"]
+        report = c.get(f"/api/jobs/{cmp_id}/report")
+        assert report.status_code == 200 and b"<html" in report.content[:500].lower()
+        assert c.get(f"/api/jobs/{cmp_id}/summary").json()["deployments"]
+        assert c.get(f"/api/jobs/{cmp_id}/replay", params={"deployment": 1}).status_code == 200
+        listed = {j["job_id"]: j["state"] for j in c.get("/api/jobs").json()}
+        assert listed == {run_id: "done", cmp_id: "done"}
+    # a restarted server lists the finished jobs and serves their results
+    with TestClient(create_app(tmp_path)) as c:
+        assert c.get(f"/api/jobs/{run_id}").json()["state"] == "done"
+        assert c.get(f"/api/jobs/{run_id}/summary").status_code == 200
+
+
+@pytest.mark.slow
+def test_cancel_terminates_the_job_and_the_client_limit_is_429(tmp_path):
+    with TestClient(create_app(tmp_path, workers=1, jobs_per_client=2)) as c:
+        a = _post(c, RAID).json()["scenario_id"]
+        long_job = c.post("/api/jobs", json={"scenario_id": a, "runs": 5000}).json()["job_id"]
+        queued = c.post("/api/jobs", json={"scenario_id": a, "runs": 2}).json()["job_id"]
+        r = c.post("/api/jobs", json={"scenario_id": a, "runs": 2})
+        assert r.status_code == 429 and "at most 2" in r.json()["error"]
+        assert c.post(f"/api/jobs/{queued}/cancel").json()["state"] == "cancelled"
+        deadline = time.monotonic() + 120
+        while c.get(f"/api/jobs/{long_job}").json()["state"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        proc = c.app.state.jobs._live[long_job].process
+        job = c.post(f"/api/jobs/{long_job}/cancel").json()
+        assert job["state"] == "cancelled"
+        proc.join(10)
+        assert not proc.is_alive()
+        assert c.get(f"/api/jobs/{long_job}/summary").status_code == 409
+
+
+def test_jobs_running_when_the_server_stopped_become_failed(tmp_path):
+    app = create_app(tmp_path)
+    db = app.state.jobs._db
+    for job_id, state in (("a" * 32, "running"), ("b" * 32, "queued"), ("c" * 32, "done")):
+        db.execute(
+            "INSERT INTO jobs (job_id, kind, state, scenario_id, runs, seed, created) "
+            "VALUES (?, 'run', ?, ?, 5, 0, '2026-01-01T00:00:00Z')",
+            (job_id, state, "d" * 32),
+        )
+    c = TestClient(create_app(tmp_path))
+    states = {j["job_id"]: (j["state"], j["error"]) for j in c.get("/api/jobs").json()}
+    assert states["c" * 32] == ("done", None)
+    for job_id in ("a" * 32, "b" * 32):
+        assert states[job_id][0] == "failed"
+        assert states[job_id][1].startswith("the server stopped")
+
+
+def test_job_request_errors(client):
+    sid = _post(client, TINY).json()["scenario_id"]
+    r = client.post("/api/jobs", json={"scenario_id": "f" * 32, "runs": 2})
+    assert r.status_code == 404
+    r = client.post("/api/jobs", json={"scenario_id": sid, "runs": 0})
+    assert r.status_code == 422 and r.json()["field"] == "runs"
+    r = client.post("/api/jobs", json={"kind": "compare", "scenario_id": sid, "runs": 2})
+    assert r.status_code == 422 and r.json()["field"] == "other_scenario_id"
+    r = client.post("/api/jobs", json={"kind": "sweep", "scenario_id": sid})
+    assert r.status_code == 422 and r.json()["field"] == "kind"
+    r = client.post("/api/jobs", json={"scenario_id": "../../etc"})
+    assert r.status_code == 404
+    for path in ("/api/jobs/" + "0" * 32, "/api/jobs/..%2F..%2Fjobs.db/summary",
+                 "/api/jobs/%252e%252e/report"):  # fmt: skip
+        assert client.get(path).status_code == 404
+
+
+def test_scenario_export_downloads_each_format(client):
+    sid = _post(client, TINY).json()["scenario_id"]
+    for fmt in ("geojson", "kml", "czml", "acmi"):
+        r = client.get(f"/api/scenarios/{sid}/export", params={"format": fmt, "altitude_m": 500})
+        assert r.status_code == 200, r.text
+        assert r.headers["content-disposition"] == f'attachment; filename="tiny.{fmt}"'
+    r = client.get(f"/api/scenarios/{sid}/export", params={"format": "shp"})
+    assert r.status_code == 422 and r.json()["field"] == "format"

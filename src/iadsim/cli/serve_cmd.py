@@ -33,6 +33,14 @@ def serve_command(
         help="where scenarios, jobs and their results are kept (default "
         "$XDG_DATA_HOME/iadsim, i.e. ~/.local/share/iadsim)",
     ),
+    workers: int = typer.Option(
+        1, "--workers", help="jobs run at once, each in its own process (more wait queued)"
+    ),
+    jobs_per_client: int = typer.Option(
+        2,
+        "--jobs-per-client",
+        help="queued and running jobs one client address may have (HTTP 429 beyond)",
+    ),
     max_upload_mb: float = typer.Option(
         2.0, "--max-upload-mb", help="largest scenario upload accepted (MB); larger: HTTP 413"
     ),
@@ -51,8 +59,17 @@ def serve_command(
         raise InputError(f"port must be between 0 and 65535, got {port}", "port")
     if not (max_upload_mb > 0):
         raise InputError(f"max_upload_mb must be > 0, got {max_upload_mb:g}", "max_upload_mb")
+    if workers < 1:
+        raise InputError(f"workers must be >= 1, got {workers}", "workers")
+    if jobs_per_client < 1:
+        raise InputError(f"jobs_per_client must be >= 1, got {jobs_per_client}", "jobs_per_client")
     directory = data_dir if data_dir is not None else default_data_dir()
-    app = create_app(directory, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+    app = create_app(
+        directory,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        workers=workers,
+        jobs_per_client=jobs_per_client,
+    )
     if not _loopback(host):
         typer.echo(
             f"warning: serving on {host}, not only this machine: anyone who can reach it can "

@@ -7,9 +7,12 @@ unexpected is logged here and answered with one generic line (500), never a trac
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import math
+import shutil
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -17,19 +20,25 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from iadsim._version import __version__
+from iadsim.comparison import slugs_for
 from iadsim.errors import IadsimError, IadsimWarning, InputError
+from iadsim.export import FORMATS, SUFFIXES, load_scene, write_scene
 from iadsim.web import basemap
 from iadsim.web import scenarios as scn_store
 from iadsim.web.coverage import MAX_ALTITUDE_M, CoverageCache, coverage_response
-from iadsim.web.storage import DataDir, NotFound
+from iadsim.web.jobs import ACTIVE, JobManager, TooManyJobs
+from iadsim.web.replay import replay
+from iadsim.web.storage import DataDir, NotFound, new_id
+from iadsim.web.worker import RESULTS_DIR
 
 log = logging.getLogger("iadsim.web")
 
@@ -39,6 +48,30 @@ DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 class TooLarge(Exception):
     """A request body beyond the upload limit (HTTP 413)."""
+
+
+class Conflict(Exception):
+    """The job is not in a state that has the thing asked for (HTTP 409)."""
+
+
+class JobRequest(BaseModel):
+    """A job: ``run`` (``iadsim run`` of one scenario) or ``compare`` (``iadsim compare`` of
+    two: the report)."""
+
+    kind: str = Field("run", description="run or compare")
+    scenario_id: str
+    other_scenario_id: str | None = Field(None, description="compare: the second scenario")
+    runs: int = Field(20, description="Monte Carlo runs (per scenario)")
+    seed: int = Field(0, description="the job's seed: same seed, same numbers")
+
+
+#: the media type of each export format
+MEDIA_TYPES = {
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "czml": "application/json",
+    "acmi": "text/plain",
+}
 
 
 def _error(status: int, message: str, field: str | None = None, line: int | None = None):
@@ -57,12 +90,23 @@ PLACEHOLDER = """<!doctype html><html><head><meta charset="utf-8"><title>iadsim<
 def create_app(
     data_dir: str | Path,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    workers: int = 1,
+    jobs_per_client: int = 2,
 ) -> FastAPI:
     """The application over ``data_dir`` (created if missing); request bodies beyond
-    ``max_upload_bytes`` are refused with 413."""
+    ``max_upload_bytes`` are refused with 413; at most ``workers`` jobs run at once, and a
+    client (by address) may have ``jobs_per_client`` queued or running (429 beyond)."""
     data = DataDir(data_dir)
     cache = CoverageCache()
+    jobs = JobManager(data, workers, jobs_per_client)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        jobs.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="iadsim",
         version=__version__,
         description="The browser workbench's API: scenarios, coverage at any altitude, "
@@ -71,6 +115,7 @@ def create_app(
     app.state.data = data
     app.state.coverage = cache
     app.state.max_upload_bytes = max_upload_bytes
+    app.state.jobs = jobs
 
     @app.exception_handler(scn_store.LocatedError)
     async def _located(_: Request, exc: scn_store.LocatedError):
@@ -88,6 +133,14 @@ def create_app(
     @app.exception_handler(TooLarge)
     async def _too_large(_: Request, exc: TooLarge):
         return _error(413, str(exc))
+
+    @app.exception_handler(TooManyJobs)
+    async def _too_many(_: Request, exc: TooManyJobs):
+        return _error(429, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict):
+        return _error(409, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
@@ -224,6 +277,154 @@ def create_app(
         out["warnings"] = sorted({str(w.message) for w in caught if _is_user_warning(w)})
         return JSONResponse(out)
 
+    @app.get("/api/scenarios/{scenario_id}/export", tags=["exports"])
+    def scenario_export(
+        scenario_id: str,
+        format: str = Query("geojson", description="geojson, kml, czml or acmi"),
+        altitude_m: list[float] = Query([1000.0], description="coverage altitudes (m AMSL)"),
+    ) -> FileResponse:
+        """The scenario as ``iadsim export`` writes it: sites, sectors, assets, coverage
+        polygons at the altitudes, the raids as planned."""
+        fmt = _format(format)
+        stored = scn_store.load_stored(data, scenario_id)
+        out_dir = data.tmp / new_id()
+        out_dir.mkdir()
+        out = out_dir / f"scenario{SUFFIXES[fmt][0]}"
+        try:
+            scene = load_scene(stored.path, altitudes_m=altitude_m)
+            write_scene(scene, fmt, out)
+            final = data.scenario_dir(scenario_id) / "exports" / out.name
+            final.parent.mkdir(exist_ok=True)
+            shutil.move(out, final)
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        return FileResponse(final, media_type=MEDIA_TYPES[fmt], filename=_download(stored, fmt))
+
+    @app.post("/api/jobs", status_code=202, tags=["jobs"])
+    def post_job(job: JobRequest, request: Request) -> JSONResponse:
+        """Queue a job; 202 ``{job_id}``, 429 beyond the client's share of active jobs."""
+        client = request.client.host if request.client else "unknown"
+        job_id = jobs.submit(
+            job.kind, job.scenario_id, job.other_scenario_id, job.runs, job.seed, client
+        )
+        return JSONResponse({"job_id": job_id}, status_code=202)
+
+    @app.get("/api/jobs", tags=["jobs"])
+    def list_jobs() -> list[dict[str, Any]]:
+        """Every job, newest first."""
+        return jobs.list()
+
+    @app.get("/api/jobs/{job_id}", tags=["jobs"])
+    def get_job(job_id: str) -> dict[str, Any]:
+        """One job: state, progress {done, total, stage}, error, warnings."""
+        return jobs.get(job_id)
+
+    @app.post("/api/jobs/{job_id}/cancel", tags=["jobs"])
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (its process is terminated)."""
+        return jobs.cancel(job_id)
+
+    @app.get("/api/jobs/{job_id}/progress", tags=["jobs"])
+    async def job_progress(job_id: str, request: Request) -> StreamingResponse:
+        """Server-Sent Events: ``event: progress`` with ``{done, total, stage, state}`` as
+        the job advances, the last one when it ends (then the stream closes)."""
+        jobs.get(job_id)
+
+        async def events():
+            last = None
+            while True:
+                job = await _in_thread(jobs.get, job_id)
+                data_ = {**job["progress"], "state": job["state"], "error": job["error"]}
+                if data_ != last:
+                    last = data_
+                    yield f"event: progress\ndata: {json.dumps(data_)}\n\n"
+                if job["state"] not in ACTIVE or await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    def _done_job(job_id: str) -> tuple[dict[str, Any], Path]:
+        job = jobs.get(job_id)
+        if job["state"] != "done":
+            raise Conflict(f"the job is {job['state']}, not done")
+        return job, data.inside(data.job_dir(job_id) / RESULTS_DIR)
+
+    def _run_dir(job: dict[str, Any], results: Path, deployment: int) -> Path:
+        if job["kind"] == "run":
+            if deployment != 0:
+                raise InputError("deployment: a run job has one deployment (0)", "deployment")
+            return results
+        labels = job["labels"] or []
+        if not 0 <= deployment < len(labels):
+            raise InputError(
+                f"deployment must be 0 to {len(labels) - 1} ({', '.join(labels)})",
+                "deployment",
+            )
+        return data.inside(results / slugs_for(labels)[deployment])
+
+    def _check_run(job: dict[str, Any], run: int) -> int:
+        if not 0 <= run < job["runs"]:
+            raise InputError(f"run must be 0 to {job['runs'] - 1}, got {run}", "run")
+        return run
+
+    @app.get("/api/jobs/{job_id}/summary", tags=["jobs"])
+    def job_summary(job_id: str) -> FileResponse:
+        """A run job's summary.json (metrics with 95 % intervals); a compare job's
+        report.json."""
+        job, results = _done_job(job_id)
+        name = "summary.json" if job["kind"] == "run" else "report.json"
+        return FileResponse(data.inside(results / name), media_type="application/json")
+
+    @app.get("/api/jobs/{job_id}/replay", tags=["jobs"])
+    def job_replay(
+        job_id: str, run: int = Query(0, ge=0), deployment: int = Query(0, ge=0)
+    ) -> JSONResponse:
+        """One run: tracks of threats and interceptor salvos as [t, lon, lat, alt_m]
+        samples, events (detections, launches, intercepts, misses, leaks, shots not taken
+        with their reason), sites. ``deployment``: a compare job's scenario (0 or 1)."""
+        job, results = _done_job(job_id)
+        where = _run_dir(job, results, deployment)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return JSONResponse(replay(where, _check_run(job, run)))
+
+    @app.get("/api/jobs/{job_id}/report", tags=["jobs"])
+    def job_report(job_id: str) -> FileResponse:
+        """A compare job's report.html (self-contained)."""
+        job, results = _done_job(job_id)
+        if job["kind"] != "compare":
+            raise Conflict("only compare jobs have a report")
+        return FileResponse(data.inside(results / "report.html"), media_type="text/html")
+
+    @app.get("/api/jobs/{job_id}/export", tags=["exports"])
+    def job_export(
+        job_id: str,
+        format: str = Query("geojson", description="geojson, kml, czml or acmi"),
+        run: int = Query(0, ge=0),
+        deployment: int = Query(0, ge=0),
+    ) -> FileResponse:
+        """One run as ``iadsim export`` writes it (flights, fly-outs, events over time)."""
+        fmt = _format(format)
+        job, results = _done_job(job_id)
+        where = _run_dir(job, results, deployment)
+        run = _check_run(job, run)
+        exports = data.job_dir(job_id) / "exports"
+        exports.mkdir(exist_ok=True)
+        out = exports / f"d{deployment}-run{run}{SUFFIXES[fmt][0]}"
+        if not out.is_file():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                write_scene(load_scene(where, run_id=run), fmt, out)
+        return FileResponse(
+            data.inside(out), media_type=MEDIA_TYPES[fmt],
+            filename=f"iadsim-job-{job_id[:8]}-run{run}{SUFFIXES[fmt][0]}",
+        )  # fmt: skip
+
     static = _static_dir()
     if (static / "index.html").is_file():
         app.mount("/", StaticFiles(directory=static, html=True), name="static")
@@ -234,6 +435,18 @@ def create_app(
             return HTMLResponse(PLACEHOLDER)
 
     return app
+
+
+def _format(fmt: str) -> str:
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}", "format")
+    return fmt
+
+
+def _download(stored: scn_store.StoredScenario, fmt: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in stored.scenario.name)
+    return f"{stem.strip('-')[:60] or 'scenario'}{SUFFIXES[fmt][0]}"
 
 
 def _is_user_warning(w: warnings.WarningMessage) -> bool:
