@@ -50,9 +50,6 @@ def serve_command(
     Works offline: the page, its map library and the basemap (Natural Earth countries,
     GeoNames cities) ship with the package. Stop with Ctrl-C.
     """
-    import uvicorn  # lazy: CLI start-up
-
-    from iadsim.web.app import create_app  # lazy: CLI start-up
     from iadsim.web.storage import default_data_dir  # lazy: CLI start-up
 
     if not 0 <= port <= 65535:
@@ -63,20 +60,26 @@ def serve_command(
         raise InputError(f"workers must be >= 1, got {workers}", "workers")
     if jobs_per_client < 1:
         raise InputError(f"jobs_per_client must be >= 1, got {jobs_per_client}", "jobs_per_client")
-    directory = data_dir if data_dir is not None else default_data_dir()
-    app = create_app(
-        directory,
-        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
-        workers=workers,
-        jobs_per_client=jobs_per_client,
-    )
     if not _loopback(host):
         typer.echo(
             f"warning: serving on {host}, not only this machine: anyone who can reach it can "
             "read and run scenarios here; use --host 127.0.0.1 unless that is intended",
             err=True,
         )
-    typer.echo(f"iadsim serve: http://{host}:{port}/ (data in {app.state.data.root})", err=True)
+    directory = data_dir if data_dir is not None else default_data_dir()
+    typer.echo(f"iadsim serve: starting on http://{host}:{port}/ (data in {directory})", err=True)
+
+    import uvicorn  # lazy: CLI start-up
+
+    from iadsim.web.app import create_app  # lazy: CLI start-up
+
+    app = create_app(
+        directory,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        workers=workers,
+        jobs_per_client=jobs_per_client,
+    )
+    typer.echo(f"iadsim serve: ready at http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
