@@ -414,3 +414,13 @@ def test_scenario_export_downloads_each_format(client):
         assert r.headers["content-disposition"] == f'attachment; filename="tiny.{fmt}"'
     r = client.get(f"/api/scenarios/{sid}/export", params={"format": "shp"})
     assert r.status_code == 422 and r.json()["field"] == "format"
+
+
+def test_job_errors_show_no_server_paths(tmp_path):
+    from iadsim.web.worker import _public
+
+    job = tmp_path / "jobs" / ("a" * 32)
+    msg = f"{job}/scenario/scenario.yaml:3: field 'x': bad; {job}/scenario_b/scenario.yaml:4"
+    out = _public(msg, job)
+    assert out == "scenario.yaml:3: field 'x': bad; second scenario.yaml:4"
+    assert str(tmp_path) not in _public(f"DEM {job}/scenario/dem.tif", job)

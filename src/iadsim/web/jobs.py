@@ -7,7 +7,7 @@ scenario(s) (later edits of the scenario do not change a submitted job), ``progr
 ``outcome.json`` and ``results/`` (the output directory of ``iadsim run`` or ``iadsim
 compare``). At most ``workers`` jobs run at once, each in its own process started with
 ``spawn`` (:func:`iadsim.web.worker.run_job`), so that cancelling one terminates exactly its
-process. A server restarted over the same data directory lists the finished jobs; those that
+process, which also ends when the server's does (``kill -9`` included). A server restarted over the same data directory lists the finished jobs; those that
 were queued or running when it stopped become ``failed`` ("the server stopped ...").
 """
 
@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import sqlite3
 import threading
@@ -192,7 +193,9 @@ class JobManager:
                 self._update(job_id, state="cancelled", finished=_now())
                 return
             proc = self._ctx.Process(
-                target=run_job, args=(str(job_dir), spec), name=f"iadsim-job-{job_id[:8]}"
+                target=run_job,
+                args=(str(job_dir), spec, os.getpid()),
+                name=f"iadsim-job-{job_id[:8]}",
             )
             live.process = proc
             proc.start()

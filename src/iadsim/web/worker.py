@@ -17,8 +17,9 @@ from typing import Any
 
 from iadsim import api
 from iadsim.comparison import compare_scenarios
-from iadsim.errors import IadsimError
+from iadsim.errors import IadsimError, IadsimWarning
 from iadsim.fileio import atomic_write_text
+from iadsim.montecarlo import die_with_parent
 
 PROGRESS_FILE = "progress.json"
 OUTCOME_FILE = "outcome.json"
@@ -30,8 +31,21 @@ def _write(path: Path, obj: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(obj) + "\n")
 
 
-def run_job(job_dir: str, spec: dict[str, Any]) -> None:
-    """Run the job described by ``spec`` (kind, runs, seed, labels) in ``job_dir``."""
+def _public(text: str, job: Path) -> str:
+    """``text`` with the server's paths of the job's scenarios shown as the page shows them
+    (``scenario.yaml``, ``second scenario.yaml``) and the job directory as ``JOB``."""
+    return (
+        text.replace(str(job / "scenario_b" / "scenario.yaml"), "second scenario.yaml")
+        .replace(str(job / "scenario" / "scenario.yaml"), "scenario.yaml")
+        .replace(str(job), "JOB")
+    )
+
+
+def run_job(job_dir: str, spec: dict[str, Any], server_pid: int | None = None) -> None:
+    """Run the job described by ``spec`` (kind, runs, seed, labels) in ``job_dir``; with
+    ``server_pid``, the process ends when the server's does (:func:`die_with_parent`)."""
+    if server_pid is not None:
+        die_with_parent(server_pid)
     job = Path(job_dir)
     progress_path = job / PROGRESS_FILE
 
@@ -59,10 +73,12 @@ def run_job(job_dir: str, spec: dict[str, Any]) -> None:
                     progress=progress_compare,
                     command=f"iadsim serve: compare, runs={spec['runs']}, seed={spec['seed']}",
                 )  # fmt: skip
-        notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
+        notes = sorted(
+            {_public(str(w.message), job) for w in caught if issubclass(w.category, IadsimWarning)}
+        )
         outcome = {"state": "done", "error": None, "warnings": notes}
     except IadsimError as exc:
-        outcome = {"state": "failed", "error": str(exc), "warnings": []}
+        outcome = {"state": "failed", "error": _public(str(exc), job), "warnings": []}
     except Exception:  # logged for the server's operator; the page gets one line
         (job / ERROR_LOG).write_text(traceback.format_exc(), encoding="utf-8")
         logging.getLogger("iadsim.web").exception("job %s failed", job.name)
