@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test test-fast lint bench clean venv
+.PHONY: demo test test-fast lint bench clean venv browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/iadsim demo --out $(OUT)
 
-test: $(VENV)/.installed-test
+# The browser tests (tests/test_web_browser.py) drive Debian's chromium through Playwright; install
+# it with the system package manager when missing (as root, where apt-get exists). Not fatal: the
+# browser tests skip, saying why, when chromium is still missing. Playwright never downloads one.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	    && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	  { apt-get update -qq && apt-get install -y -qq chromium fonts-liberation >/dev/null; } \
+	    || echo "warning: could not install chromium; the browser tests will be skipped" >&2; \
+	fi
+
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy

@@ -1,0 +1,229 @@
+"""The workbench page of ``iadsim serve`` in a real browser: Playwright driving Debian's chromium
+(``make test`` installs it with apt-get when missing; never a Playwright browser download).
+
+The server is the real app (uvicorn in a thread on a free port, a temporary data dir); the tests
+load the page, draw coverage for a bundled example, move the altitude slider (pixel test on the
+coverage colour, the side panel's areas, the redraw time measured in the browser), run a small
+Monte Carlo job to completion over Server-Sent Events, scrub its replay and open a comparison
+report. Screenshots go to ``test-artifacts/`` (gitignored) and are checked to be non-blank and to
+show the coverage colour.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if importlib.util.find_spec("playwright") is None:
+    pytest.skip("playwright is not installed (pip install -e '.[test]')", allow_module_level=True)
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        "Debian's chromium is missing: `make test` installs it as root with "
+        "`apt-get install chromium fonts-liberation`",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",  # software WebGL for MapLibre, asked for explicitly
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A small window: chromium draws WebGL in software here (SwiftShader on a 2-core machine), where
+# one frame of a 1280x800 map costs ~0.3 s; a GPU browser is far faster.
+VIEWPORT = {"width": 1100, "height": 720}
+TIMEOUT_MS = 60_000
+
+# Counts pixels of an element screenshot in the page itself (no image library): those where the
+# engagement red or the detection blue dominates; the basemap's land, sea, borders, labels and
+# markers are greys, beige and light blue, which neither test matches.
+PIXEL_STATS = """async (b64) => {
+  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+  const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, img.width, img.height).data;
+  let red = 0, blue = 0, distinct = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r - g > 40 && r - b > 30) red++;
+    if (b - r > 50 && b - g > 25) blue++;
+    if (i % 400 === 0) distinct.add((r << 16) | (g << 8) | b);
+  }
+  return {red, blue, distinct: distinct.size, total: d.length / 4};
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's chromium instead of a Playwright download."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """The real app on a free port (uvicorn in a thread; port 0: the OS picks one)."""
+    import uvicorn
+    from iadsim.web.app import create_app
+
+    app = create_app(data_dir=tmp_path_factory.mktemp("serve-data"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(server_url):
+    return server_url
+
+
+@pytest.fixture
+def workbench(page: Page, server_url) -> Page:
+    """The page loaded, its basemap drawn and the examples listed."""
+    page.set_viewport_size(VIEWPORT)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server_url + "/")
+    page.wait_for_function("window.iadsim && window.iadsim.ready && window.iadsim.mapReady")
+    return page
+
+
+def load_example(page: Page, example_id: str) -> None:
+    page.select_option("#example-select", example_id)
+    page.click("#example-load")
+    page.wait_for_function("window.iadsim.coverage !== null && window.iadsim.lastRedrawMs !== null")
+
+
+def set_altitude(page: Page, altitude_m: int) -> dict:
+    """Moves the altitude slider to ``altitude_m`` and waits for the redraw; the redraw record."""
+    stops = page.evaluate("ALTITUDES_M")
+    n = page.evaluate("window.iadsim.redraws.length")
+    page.locator("#altitude").fill(str(stops.index(altitude_m)))
+    page.wait_for_function(f"window.iadsim.redraws.length > {n}")
+    return page.evaluate("window.iadsim.redraws[window.iadsim.redraws.length - 1]")
+
+
+def map_pixels(page: Page, name: str) -> dict:
+    """A screenshot of the map (saved under test-artifacts/) and its pixel counts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = page.locator("#map").screenshot(path=ARTIFACTS / f"{name}.png")
+    return page.evaluate(PIXEL_STATS, base64.b64encode(png).decode())
+
+
+def test_page_loads_with_the_offline_basemap_and_the_examples(workbench: Page):
+    page = workbench
+    assert page.evaluate("window.iadsim.errors") == []
+    options = page.locator("#example-select option")
+    assert options.count() >= 3
+    page.screenshot(path=_artifact("page-empty.png"))
+    stats = map_pixels(page, "map-basemap")
+    assert stats["distinct"] > 3, "the basemap screenshot is blank"
+    # countries drawn: land colour in the middle of the default view (Anatolia)
+    assert page.evaluate("map.queryRenderedFeatures({layers: ['countries-fill']}).length") > 0
+
+
+def test_coverage_redraws_with_the_altitude_slider_in_under_half_a_second(workbench: Page):
+    page = workbench
+    load_example(page, "ankara")
+    expect(page.locator("#scenario-name")).to_contain_text("Ankara")
+    expect(page.locator(".site-marker")).to_have_count(3)
+    low = set_altitude(page, 30)
+    low_km2 = float(page.locator("#coverage-summary").get_attribute("data-detection-km2"))
+    low_px = map_pixels(page, "coverage-ankara-30m")
+    high = set_altitude(page, 10000)
+    high_km2 = float(page.locator("#coverage-summary").get_attribute("data-detection-km2"))
+    high_px = map_pixels(page, "coverage-ankara-10000m")
+    page.screenshot(path=_artifact("page-coverage.png"))
+
+    # the radar horizon grows with altitude: more area in the panel and more coloured pixels
+    assert high_km2 > 1.5 * low_km2 > 0
+    assert high_px["blue"] + high_px["red"] > 1.2 * (low_px["blue"] + low_px["red"])
+    assert high_px["red"] > 1000 and high_px["blue"] > 1000, high_px
+    # the per-site passes are computed once: later altitudes only threshold them
+    assert low["ms"] < 500, low
+    assert high["ms"] < 500, high
+    # the engagement layer hidden: no red left
+    page.uncheck("#show-engagement")
+    page.wait_for_function("new Promise(r => map.once('idle', () => r(true)))")
+    assert map_pixels(page, "coverage-ankara-detection-only")["red"] < 50
+
+
+@pytest.mark.slow
+def test_terrain_coverage_redraws_in_under_half_a_second(workbench: Page):
+    page = workbench
+    load_example(page, "raid_patriot_networked")
+    page.check("#terrain")
+    page.wait_for_function("window.iadsim.redraws.some(r => r.terrain)")
+    records = [set_altitude(page, h) for h in (100, 1000, 300)]
+    assert all(r["terrain"] for r in records)
+    assert max(r["ms"] for r in records) < 500, records
+    expect(page.locator("#coverage-status")).to_contain_text("over terrain")
+    assert map_pixels(page, "coverage-terrain-300m")["blue"] > 1000
+
+
+def test_scenario_error_shows_next_to_the_field(workbench: Page):
+    page = workbench
+    load_example(page, "ankara")
+    lat = page.locator('[data-field="sites[0].lat"]')
+    lat.fill("123")
+    page.click("#sites-apply")
+    error = page.locator("#site-form .field-error")
+    expect(error).to_contain_text("lat")
+    expect(page.locator("#scenario-error")).to_be_visible()
+    assert "invalid" in (lat.get_attribute("class") or "")
+
+
+@pytest.mark.slow
+def test_run_a_job_and_scrub_its_replay(workbench: Page):
+    page = workbench
+    load_example(page, "raid_s400_standalone")
+    page.fill("#runs", "3")
+    page.click("#run-start")
+    expect(page.locator("#run-state")).to_contain_text("done", timeout=180_000)
+    expect(page.locator("#charts svg")).to_have_count(3)
+    page.wait_for_function("window.iadsim.replay !== null")
+    replay = page.evaluate(
+        "({n: iadsim.replay.threats.length, start: iadsim.replay.start_s,"
+        " end: iadsim.replay.end_s})"
+    )
+    assert replay["n"] > 0 and replay["end"] > replay["start"]
+    slider = page.locator("#replay-time")
+    early = replay["start"] + 0.1 * (replay["end"] - replay["start"])
+    slider.fill(str(int(early)))
+    n_early = page.evaluate("window.iadsim.replayFeatures")
+    slider.fill(str(int(replay["end"])))
+    n_end = page.evaluate("window.iadsim.replayFeatures")
+    assert n_end > n_early
+    expect(page.locator("#replay-clock")).to_contain_text(f"{int(replay['end']):,}")
+    page.wait_for_function("new Promise(r => map.once('idle', () => r(true)))")
+    page.screenshot(path=_artifact("page-replay.png"))
+    assert map_pixels(page, "replay-end")["distinct"] > 3
+    expect(page.locator("#downloads a", has_text="CZML").first).to_be_visible()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
