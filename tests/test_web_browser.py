@@ -17,6 +17,7 @@ import os
 import shutil
 import threading
 import time
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def server_url(tmp_path_factory):
     """The real app on a free port (uvicorn in a thread; port 0: the OS picks one)."""
     import uvicorn
+
     from iadsim.web.app import create_app
 
     app = create_app(data_dir=tmp_path_factory.mktemp("serve-data"))
@@ -196,6 +198,38 @@ def test_scenario_error_shows_next_to_the_field(workbench: Page):
     assert "invalid" in (lat.get_attribute("class") or "")
 
 
+def test_a_yaml_error_names_its_line_in_the_editor(workbench: Page):
+    page = workbench
+    load_example(page, "ankara")
+    page.click("#yaml-details summary")
+    text = page.locator("#yaml-editor").input_value()
+    page.locator("#yaml-editor").fill(text.replace("system: s-400", "system: s-999"))
+    page.click("#yaml-apply")
+    expect(page.locator("#yaml-error")).to_contain_text("line ")
+    expect(page.locator("#yaml-error")).to_contain_text("s-999")
+    line = int(page.locator("#yaml-error").inner_text().split()[1].rstrip(":"))
+    assert "s-999" in text.replace("system: s-400", "system: s-999").splitlines()[line - 1]
+
+
+def test_dragging_a_site_moves_it_and_redraws_its_coverage(workbench: Page):
+    page = workbench
+    load_example(page, "ankara")
+    before = page.evaluate("iadsim.scenario.sites[0].lon")
+    n = page.evaluate("iadsim.redraws.length")
+    pin = page.locator(".site-marker .pin").first
+    box = pin.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x + 8 * i, y)
+    page.mouse.up()
+    page.wait_for_function(f"iadsim.scenario.sites[0].lon > {before} + 0.1")
+    page.wait_for_function(f"iadsim.redraws.length > {n}")
+    expect(page.locator('[data-field="sites[0].lon"]')).not_to_have_value(str(before))
+
+
 @pytest.mark.slow
 def test_run_a_job_and_scrub_its_replay(workbench: Page):
     page = workbench
@@ -227,3 +261,39 @@ def test_run_a_job_and_scrub_its_replay(workbench: Page):
 def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+@pytest.mark.slow
+def test_compare_two_uploaded_scenarios_and_open_the_report(workbench: Page, tmp_path):
+    page = workbench
+    # the two raid examples over a smooth Earth (no terrain passes: a faster report)
+    examples = Path(str(resources.files("iadsim") / "data" / "examples"))
+    paths = []
+    for name in ("raid_s400_standalone", "raid_patriot_networked"):
+        text = (examples / f"{name}.yaml").read_text(encoding="utf-8")
+        path = tmp_path / f"{name}-smooth.yaml"
+        path.write_text(text.replace("dem: anatolia-globe.tif", "dem: null"), encoding="utf-8")
+        paths.append(path)
+    ids = []
+    for path in paths:
+        n = page.evaluate("iadsim.loaded.length")
+        page.set_input_files("#upload", str(path))
+        page.wait_for_function(f"iadsim.loaded.length > {n} && iadsim.coverage !== null")
+        ids.append(page.evaluate("iadsim.scenario.scenario_id"))
+    # the reference is the scenario shown (Patriot), against the S-400 uploaded first
+    page.select_option("#compare-select", f"scenario:{ids[0]}")
+    page.fill("#runs", "2")
+    page.click("#compare-start")
+    link = page.locator("#report-link")
+    expect(link).to_be_visible(timeout=300_000)
+    expect(page.locator("#compare-state")).to_contain_text("done")
+    page.screenshot(path=_artifact("page-compare.png"))
+    with page.context.expect_page() as opened:
+        link.click()
+    report = opened.value
+    report.wait_for_load_state()
+    report.set_viewport_size(VIEWPORT)
+    expect(report.locator("h1").first).to_be_visible()
+    assert "S-400" in report.content() and "Patriot" in report.content()
+    report.screenshot(path=_artifact("report.png"))
+    expect(page.locator("#downloads a", has_text="report.html")).to_be_visible()

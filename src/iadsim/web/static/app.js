@@ -54,6 +54,7 @@ const state = {
   replay: null,
   playing: false,
   markers: [],
+  loaded: [],              // {id, name} of the scenarios stored from this page (compare list)
   mapReady: false,
   errors: [],
 };
@@ -189,16 +190,19 @@ function setMapStatus(text) { $("map-status").textContent = text || ""; }
 
 async function loadExamples() {
   state.examples = await api("api/examples");
-  for (const sel of [$("example-select"), $("compare-select")]) {
-    sel.replaceChildren(...state.examples.map((e) => {
-      const o = document.createElement("option");
-      o.value = e.id; o.textContent = `${e.name} (${e.kind})`; o.title = e.description || "";
-      return o;
-    }));
-  }
-  // the compare default: another raid example than the first one
-  const raids = state.examples.filter((e) => e.kind === "raid");
-  if (raids.length > 1) $("compare-select").value = raids[1].id;
+  $("example-select").replaceChildren(...state.examples.map((e) => {
+    const o = document.createElement("option");
+    o.value = e.id; o.textContent = `${e.name} (${e.kind})`; o.title = e.description || "";
+    return o;
+  }));
+  renderCompareOptions();
+  pickCompareDefault(null);
+}
+
+/** The compare default: a raid example other than the one loaded. */
+function pickCompareDefault(loadedId) {
+  const other = state.examples.find((e) => e.kind === "raid" && e.id !== loadedId);
+  if (other) $("compare-select").value = `example:${other.id}`;
 }
 
 async function loadSystems() {
@@ -211,8 +215,38 @@ async function postScenario(body) {
   return api("api/scenarios", {method: "POST", json: body});
 }
 
+/** The compare list: the bundled examples, then the scenarios loaded in this page. */
+function renderCompareOptions() {
+  const sel = $("compare-select");
+  const keep = sel.value;
+  const group = (label, items) => {
+    const g = document.createElement("optgroup");
+    g.label = label;
+    g.append(...items.map(([value, text]) => {
+      const o = document.createElement("option");
+      o.value = value; o.textContent = text;
+      return o;
+    }));
+    return g;
+  };
+  const groups = [group("bundled examples",
+    state.examples.map((e) => [`example:${e.id}`, `${e.name} (${e.kind})`]))];
+  const mine = state.loaded.filter((x) => !state.scenario || x.id !== state.scenario.scenario_id);
+  if (mine.length) {
+    groups.push(group("loaded in this page", mine.map((x) => [`scenario:${x.id}`, x.name])));
+  }
+  sel.replaceChildren(...groups);
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+}
+
 async function setScenario(sc) {
   state.scenario = sc;
+  if (!state.loaded.some((x) => x.id === sc.scenario_id)) {
+    state.loaded.push({id: sc.scenario_id, name: sc.name || sc.scenario_id});
+  } else {
+    state.loaded.find((x) => x.id === sc.scenario_id).name = sc.name || sc.scenario_id;
+  }
+  renderCompareOptions();
   state.coverage = null;
   state.replay = null;
   clearScenarioErrors();
@@ -234,6 +268,7 @@ async function setScenario(sc) {
   $("run-state").textContent = hasRaids ? "" : "no raids in this scenario: coverage only";
   $("replay-load").disabled = true;
   map.getSource("replay").setData(empty());
+  dimCoverage(false);
   renderDownloads();
   await refreshCoverage();
 }
@@ -534,7 +569,8 @@ function followJob(jobId, onProgress) {
 
 function progressText(p) {
   const n = p.total ? ` ${p.done ?? 0} / ${p.total}` : "";
-  return `${p.state}${n}`;
+  const stage = p.stage && p.state === "running" ? ` (${p.stage})` : "";
+  return `${p.state}${n}${stage}`;
 }
 
 async function startRun() {
@@ -666,6 +702,11 @@ async function loadReplay() {
       `${r.interceptors.length} interceptor fly-outs, ${n("launch")} launches, ` +
       `${n("intercept")} intercepts, ${n("leak")} leaks`;
     drawReplay(Number(slider.value));
+    // the raid in view, the coverage dimmed under it
+    const bounds = featureBounds([...r.threats, ...r.interceptors].map((x) => ({geometry:
+      {coordinates: x.samples.map((p) => [p[1], p[2]])}})));
+    if (bounds) map.fitBounds(bounds, {padding: 40, maxZoom: 9, duration: 0});
+    dimCoverage(true);
   } catch (err) {
     showError("replay-error", err);
   }
@@ -720,6 +761,11 @@ function drawReplay(t) {
   state.replayFeatures = feats.length;
 }
 
+function dimCoverage(dim) {
+  map.setPaintProperty("coverage-detection", "fill-opacity", dim ? 0.12 : 0.35);
+  map.setPaintProperty("coverage-engagement", "fill-opacity", dim ? 0.15 : 0.45);
+}
+
 function togglePlay() {
   state.playing = !state.playing;
   $("replay-play").innerHTML = state.playing ? "&#10073;&#10073;" : "&#9654;";
@@ -763,10 +809,11 @@ async function startCompare() {
   $("compare-links").replaceChildren();
   $("compare-start").disabled = true;
   try {
-    const yaml = await exampleYaml($("compare-select").value);
-    const other = await postScenario({yaml, example: $("compare-select").value});
+    const [what, id] = $("compare-select").value.split(/:(.*)/s);
+    const otherId = what === "scenario" ? id
+      : (await postScenario({yaml: await exampleYaml(id), example: id})).scenario_id;
     const job = await api("api/jobs", {method: "POST", json: {kind: "compare",
-      scenario_id: state.scenario.scenario_id, other_scenario_id: other.scenario_id,
+      scenario_id: state.scenario.scenario_id, other_scenario_id: otherId,
       runs: Number($("runs").value), seed: Number($("seed").value)}});
     state.compareJob = {job_id: job.job_id, state: "queued"};
     const final = await followJob(job.job_id, (p) => {
@@ -839,6 +886,7 @@ function renderDownloads() {
 
 $("example-load").addEventListener("click", async () => {
   const id = $("example-select").value;
+  pickCompareDefault(id);
   await withScenario(exampleYaml(id).then((yaml) => postScenario({yaml, example: id})));
 });
 $("upload").addEventListener("change", async () => {
