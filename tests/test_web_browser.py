@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
 # A small window: chromium draws WebGL in software here (SwiftShader on a 2-core machine), where
 # one frame of a 1280x800 map costs ~0.3 s; a GPU browser is far faster.
 VIEWPORT = {"width": 1100, "height": 720}
-TIMEOUT_MS = 60_000
+TIMEOUT_MS = 120_000  # a fresh clone compiles numba on the first job and replay
 
 # Counts pixels of an element screenshot in the page itself (no image library): those where the
 # engagement red or the detection blue dominates; the basemap's land, sea, borders, labels and
@@ -64,6 +64,20 @@ PIXEL_STATS = """async (b64) => {
     if (i % 400 === 0) distinct.add((r << 16) | (g << 8) | b);
   }
   return {red, blue, distinct: distinct.size, total: d.length / 4};
+}"""
+
+
+# The screen position (in the map) of a shot-not-taken event that is the top feature there.
+FIND_NO_ENGAGEMENT = """() => {
+  for (const e of iadsim.replay.events) {
+    if (e.kind !== 'no_engagement') continue;
+    const p = map.project([e.lon, e.lat]);
+    const c = map.getCanvas();
+    if (p.x < 10 || p.y < 10 || p.x > c.clientWidth - 10 || p.y > c.clientHeight - 10) continue;
+    const hits = map.queryRenderedFeatures(p, {layers: ['replay-events']});
+    if (hits.length && hits[0].properties.kind === 'no_engagement') return {x: p.x, y: p.y};
+  }
+  return null;
 }"""
 
 
@@ -256,6 +270,29 @@ def test_run_a_job_and_scrub_its_replay(workbench: Page):
     page.screenshot(path=_artifact("page-replay.png"))
     assert map_pixels(page, "replay-end")["distinct"] > 3
     expect(page.locator("#downloads a", has_text="CZML").first).to_be_visible()
+
+    # hover on a shot not taken: its reason in a popup
+    point = page.evaluate(FIND_NO_ENGAGEMENT)
+    assert point is not None, "no shot-not-taken event visible on the map"
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.locator(".event-popup")
+    expect(popup).to_contain_text("reason: ")
+    expect(popup).to_contain_text("does not engage")
+    page.screenshot(path=_artifact("page-replay-hover.png"))
+
+
+def test_cancel_a_running_job(workbench: Page):
+    page = workbench
+    load_example(page, "raid_s400_standalone")
+    page.fill("#runs", "5000")
+    page.click("#run-start")
+    expect(page.locator("#run-state")).to_contain_text("running", timeout=120_000)
+    page.click("#run-cancel")
+    expect(page.locator("#run-state")).to_contain_text("cancelled", timeout=30_000)
+    expect(page.locator("#run-cancel")).to_be_disabled()
+    expect(page.locator("#replay-load")).to_be_disabled()
 
 
 def _artifact(name: str) -> Path:

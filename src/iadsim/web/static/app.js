@@ -32,6 +32,11 @@ const EVENT_COLOURS = [
   "no_engagement", "#6b7280",
   "#334155",
 ];
+const EVENT_LABELS = {
+  detection_start: "first detection", track_start: "track", launch: "launch",
+  intercept: "intercept", miss: "miss", leak: "leak", unresolved: "unresolved",
+  no_engagement: "shot not taken",
+};
 const TERRAIN_ON = "on: the scenario's DEM masks line of sight; altitude above ground";
 const TERRAIN_OFF = "off: smooth 4/3 Earth, altitude above sea level";
 const FINAL_STATES = new Set(["done", "failed", "cancelled"]);
@@ -752,7 +757,8 @@ function drawReplay(t) {
   for (const e of r.events) {
     if (e.t > t) continue;
     feats.push({type: "Feature", properties: {role: "event", kind: e.kind, t: e.t,
-      site: e.site || "", threat: e.threat || "", text: e.text || "", reason: e.reason || ""},
+      site: e.site || "", threat: e.threat || "", text: e.text || "", reason: e.reason || "",
+      meaning: e.meaning || ""},
     geometry: {type: "Point", coordinates: [e.lon, e.lat]}});
   }
   map.getSource("replay").setData({type: "FeatureCollection", features: feats});
@@ -792,9 +798,9 @@ const popup = new maplibregl.Popup({closeButton: false, closeOnClick: false});
 map.on("mousemove", "replay-events", (e) => {
   const p = e.features[0].properties;
   map.getCanvas().style.cursor = "pointer";
-  const lines = [`${p.kind} at t = ${fmt(p.t, 1)} s`];
+  const lines = [`${EVENT_LABELS[p.kind] || p.kind} at t = ${fmt(p.t, 1)} s`];
   if (p.text) lines.push(p.text);
-  if (p.reason) lines.push(`reason: ${p.reason}`);
+  if (p.reason) lines.push(`reason: ${p.reason}${p.meaning ? ` (${p.meaning})` : ""}`);
   const div = document.createElement("div");
   div.className = "event-popup";
   lines.forEach((l) => { const d = document.createElement("div"); d.textContent = l; div.append(d); });
