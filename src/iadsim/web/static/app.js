@@ -43,7 +43,8 @@ const FINAL_STATES = new Set(["done", "failed", "cancelled"]);
 
 const $ = (id) => document.getElementById(id);
 const fmt = (x, digits = 0) => (x === null || x === undefined || Number.isNaN(x)) ? "–"
-  : Number(x).toLocaleString("en-GB", {maximumFractionDigits: digits, minimumFractionDigits: digits});
+  : Number(x).toLocaleString("en-GB",
+    {maximumFractionDigits: digits, minimumFractionDigits: digits});
 
 const state = {
   scenario: null,          // the API's scenario response
@@ -86,7 +87,9 @@ async function api(path, options = {}) {
   const r = await fetch(path, opts);
   const type = r.headers.get("Content-Type") || "";
   const body = type.includes("json") ? await r.json() : await r.text();
-  if (!r.ok) throw new ApiError(r.status, typeof body === "object" ? body : {error: String(body).trim()});
+  if (!r.ok) {
+    throw new ApiError(r.status, typeof body === "object" ? body : {error: String(body).trim()});
+  }
   return body;
 }
 
@@ -214,7 +217,9 @@ async function loadSystems() {
   try { state.systems = await api("api/catalog/systems"); } catch (e) { state.systems = null; }
 }
 
-async function exampleYaml(id) { return (await api(`api/examples/${encodeURIComponent(id)}`)).yaml; }
+async function exampleYaml(id) {
+  return (await api(`api/examples/${encodeURIComponent(id)}`)).yaml;
+}
 
 async function postScenario(body) {
   return api("api/scenarios", {method: "POST", json: body});
@@ -439,7 +444,8 @@ function renderSiteMarkers(sites) {
 function altitudeM() { return ALTITUDES_M[Number($("altitude").value)]; }
 
 function updateAltitudeLabel() {
-  $("altitude-label").textContent = `${fmt(altitudeM())} m ${$("terrain").checked ? "AGL" : "AMSL"}`;
+  const ref = $("terrain").checked ? "AGL" : "AMSL";
+  $("altitude-label").textContent = `${fmt(altitudeM())} m ${ref}`;
 }
 
 /** Fetches the coverage at the slider's altitude and redraws it; records the time from the
@@ -660,7 +666,8 @@ function barChart(title, rows, {max = null, digits = 2, unit = ""} = {}) {
     }
     svg.append(svgEl("text", {x: labelW + barW + 6, y: y + 12}, `${fmt(m.value, digits)}${unit}`));
     const tip = svgEl("title", {},
-      `${label}: ${fmt(m.value, digits)} (95 % interval ${fmt(m.ci_low, digits)}–${fmt(m.ci_high, digits)})`);
+      `${label}: ${fmt(m.value, digits)} ` +
+      `(95 % interval ${fmt(m.ci_low, digits)}–${fmt(m.ci_high, digits)})`);
     svg.lastChild.append(tip);
   });
   div.append(svg);
@@ -803,7 +810,11 @@ map.on("mousemove", "replay-events", (e) => {
   if (p.reason) lines.push(`reason: ${p.reason}${p.meaning ? ` (${p.meaning})` : ""}`);
   const div = document.createElement("div");
   div.className = "event-popup";
-  lines.forEach((l) => { const d = document.createElement("div"); d.textContent = l; div.append(d); });
+  for (const l of lines) {
+    const d = document.createElement("div");
+    d.textContent = l;
+    div.append(d);
+  }
   popup.setLngLat(e.lngLat).setDOMContent(div).addTo(map);
 });
 map.on("mouseleave", "replay-events", () => { map.getCanvas().style.cursor = ""; popup.remove(); });
@@ -825,7 +836,10 @@ async function startCompare() {
     const final = await followJob(job.job_id, (p) => {
       state.compareJob.state = p.state;
       $("compare-state").textContent = progressText(p);
-      if (p.total) { $("compare-progress").max = p.total; $("compare-progress").value = p.done || 0; }
+      if (p.total) {
+        $("compare-progress").max = p.total;
+        $("compare-progress").value = p.done || 0;
+      }
     });
     if (final.state === "done") {
       $("compare-progress").value = $("compare-progress").max;
