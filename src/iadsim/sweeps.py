@@ -46,7 +46,7 @@ import itertools
 import json
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ from iadsim.api import (
     BYTES_PER_RUN,
     BYTES_PER_THREAT_RUN,
     RunSet,
+    _sha256,
     catalog_values,
     parameter_record,
     unresolved_message,
@@ -74,6 +75,7 @@ from iadsim.montecarlo import (
     ParameterJob,
     Progress,
     SweepJob,
+    _concat,
     check_job_args,
     chunk_size_for,
     run_sweep_item,
@@ -482,12 +484,6 @@ def write_sweep_store(path: str | Path, result: SweepResult) -> Path:
     return Path(path)
 
 
-def _sha256(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def sweep(
     scenario_or_path: Any,
     vary: Any,
@@ -700,11 +696,6 @@ def _run_items(
         return store.frames()
     ordered = [collected[k] for k in sorted(collected)]
     return [_concat([c[i] for c in ordered]) for i in range(4)]
-
-
-def _concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_sweep_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:

@@ -5,9 +5,11 @@ Both are thin over :func:`iadsim.api.run` and :mod:`iadsim.results.store`.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -124,6 +126,33 @@ class _LazyBar:
             self.progress.stop()
 
 
+@contextlib.contextmanager
+def job_console(out: Path, bar: _LazyBar, noun: str = "job") -> Iterator[None]:
+    """The console side of a Monte Carlo job in ``out`` (``iadsim run``, ``iadsim sweep``):
+    iadsim's warnings collected and printed as one ``warning:`` line each when the job ends
+    (also after an error), the progress bar stopped, and on Ctrl-C a line that names the
+    partial store and ``--resume``."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IadsimWarning)
+            yield
+    except KeyboardInterrupt:
+        from iadsim.results.store import PARTIAL_NAME  # lazy: CLI start-up
+
+        bar.stop()
+        if (out / PARTIAL_NAME).is_file():
+            typer.echo(
+                f"the runs committed so far are in {out / PARTIAL_NAME}: the same command with "
+                f"--resume continues the {noun}",
+                err=True,
+            )
+        raise
+    finally:
+        bar.stop()
+        print_warnings(caught)  # also those given before an error
+
+
 def _map_run(text: str | None, runs: int) -> int | str | None:
     """``--map-run``: None (not given), ``"worst"`` or a run id of the job, checked before
     the job runs."""
@@ -199,37 +228,20 @@ def run_command(
     map_choice = _map_run(map_run, runs)
     raid_map = raid_map or map_choice is not None
     bar = _LazyBar(runs)  # appears once the scenario is loaded and prepared
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", IadsimWarning)
-            rs = run(
-                scenario,
-                runs=runs,
-                seed=seed,
-                workers=workers,
-                out_dir=out,
-                progress=bar.update,
-                backend=backend,
-                scheduler=scheduler,
-                parameter_uncertainty=parameter_uncertainty,
-                resume=resume,
-                command=reproducing_command(sys.argv[1:]),
-            )
-    except KeyboardInterrupt:
-        from iadsim.results.store import PARTIAL_NAME  # lazy: CLI start-up
-
-        bar.stop()
-        if (out / PARTIAL_NAME).is_file():
-            typer.echo(
-                f"the runs committed so far are in {out / PARTIAL_NAME}: the same command with "
-                "--resume continues the job",
-                err=True,
-            )
-        raise
-    finally:
-        bar.stop()
-        print_warnings(caught)  # also those given before an error
+    with job_console(out, bar):
+        rs = run(
+            scenario,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            out_dir=out,
+            progress=bar.update,
+            backend=backend,
+            scheduler=scheduler,
+            parameter_uncertainty=parameter_uncertainty,
+            resume=resume,
+            command=reproducing_command(sys.argv[1:]),
+        )
     s = rs.summary
     if resume:
         before = bar.first_done or 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from iadsim.cli.coverage_cmd import print_warnings
-from iadsim.cli.sim_cmd import _fmt, _LazyBar, reproducing_command
-from iadsim.errors import IadsimWarning
+from iadsim.cli.sim_cmd import _fmt, _LazyBar, job_console, reproducing_command
 
 _HEAD = {
     "leakers_per_run": "leakers/run",
@@ -129,38 +126,21 @@ def sweep_command(
             typer.echo(cost)
         bar.update(done, total)
 
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", IadsimWarning)
-            result = sweep(
-                scenario,
-                varies,
-                runs=runs,
-                seed=seed,
-                workers=workers,
-                out_dir=out,
-                progress=progress,
-                backend=backend,
-                scheduler=scheduler,
-                parameter_uncertainty=parameter_uncertainty,
-                resume=resume,
-                command=reproducing_command(sys.argv[1:]),
-            )
-    except KeyboardInterrupt:
-        from iadsim.results.store import PARTIAL_NAME  # lazy: CLI start-up
-
-        bar.stop()
-        if (out / PARTIAL_NAME).is_file():
-            typer.echo(
-                f"the runs committed so far are in {out / PARTIAL_NAME}: the same command with "
-                "--resume continues the sweep",
-                err=True,
-            )
-        raise
-    finally:
-        bar.stop()
-        print_warnings(caught)
+    with job_console(out, bar, "sweep"):
+        result = sweep(
+            scenario,
+            varies,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            out_dir=out,
+            progress=progress,
+            backend=backend,
+            scheduler=scheduler,
+            parameter_uncertainty=parameter_uncertainty,
+            resume=resume,
+            command=reproducing_command(sys.argv[1:]),
+        )
     if resume:
         before = bar.first_done or 0
         typer.echo(
