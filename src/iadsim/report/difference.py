@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import shapely
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -23,9 +22,9 @@ from matplotlib.patches import Patch
 from iadsim.coverage.grid import Grid
 from iadsim.errors import InputError
 from iadsim.fileio import atomic_write
-from iadsim.geo.countries import borders_in
 from iadsim.report.figure import new_figure, with_fonts
 from iadsim.report.graticule import draw_graticule
+from iadsim.report.maps import draw_borders
 
 #: colours of the three classes (Okabe-Ito: told apart with every common colour-vision
 #: deficiency): reference only, other only, both
@@ -87,18 +86,6 @@ def _scale_bar(ax, view_km: tuple[float, float, float, float]) -> None:
     ax.plot([bx, bx + length], [by, by], color="k", lw=3, zorder=6, solid_capstyle="butt")
     ax.text(bx + length / 2, by + 0.015 * (y1 - y0), f"{length:g} km", ha="center",
             va="bottom", fontsize=7.5, zorder=6)  # fmt: skip
-
-
-def _borders(ax, grid: Grid) -> None:
-    land, lines = borders_in(grid)
-    for g in land:
-        for poly in getattr(g, "geoms", [g]):
-            if isinstance(poly, shapely.Polygon) and not poly.is_empty:
-                x, y = np.asarray(poly.exterior.coords).T
-                ax.fill(x / 1000, y / 1000, color="#f4f1e8", lw=0, zorder=0)
-    for line in lines:
-        x, y = np.asarray(line.coords).T
-        ax.plot(x / 1000, y / 1000, color="0.35", lw=0.6, zorder=3)
 
 
 def _sites(ax, result, grid: Grid, colour: str) -> None:
@@ -166,7 +153,7 @@ def plot_difference_map(
         c[c == 0] = np.nan
         ax.imshow(c, extent=extent, origin="upper", cmap=cmap, vmin=0.5, vmax=3.5, alpha=0.75,
                   interpolation="nearest", zorder=1)  # fmt: skip
-        _borders(ax, grid)
+        draw_borders(ax, grid)
         draw_graticule(ax, grid.to_wgs84, grid.from_wgs84, (x0, x1, y0, y1), fontsize=7)
         _scale_bar(ax, (x0, y0, x1, y1))
         _sites(ax, other, grid, OTHER_ONLY_COLOUR)

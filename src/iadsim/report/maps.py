@@ -37,7 +37,8 @@ def _nice_length_km(width_km: float) -> float:
     return float(max(m for m in (1, 2, 5, 10) if m * mag <= target) * mag)
 
 
-def _draw_borders(ax, grid) -> None:
+def draw_borders(ax, grid) -> None:
+    """Land (Natural Earth) filled and country borders drawn on a km-projected grid's axes."""
     import shapely
 
     land, lines = borders_in(grid)
@@ -128,7 +129,7 @@ def coverage_map_figure(result, title: str | None = None, *, cities: int = 8):
             linestyles="--",
             zorder=2,
         )
-    _draw_borders(ax, grid)
+    draw_borders(ax, grid)
     g = draw_graticule(ax, grid.to_wgs84, grid.from_wgs84, extent)
     labels: list[Label] = []
     markers: list[tuple[float, float]] = []
